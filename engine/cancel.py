@@ -1,0 +1,197 @@
+"""Cancel — the venue's heart (SPEC 4): single, batch, all-open, and the countdown.
+
+Lookup and precedence of failures (nothing changes on any of them)
+------------------------------------------------------------------
+1. ``symbol`` missing -1102, unknown -1121;
+2. neither ``orderId`` nor ``origClientOrderId`` -1102 (``orderId`` wins when
+   both are sent; a client id is looked up among the caller's own orders,
+   the open one winning over older closed ones);
+3. unknown id -2011; a trigger row of another account -2093; another
+   account's ordinary order -2011; a symbol that is not the order's -2011;
+   an ordinary order that is not open -2011; a trigger row that is not
+   untriggered -2090 (it fired) / -2091 (cancelled, by any path) / -2092
+   (expired with its position).
+
+Commit
+------
+An ordinary order leaves the book (O(1) in its level, O(log L) if the level
+empties), its remaining frozen margin goes back to ``availableBalance`` to the
+last unit, its status becomes CANCELED, and — in the same transaction — every
+untriggered row attached to it (PENDING or ARMED) becomes CANCELED; the
+response lists those rows under ``triggerOrders``.  A trigger row cancelled
+directly is the only thing that changes.  Wallet balance never moves on a cancel.
+
+Batch items are separate transactions (results in request order, failures as
+``{"code", "msg"}``); ``cancel_open_orders`` is one transaction; the countdown
+cancels like ``cancel_open_orders`` at its deadline.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from engine.decimals import parse_int, present
+from engine.enums import OPEN_STATUSES, OrderStatus
+from engine.errors import ClientError, reject
+from engine.params import parse_symbol
+from engine.wire import order_wire
+
+if TYPE_CHECKING:
+    from engine.exchange import Exchange
+    from engine.ledger import AccountState
+    from engine.market import Market
+    from engine.order import Order, TriggerRow
+
+MAX_BATCH_CANCEL = 10
+_DONE = {"code": 200, "msg": "The operation of cancel all open order is done."}
+
+
+class CancelMixin:
+    """Cancel commands.  Mixed into :class:`~engine.exchange.Exchange`."""
+
+    # -- single -----------------------------------------------------------------------
+    def cancel_order(
+        self: Exchange, acct: AccountState, symbol: Any, order_id: Any = None, cid: Any = None
+    ) -> dict:
+        """Cancel one order (and cascade); the Binance response dict.  O(log L)."""
+        return self._run_fmt(self._cancel_one, _cancel_response, acct, symbol, order_id, cid)
+
+    def _cancel_one(
+        self: Exchange, acct: AccountState, symbol: Any, order_id: Any, cid: Any
+    ) -> tuple[Order, list[TriggerRow] | None]:
+        market = self._markets.get(symbol) if isinstance(symbol, str) else None
+        if market is None:
+            if not present(symbol):
+                raise reject("MANDATORY_PARAM", "symbol")
+            raise reject("BAD_SYMBOL")
+        order = self._find_for_cancel(acct, market, order_id, cid)
+        return order, self._cancel_commit(order)
+
+    def _find_for_cancel(
+        self: Exchange, acct: AccountState, market: Market, order_id: Any, cid: Any
+    ) -> Order:
+        if order_id is not None and order_id != "":
+            oid = order_id if type(order_id) is int else parse_int(order_id, "orderId")
+            order = self._index.by_id.get(oid)
+        elif present(cid):
+            order = self._index.find_cid(acct.name, cid) if isinstance(cid, str) else None
+        else:
+            raise reject("EITHER_PARAM", "orderId", "origClientOrderId")
+        if order is None:
+            raise reject("UNKNOWN_ORDER")
+        if order.owner is not acct:
+            if order.is_trigger:
+                raise reject("TRIGGER_NOT_OWNED", order.order_id)
+            raise reject("UNKNOWN_ORDER")
+        if order.inst is not market.inst:
+            raise reject("UNKNOWN_ORDER")
+        status = order.status
+        if status not in OPEN_STATUSES:
+            if not order.is_trigger:
+                raise reject("UNKNOWN_ORDER")
+            if status is OrderStatus.TRIGGERED:
+                raise reject(
+                    "TRIGGER_ALREADY_TRIGGERED", order.order_id,
+                    order.triggered_id,  # type: ignore[attr-defined]
+                )
+            if status is OrderStatus.CANCELED:
+                raise reject("TRIGGER_ALREADY_CANCELED", order.order_id)
+            raise reject("TRIGGER_POSITION_CLOSED", order.order_id)
+        return order
+
+    def _cancel_commit(self: Exchange, order: Order) -> list[TriggerRow] | None:
+        """Cancel an open order; returns the rows the cascade cancelled (None: not a parent)."""
+        if order.is_trigger:
+            self._close_row(order, OrderStatus.CANCELED)  # type: ignore[arg-type]
+            return None
+        self._markets[order.inst.symbol].book.remove(order)
+        return self._close_ordinary(order, OrderStatus.CANCELED)
+
+    # -- batch -------------------------------------------------------------------------
+    def cancel_batch(
+        self: Exchange, acct: AccountState, symbol: Any, order_ids: Any, cids: Any
+    ) -> list[dict]:
+        """Cancel up to 10 orders, each its own transaction; results in request order."""
+        parse_symbol({"symbol": symbol}, self._instruments)
+        if present(order_ids):
+            items = [(oid, None) for oid in _id_list(order_ids, "orderIdList")]
+        elif present(cids):
+            items = [(None, cid) for cid in _id_list(cids, "origClientOrderIdList")]
+        else:
+            raise reject("EITHER_PARAM", "orderIdList", "origClientOrderIdList")
+        if not items:
+            raise reject("EITHER_PARAM", "orderIdList", "origClientOrderIdList")
+        if len(items) > MAX_BATCH_CANCEL:
+            raise reject("EXCEED_MAX_CANCEL_ORDER_SIZE")
+        out: list[dict] = []
+        for oid, cid in items:
+            try:
+                out.append(self.cancel_order(acct, symbol, oid, cid))
+            except ClientError as e:
+                out.append(e.to_wire())
+        return out
+
+    # -- all open ----------------------------------------------------------------------
+    def cancel_open_orders(self: Exchange, acct: AccountState, symbol: Any) -> dict:
+        """Cancel every open order and untriggered row of ``acct`` on ``symbol`` (one txn)."""
+        parse_symbol({"symbol": symbol}, self._instruments)
+        self._run(self._cancel_all, acct, symbol)
+        return dict(_DONE)
+
+    def _cancel_all(self: Exchange, acct: AccountState, symbol: str) -> None:
+        for order in self._index.open_of(acct.name, symbol):
+            if order.status in OPEN_STATUSES:  # a parent earlier in the loop may have cascaded
+                self._cancel_commit(order)
+
+    # -- countdown ---------------------------------------------------------------------
+    def countdown_cancel(
+        self: Exchange, acct: AccountState, symbol: Any, countdown: Any
+    ) -> dict:
+        """Arm (or with 0 disarm) the auto-cancel of ``acct``'s orders on ``symbol``."""
+        inst = parse_symbol({"symbol": symbol}, self._instruments)
+        if not present(countdown):
+            raise reject("MANDATORY_PARAM", "countdownTime")
+        ms = parse_int(countdown, "countdownTime")
+        key = (acct.name, inst.symbol)
+
+        def commit() -> None:
+            prev = self._countdowns.get(key)
+            self._undo.append((_restore_key, self._countdowns, key, prev))
+            if ms:
+                self._countdowns[key] = self.now + ms
+            elif prev is not None:
+                del self._countdowns[key]
+
+        self._run(commit)
+        return {"symbol": inst.symbol, "countdownTime": str(ms)}
+
+
+def _cancel_response(result: tuple[Order, list[TriggerRow] | None]) -> dict:
+    order, rows = result
+    d = order_wire(order)
+    if rows is not None:
+        d["triggerOrders"] = [order_wire(r) for r in rows]
+    return d
+
+
+def _id_list(value: Any, param: str) -> list[Any]:
+    """A list parameter: a Python list/tuple, or its compact JSON text (as on the wire)."""
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            raise reject("MANDATORY_PARAM", param) from None
+        if isinstance(parsed, list):
+            return parsed
+    raise reject("MANDATORY_PARAM", param)
+
+
+def _restore_key(table: dict, key: object, prev: object) -> None:
+    if prev is None:
+        table.pop(key, None)
+    else:
+        table[key] = prev

@@ -1,0 +1,324 @@
+"""Order entry: ``new_order`` for ordinary orders, attached TP/SL, and conditional rows.
+
+Every rule is judged before the first mutation (validate → commit), except a
+FOK that the book cannot fill after all (rolled back by the undo log).
+
+Ordinary orders (LIMIT, MARKET)
+-------------------------------
+After parameter parsing (``params``): client id unique among the caller's open
+orders (-4116); reduce-only needs something to reduce and may not carry TP/SL
+(-2022; in hedge mode BUY SHORT / SELL LONG are closing orders and count as
+reduce-only); PERCENT_PRICE around the mark for LIMIT (-4016 / -4024);
+MIN_NOTIONAL unless reduce-only, at the limit price or, for MARKET, the mark
+(-4164); MAX_NUM_ORDERS of open LIMIT orders per account and symbol (-2025);
+GTX that would take (-5022); FOK the book cannot fill (-5021); attached TP/SL
+on their protective side (-2021); margin (-2019).
+
+Margin (SPEC 6)
+---------------
+A LIMIT order freezes, for the part that can open exposure
+``q = max(0, qty − what it could reduce now)``,
+``ceil(price × q / leverage) + q × max(0, dir × (price − mark))``; the sum is
+fixed at placement.  MARKET orders freeze nothing: the fills the book would
+give now are margin-checked — ``ceil(Σ price × lots / leverage)`` plus the same
+open loss, over the lots past the reducing part.  A check fails when the need
+exceeds ``availableBalance``.
+
+Trigger rows
+------------
+*Attached at entry* (``takeProfitPrice`` / ``stopLossPrice``): created PENDING
+in the same transaction as the parent, ids right after it, side opposite,
+reduce-only, freezing nothing, quantity = the parent's.  *Attached later*
+(``parentOrderId``): the parent must be the caller's ordinary order on the same
+symbol, open — or filled/expired with a position left to protect — else -2013;
+same side as the parent or a reduce-only parent is -2022.  *Standalone*:
+ARMED at once; reduce-only / close-position rows need something to reduce
+(-2022); stop entries pass MIN_NOTIONAL at their price (stop price for the
+``_MARKET`` types).  A row that would fire at once is -2021; an attached row
+must also lie on its protective side of the parent's limit price.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from engine.enums import (
+    CONDITIONAL_TYPES,
+    OrderStatus,
+    OrderType,
+    PositionSide,
+    SelfTradePrevention,
+    Side,
+    TimeInForce,
+)
+from engine.errors import reject
+from engine.order import Order, TriggerRow, row_rises
+from engine.params import OrderRequest, parse_new_order
+from engine.triggers import fires_at
+from engine.wire import order_with_rows
+
+if TYPE_CHECKING:
+    from engine.exchange import Exchange
+    from engine.ledger import AccountState
+    from engine.market import Market
+
+_OPPOSITE = {Side.BUY: Side.SELL, Side.SELL: Side.BUY}
+
+
+def _closing(acct: AccountState, side: Side, pside: PositionSide) -> bool:
+    """Hedge mode: BUY SHORT and SELL LONG close a position."""
+    return acct.dual_side and (side is Side.BUY) == (pside is PositionSide.SHORT)
+
+
+class EntryMixin:
+    """``new_order`` and its rules.  Mixed into :class:`~engine.exchange.Exchange`."""
+
+    def new_order(self: Exchange, acct: AccountState, params: Mapping[str, Any]) -> dict:
+        """Place an order for ``acct`` from wire parameters; the Binance response dict."""
+        return self._run_fmt(self._new_order, _entry_response, acct, params)
+
+    def _new_order(
+        self: Exchange, acct: AccountState, params: Mapping[str, Any]
+    ) -> tuple[Order, list[TriggerRow] | None]:
+        req = parse_new_order(params, self._instruments, acct.dual_side)
+        market = self._markets[req.inst.symbol]
+        if req.cid is not None:
+            existing = self._index.find_cid(acct.name, req.cid)
+            if existing is not None and existing.is_open:
+                raise reject("DUPLICATED_CLIENT_ORDER_ID")
+        if req.type in CONDITIONAL_TYPES:
+            if req.parent_id is not None:
+                return self._attach_row(acct, req, market), None
+            return self._standalone_row(acct, req, market), None
+        return self._place(acct, req, market)
+
+    # -- ordinary orders ---------------------------------------------------------------
+    def _place(
+        self: Exchange, acct: AccountState, req: OrderRequest, market: Market
+    ) -> tuple[Order, list[TriggerRow] | None]:
+        inst = req.inst
+        side = req.side
+        reduce = req.reduce_only or _closing(acct, side, req.pside)
+        q = acct.position_qty(inst.symbol, req.pside)
+        reducible = (-q if q < 0 else 0) if side is Side.BUY else (q if q > 0 else 0)
+        if reduce and (reducible == 0 or req.legs):
+            raise reject("REDUCE_ONLY_REJECT")
+        limit = req.type is OrderType.LIMIT
+        price = req.price
+        mark = market.mark_price()
+        if limit and mark is not None:
+            if price * inst.pct_den > mark * inst.up_num:
+                raise reject("PRICE_HIGHTER_THAN_MULTIPLIER_UP")
+            if price * inst.pct_den < mark * inst.down_num:
+                raise reject("PRICE_LOWER_THAN_MULTIPLIER_DOWN")
+        if not reduce:
+            ref = price if limit else mark
+            if ref is not None and ref * req.qty * inst.notional_unit_e8 < inst.min_notional_e8:
+                raise reject("MIN_NOTIONAL", inst.min_notional)
+        book = market.book
+        if limit:
+            if self._index.count_open(acct.name, inst.symbol) >= inst.max_num_orders:
+                raise reject("MAX_OPEN_ORDER_EXCEEDED")
+            if req.tif is TimeInForce.GTX:
+                best = book.best(_OPPOSITE[side])
+                if best is not None and (price >= best if side is Side.BUY else price <= best):
+                    raise reject("GTX_ORDER_REJECT")
+            elif req.tif is TimeInForce.FOK:
+                if sum(t for _p, t in self._walk(book, side, req.qty, price)) < req.qty:
+                    raise reject("FOK_ORDER_REJECT")
+        if req.legs:
+            self._check_legs(req, market)
+        order = Order(
+            0, acct, inst, side, req.pside, req.type, req.tif, price, req.qty, reduce,
+            self.now, req.cid, req.stp,
+        )
+        if not reduce:
+            margin0 = self._entry_margin(order, market, reducible)
+            if margin0 is None:
+                raise reject("MARGIN_NOT_SUFFICIENT")
+            order.margin0_e8 = margin0
+        # -- commit --
+        order.order_id = self._next_order_id()
+        self._index.add(order)
+        if reduce:
+            self._index.add_reducer(order)
+        if order.margin0_e8:
+            self._ledger.freeze(acct, order.margin0_e8)
+        rows = self._create_legs(order, req) if req.legs else None
+        self._take(order, market)
+        return order, rows
+
+    def _entry_margin(self: Exchange, order: Order, market: Market, reducible: int) -> int | None:
+        """Margin to freeze for ``order`` (0 for MARKET), or None when it exceeds available."""
+        inst = order.inst
+        acct = order.owner
+        lev = acct.leverage_of(inst.symbol)
+        unit = inst.notional_unit_e8
+        mark = market.mark_price()
+        direction = 1 if order.side is Side.BUY else -1
+        if order.type is OrderType.LIMIT:
+            q = order.qty - reducible if order.qty > reducible else 0
+            if not q:
+                return 0
+            price = order.price
+            need = -(-price * q * unit // lev)
+            if mark is not None and direction * (price - mark) > 0:
+                need += q * direction * (price - mark) * unit
+            frozen = need
+        else:
+            skip = reducible
+            notional = loss = 0
+            for price, lots in self._walk(market.book, order.side, order.qty, None):
+                if skip >= lots:
+                    skip -= lots
+                    continue
+                lots -= skip
+                skip = 0
+                notional += price * lots * unit
+                if mark is not None and direction * (price - mark) > 0:
+                    loss += lots * direction * (price - mark) * unit
+            need = -(-notional // lev) + loss
+            frozen = 0
+        if need and need > self._ledger.available_e8(acct, self._instruments):
+            return None
+        return frozen
+
+    # -- attached TP/SL at entry -------------------------------------------------------
+    def _check_legs(self: Exchange, req: OrderRequest, market: Market) -> None:
+        row_side = _OPPOSITE[req.side]
+        watched = market.watched(req.tpsl_working_type)
+        parent_price = req.price if req.type is OrderType.LIMIT else None
+        for leg in req.legs:
+            rises = row_rises(leg.type, row_side)
+            if parent_price is not None and (
+                leg.stop <= parent_price if rises else leg.stop >= parent_price
+            ):
+                raise reject("WOULD_IMMEDIATELY_TRIGGER")
+            if watched is not None and (watched >= leg.stop if rises else watched <= leg.stop):
+                raise reject("WOULD_IMMEDIATELY_TRIGGER")
+
+    def _create_legs(self: Exchange, parent: Order, req: OrderRequest) -> list[TriggerRow]:
+        rows = []
+        for leg in req.legs:
+            row = self._new_row(
+                parent.owner, req, _OPPOSITE[parent.side], leg.type, leg.price, parent.qty
+            )
+            row.stop_price = leg.stop
+            row.working_type = req.tpsl_working_type
+            row.reduce_only = True
+            row.parent = parent
+            row.order_id = self._next_order_id()
+            self._index.add(row)
+            rows.append(row)
+        self._undo.append((setattr, parent, "rows", parent.rows))
+        parent.rows = rows
+        return rows
+
+    # -- conditional rows --------------------------------------------------------------
+    def _new_row(
+        self: Exchange, acct: AccountState, req: OrderRequest, side: Side, type_: OrderType,
+        price: int, qty: int,
+    ) -> TriggerRow:
+        """An unregistered row object (id 0) — the caller validates, then commits it."""
+        row = TriggerRow.__new__(TriggerRow)
+        Order.__init__(
+            row, 0, acct, req.inst, side, req.pside, type_, TimeInForce.GTC, price, qty,
+            False, self.now, None, SelfTradePrevention.NONE,
+        )
+        row.armed = False
+        row.parent = None
+        row.cap = None
+        row.close_position = False
+        row.price_protect = False
+        row.activation = None
+        row.rate = 0
+        row.extreme = None
+        row.triggered_id = None
+        return row
+
+    def _row_from_request(self: Exchange, acct: AccountState, req: OrderRequest) -> TriggerRow:
+        row = self._new_row(acct, req, req.side, req.type, req.price, req.qty)
+        row.stop_price = req.stop
+        row.working_type = req.working_type
+        row.price_protect = req.price_protect
+        row.rate = req.rate
+        row.cid = req.cid
+        return row
+
+    def _check_row_price(self: Exchange, row: TriggerRow, req: OrderRequest, market: Market) -> (
+        None
+    ):
+        """-2021 when the row would fire at the watched price now (trailing: activation side)."""
+        watched = market.watched(row.working_type)
+        if row.orig_type is OrderType.TRAILING_STOP_MARKET:
+            act = req.activation
+            if act is not None and watched is not None and (
+                act >= watched if row.rises else act <= watched
+            ):
+                raise reject("WOULD_IMMEDIATELY_TRIGGER")
+            row.activation = act if act is not None else watched
+        elif watched is not None and fires_at(row, watched):
+            raise reject("WOULD_IMMEDIATELY_TRIGGER")
+
+    def _standalone_row(
+        self: Exchange, acct: AccountState, req: OrderRequest, market: Market
+    ) -> TriggerRow:
+        row = self._row_from_request(acct, req)
+        reduce = req.reduce_only or req.close_position or _closing(acct, req.side, req.pside)
+        row.reduce_only = reduce
+        row.close_position = req.close_position
+        if reduce and self._reducible(row) == 0:
+            raise reject("REDUCE_ONLY_REJECT")
+        inst = req.inst
+        if not reduce:
+            ref = req.price or req.stop or req.activation or market.mark_price()
+            if ref and ref * req.qty * inst.notional_unit_e8 < inst.min_notional_e8:
+                raise reject("MIN_NOTIONAL", inst.min_notional)
+        self._check_row_price(row, req, market)
+        row.order_id = self._next_order_id()
+        self._index.add(row)
+        self._arm(row)
+        return row
+
+    def _attach_row(
+        self: Exchange, acct: AccountState, req: OrderRequest, market: Market
+    ) -> TriggerRow:
+        parent = self._index.by_id.get(req.parent_id)  # type: ignore[arg-type]
+        if (
+            parent is None or parent.is_trigger or parent.owner is not acct
+            or parent.inst is not req.inst or parent.status is OrderStatus.CANCELED
+            or parent.status is OrderStatus.REJECTED
+        ):
+            raise reject("NO_SUCH_ORDER")
+        if req.side is parent.side or req.pside is not parent.pside or parent.reduce_only:
+            raise reject("REDUCE_ONLY_REJECT")
+        row = self._row_from_request(acct, req)
+        row.reduce_only = True
+        row.parent = parent
+        row.cap = req.qty or None
+        armed = parent.executed > 0
+        if not parent.is_open and (not armed or self._reducible(row) == 0):
+            raise reject("NO_SUCH_ORDER")
+        base = parent.executed if armed else parent.qty
+        row.qty = base if row.cap is None or row.cap > base else row.cap
+        if parent.type is OrderType.LIMIT and row.orig_type is not OrderType.TRAILING_STOP_MARKET:
+            if row.stop_price <= parent.price if row.rises else row.stop_price >= parent.price:
+                raise reject("WOULD_IMMEDIATELY_TRIGGER")
+        self._check_row_price(row, req, market)
+        row.order_id = self._next_order_id()
+        self._index.add(row)
+        if parent.rows is None:
+            self._undo.append((setattr, parent, "rows", None))
+            parent.rows = [row]
+        else:
+            self._undo.append((parent.rows.pop,))
+            parent.rows.append(row)
+        if armed:
+            self._arm(row)
+        return row
+
+
+def _entry_response(result: tuple[Order, list[TriggerRow] | None]) -> dict:
+    order, rows = result
+    return order_with_rows(order, rows)

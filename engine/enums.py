@@ -1,0 +1,99 @@
+"""Wire enumerations.  Each is a ``StrEnum`` whose values are Binance's strings, written out.
+
+Members are ``str`` instances, so a response dict holding ``Side.BUY`` compares
+equal to ``"BUY"`` and serialises to JSON as ``"BUY"``.
+
+>>> Side("SELL") is Side.SELL, Side.SELL == "SELL"
+(True, True)
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Side(StrEnum):
+    BUY = "BUY"
+    SELL = "SELL"
+
+
+class OrderType(StrEnum):
+    LIMIT = "LIMIT"
+    MARKET = "MARKET"
+    STOP = "STOP"
+    STOP_MARKET = "STOP_MARKET"
+    TAKE_PROFIT = "TAKE_PROFIT"
+    TAKE_PROFIT_MARKET = "TAKE_PROFIT_MARKET"
+    TRAILING_STOP_MARKET = "TRAILING_STOP_MARKET"
+
+
+#: Types that live in the trigger registry rather than the book.
+CONDITIONAL_TYPES = frozenset(
+    {
+        OrderType.STOP,
+        OrderType.STOP_MARKET,
+        OrderType.TAKE_PROFIT,
+        OrderType.TAKE_PROFIT_MARKET,
+        OrderType.TRAILING_STOP_MARKET,
+    }
+)
+#: Conditional types whose child is a LIMIT order at ``price``.
+LIMIT_CONDITIONAL_TYPES = frozenset({OrderType.STOP, OrderType.TAKE_PROFIT})
+#: Stop-loss family (fires on adverse moves) as opposed to take-profit.
+STOP_TYPES = frozenset({OrderType.STOP, OrderType.STOP_MARKET})
+
+
+class TimeInForce(StrEnum):
+    GTC = "GTC"
+    IOC = "IOC"
+    FOK = "FOK"
+    GTX = "GTX"
+
+
+class OrderStatus(StrEnum):
+    NEW = "NEW"
+    PARTIALLY_FILLED = "PARTIALLY_FILLED"
+    FILLED = "FILLED"
+    CANCELED = "CANCELED"
+    EXPIRED = "EXPIRED"
+    REJECTED = "REJECTED"
+    TRIGGERED = "TRIGGERED"
+
+
+class TriggerState(StrEnum):
+    """Lifecycle of a trigger row (SPEC 5).  Wire ``status`` is NEW for PENDING and ARMED."""
+
+    PENDING = "PENDING"
+    ARMED = "ARMED"
+    TRIGGERED = "TRIGGERED"
+    CANCELED = "CANCELED"
+    EXPIRED = "EXPIRED"
+
+
+class PositionSide(StrEnum):
+    BOTH = "BOTH"
+    LONG = "LONG"
+    SHORT = "SHORT"
+
+
+class WorkingType(StrEnum):
+    MARK_PRICE = "MARK_PRICE"
+    CONTRACT_PRICE = "CONTRACT_PRICE"
+
+
+class SelfTradePrevention(StrEnum):
+    NONE = "NONE"
+    EXPIRE_TAKER = "EXPIRE_TAKER"
+    EXPIRE_MAKER = "EXPIRE_MAKER"
+    EXPIRE_BOTH = "EXPIRE_BOTH"
+
+
+class IncomeType(StrEnum):
+    TRANSFER = "TRANSFER"
+    REALIZED_PNL = "REALIZED_PNL"
+    COMMISSION = "COMMISSION"
+    FUNDING_FEE = "FUNDING_FEE"
+    INSURANCE_CLEAR = "INSURANCE_CLEAR"
+
+
+OPEN_STATUSES = frozenset({OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED})

@@ -1,0 +1,83 @@
+"""Order objects as Binance shapes them (SPEC 4.3): the one place orders become dicts.
+
+Types follow the seed example: decimals are minimal strings, ``orderId`` and
+times are ints, flags are bools.  ``avgPrice`` is the exact average rounded
+half-even to 8 decimals, then minimal.  Every order carries ``time`` too (ccxt
+reads it).  Trigger rows add ``parentOrderId`` (0 for a standalone row) and,
+once fired, ``triggeredOrderId``; TRAILING_STOP_MARKET rows add
+``activatePrice`` and ``priceRate``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.decimals import fmt_ratio, fmt_scaled
+from engine.enums import OrderType
+from engine.instrument import money_str
+from engine.order import AUTO_CID_PREFIX, Order, TriggerRow
+
+
+def avg_price_str(o: Order) -> str:
+    ex = o.executed
+    if not ex:
+        return "0"
+    inst = o.inst
+    return fmt_ratio(o.cum_quote_e8, ex * inst.step_m * 10 ** (8 - inst.qty_exp), 8)
+
+
+def order_wire(o: Order) -> dict[str, Any]:
+    """The Binance order object of ``o``.  Runtime complexity: O(1)."""
+    inst = o.inst
+    ps = inst.price_str
+    cid = o.cid
+    executed = inst.qty_str(o.executed)
+    d = {
+        "orderId": o.order_id,
+        "symbol": inst.symbol,
+        "status": o.status,
+        "clientOrderId": AUTO_CID_PREFIX + str(o.order_id) if cid is None else cid,
+        "price": ps(o.price),
+        "avgPrice": avg_price_str(o) if o.executed else "0",
+        "origQty": inst.qty_str(o.qty),
+        "executedQty": executed,
+        "cumQty": executed,
+        "cumQuote": money_str(o.cum_quote_e8),
+        "timeInForce": o.tif,
+        "type": o.type,
+        "reduceOnly": o.reduce_only,
+        "closePosition": False,
+        "side": o.side,
+        "positionSide": o.pside,
+        "stopPrice": ps(o.stop_price),
+        "workingType": o.working_type,
+        "priceProtect": False,
+        "origType": o.orig_type,
+        "priceMatch": "NONE",
+        "selfTradePreventionMode": o.stp,
+        "goodTillDate": 0,
+        "time": o.time,
+        "updateTime": o.update_time,
+    }
+    if o.is_trigger:
+        _row_fields(o, d)  # type: ignore[arg-type]
+    return d
+
+
+def _row_fields(r: TriggerRow, d: dict[str, Any]) -> None:
+    d["closePosition"] = r.close_position
+    d["priceProtect"] = r.price_protect
+    if r.orig_type is OrderType.TRAILING_STOP_MARKET:
+        d["activatePrice"] = r.inst.price_str(r.activation or 0)
+        d["priceRate"] = fmt_scaled(r.rate, 1)
+    d["parentOrderId"] = 0 if r.parent is None else r.parent.order_id
+    if r.triggered_id is not None:
+        d["triggeredOrderId"] = r.triggered_id
+
+
+def order_with_rows(o: Order, rows: list[TriggerRow] | None) -> dict[str, Any]:
+    """``order_wire(o)`` plus ``triggerOrders`` when ``rows`` is not None."""
+    d = order_wire(o)
+    if rows is not None:
+        d["triggerOrders"] = [order_wire(r) for r in rows]
+    return d
