@@ -31,7 +31,8 @@ in the same transaction as the parent, ids right after it, side opposite,
 reduce-only, freezing nothing, quantity = the parent's.  *Attached later*
 (``parentOrderId``): the parent must be the caller's ordinary order on the same
 symbol, open — or filled/expired with a position left to protect — else -2013;
-same side as the parent or a reduce-only parent is -2022.  *Standalone*:
+same side as the parent, a reduce-only parent, or an open parent that has
+filled but left nothing for the row to reduce is -2022.  *Standalone*:
 ARMED at once; reduce-only / close-position rows need something to reduce
 (-2022); stop entries pass MIN_NOTIONAL at their price (stop price for the
 ``_MARKET`` types).  A row that would fire at once is -2021; an attached row
@@ -300,6 +301,8 @@ class EntryMixin:
         armed = parent.executed > 0
         if not parent.is_open and (not armed or self._reducible(row) == 0):
             raise reject("NO_SUCH_ORDER")
+        if armed and self._reducible(row) == 0:
+            raise reject("REDUCE_ONLY_REJECT")
         base = parent.executed if armed else parent.qty
         row.qty = base if row.cap is None or row.cap > base else row.cap
         if parent.type is OrderType.LIMIT and row.orig_type is not OrderType.TRAILING_STOP_MARKET:

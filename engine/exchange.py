@@ -261,7 +261,9 @@ class Exchange(
             self._touched.clear()
             rollback(self._undo)
             raise
-        self._undo.clear()
+        if self._undo:
+            self._undo.clear()
+            self._update_id += 1
         return result
 
     def _run_fmt(self, fn: Callable[..., Any], fmt: Callable[[Any], Any], *args: Any) -> Any:
@@ -276,7 +278,9 @@ class Exchange(
             self._touched.clear()
             rollback(self._undo)
             raise
-        self._undo.clear()
+        if self._undo:
+            self._undo.clear()
+            self._update_id += 1
         return out
 
     # -- invariants and hashing --------------------------------------------------------
@@ -324,6 +328,8 @@ class Exchange(
         armed_indexed = r.order_id in self._registry.armed
         if armed_indexed != (state is TriggerState.ARMED):
             raise InvariantError(f"{r!r}: indexed={armed_indexed} but state {state}")
+        if state is TriggerState.ARMED and r.reduce_only and self._reducible(r) == 0:
+            raise InvariantError(f"{r!r} ARMED on a flat position")
         parent = r.parent
         if parent is None:
             if state is TriggerState.PENDING:
@@ -337,8 +343,6 @@ class Exchange(
             raise InvariantError(f"{r!r} PENDING but parent has fills")
         if state is TriggerState.ARMED and parent.status is OrderStatus.CANCELED:
             raise InvariantError(f"{r!r} ARMED but parent CANCELED")
-        if state is TriggerState.ARMED and self._reducible(r) == 0:
-            raise InvariantError(f"{r!r} ARMED on a flat position")
         fired = sum(1 for s in parent.rows if s.status is OrderStatus.TRIGGERED)
         if fired > 1:
             raise InvariantError(f"parent {parent.order_id}: {fired} OCO rows TRIGGERED")

@@ -68,6 +68,7 @@ class FiringMixin:
         self._registry.index(row)
         if row.reduce_only:
             self._index.add_reducer(row)
+            self._touched[(row.owner.name, row.inst.symbol)] = row.owner  # sweep: flat?
         self._dirty = True
 
     def _close_row(self: Exchange, row: TriggerRow, status: OrderStatus) -> None:

@@ -61,14 +61,13 @@ class MatchingMixin:
         self._match(order, market)
         if order.status not in OPEN_STATUSES:
             return
+        tif = order.tif
+        if tif is TimeInForce.FOK and order.type is OrderType.LIMIT:
+            raise reject("FOK_ORDER_REJECT")
         if order.reduce_only and self._reducible(order) == 0:
             self._expire(order)
-        elif order.type is OrderType.LIMIT and (
-            order.tif is TimeInForce.GTC or order.tif is TimeInForce.GTX
-        ):
+        elif order.type is OrderType.LIMIT and (tif is TimeInForce.GTC or tif is TimeInForce.GTX):
             market.book.add(order)
-        elif order.tif is TimeInForce.FOK and order.type is OrderType.LIMIT:
-            raise reject("FOK_ORDER_REJECT")
         else:
             self._expire(order)
 

@@ -131,8 +131,8 @@ class ViewsMixin:
                 "qty": inst.qty_str(lots),
                 "quoteQty": money_str(quote),
                 "realizedPnl": money_str(realized),
-                "side": side,
-                "positionSide": pside,
+                "side": side._value_,
+                "positionSide": pside._value_,
                 "symbol": sym,
                 "time": t,
             })
@@ -163,7 +163,7 @@ class ViewsMixin:
                 continue
             out.append({
                 "symbol": sym,
-                "incomeType": k,
+                "incomeType": k._value_,
                 "income": money_str(amount),
                 "asset": "USDT",
                 "info": info,
@@ -222,7 +222,7 @@ class ViewsMixin:
         cap = max((b.cap_e8 for b in inst.brackets if b.initial_leverage >= lev), default=0)
         return {
             "symbol": sym,
-            "positionSide": pside,
+            "positionSide": pside._value_,
             "positionAmt": inst.signed_qty_str(qty),
             "entryPrice": entry,
             "breakEvenPrice": entry,

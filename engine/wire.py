@@ -1,6 +1,6 @@
 """Order objects as Binance shapes them (SPEC 4.3): the one place orders become dicts.
 
-Types follow the seed example: decimals are minimal strings, ``orderId`` and
+Types follow the seed example: enums are plain ``str``, decimals are minimal strings, ``orderId`` and
 times are ints, flags are bools.  ``avgPrice`` is the exact average rounded
 half-even to 8 decimals, then minimal.  Every order carries ``time`` too (ccxt
 reads it).  Trigger rows add ``parentOrderId`` (0 for a standalone row) and,
@@ -35,7 +35,7 @@ def order_wire(o: Order) -> dict[str, Any]:
     d = {
         "orderId": o.order_id,
         "symbol": inst.symbol,
-        "status": o.status,
+        "status": o.status._value_,
         "clientOrderId": AUTO_CID_PREFIX + str(o.order_id) if cid is None else cid,
         "price": ps(o.price),
         "avgPrice": avg_price_str(o) if o.executed else "0",
@@ -43,18 +43,18 @@ def order_wire(o: Order) -> dict[str, Any]:
         "executedQty": executed,
         "cumQty": executed,
         "cumQuote": money_str(o.cum_quote_e8),
-        "timeInForce": o.tif,
-        "type": o.type,
+        "timeInForce": o.tif._value_,
+        "type": o.type._value_,
         "reduceOnly": o.reduce_only,
         "closePosition": False,
-        "side": o.side,
-        "positionSide": o.pside,
+        "side": o.side._value_,
+        "positionSide": o.pside._value_,
         "stopPrice": ps(o.stop_price),
-        "workingType": o.working_type,
+        "workingType": o.working_type._value_,
         "priceProtect": False,
-        "origType": o.orig_type,
+        "origType": o.orig_type._value_,
         "priceMatch": "NONE",
-        "selfTradePreventionMode": o.stp,
+        "selfTradePreventionMode": o.stp._value_,
         "goodTillDate": 0,
         "time": o.time,
         "updateTime": o.update_time,

@@ -1,0 +1,329 @@
+"""The bundled scenarios pass, and the scenario runner reports what it should."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from engine import InvariantError, scenario
+from engine.cli import main
+from engine.exchange import Exchange
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+BUNDLED = sorted(SCENARIO_DIR.glob("*.toml"))
+
+ONE_ORDER = """\
+[[account]]
+name = "alice"
+balance = "10000"
+
+[[step]]
+call = "new_order"
+account = "alice"
+save = { parent = "orderId" }
+expect = { status = "NEW" }
+check.alice = { availableBalance = "9985", totalOpenOrderInitialMargin = "15", open_orders = 1 }
+[step.params]
+symbol = "BTCUSDT"
+side = "BUY"
+type = "LIMIT"
+timeInForce = "GTC"
+quantity = "0.010"
+price = "30000"
+"""
+
+CANCEL_TWICE = (
+    ONE_ORDER
+    + """
+[[step]]
+call = "cancel_order"
+account = "alice"
+params = { symbol = "BTCUSDT", orderId = "$parent" }
+expect = { status = "CANCELED" }
+
+[[step]]
+call = "cancel_order"
+account = "alice"
+params = { symbol = "BTCUSDT", orderId = "$parent" }
+error = { code = -2011, msg = "Unknown order sent." }
+"""
+)
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _docstring_example() -> str:
+    doc = scenario.__doc__ or ""
+    block = doc.split(".. code-block:: toml\n\n", 1)[1]
+    lines = []
+    for line in block.splitlines():
+        if line and not line.startswith("    "):
+            break
+        lines.append(line)
+    return textwrap.dedent("\n".join(lines))
+
+
+# -- the bundled scenarios --------------------------------------------------------------------
+@pytest.mark.parametrize("path", BUNDLED, ids=[p.name for p in BUNDLED])
+def test_bundled_scenario_meets_every_expectation(path: Path) -> None:
+    report = scenario.run_file(path)
+
+    assert report.ok, f"{path.name} failed:\n{report.transcript}"
+    assert report.checks > 0
+
+
+def test_the_stories_of_spec_4_and_5_are_all_bundled() -> None:
+    names = {p.name for p in BUNDLED}
+
+    assert len(names) >= 8
+    assert {
+        "cascade_cancel.toml",
+        "margin_release_partial_fill.toml",
+        "trigger_already_triggered.toml",
+        "trigger_already_canceled.toml",
+        "trigger_position_closed.toml",
+        "trigger_not_owned.toml",
+        "oco_sibling_canceled.toml",
+        "expiry_on_manual_close.toml",
+        "batch_cancel_mixed.toml",
+    } <= names
+
+
+def test_every_bundled_scenario_opens_with_a_story_comment() -> None:
+    for path in BUNDLED:
+        assert path.read_text(encoding="utf-8").startswith("# "), path.name
+
+
+def test_the_example_in_the_module_docstring_passes() -> None:
+    report = scenario.run(scenario.loads(_docstring_example(), "docstring example"))
+
+    assert report.ok, report.transcript
+    assert report.checks >= 15
+
+
+# -- the runner reports failures ----------------------------------------------------------------
+def test_a_wrong_expected_figure_fails_the_run_with_nonzero_exit(tmp_path, capsys) -> None:
+    path = _write(tmp_path, "wrong.toml", ONE_ORDER.replace('"9985"', '"9985.00000001"'))
+
+    code = main(["run", str(path)])
+
+    out = capsys.readouterr().out
+    assert code == 1
+    assert 'FAIL alice availableBalance = "9985.00000001": got "9985"' in out
+    assert "1 scenario: 0 passed, 1 failed" in out
+
+
+def test_a_value_of_the_wrong_wire_type_is_a_mismatch(tmp_path) -> None:
+    path = _write(
+        tmp_path,
+        "types.toml",
+        ONE_ORDER.replace(
+            'expect = { status = "NEW" }', 'expect = { status = "NEW", orderId = "1" }'
+        ),
+    )
+
+    report = scenario.run_file(path)
+
+    assert report.failures == ['orderId = "1": got 1']
+
+
+def test_a_passing_scenario_exits_zero_and_prints_a_transcript(tmp_path, capsys) -> None:
+    path = _write(tmp_path, "good.toml", CANCEL_TWICE)
+
+    code = main(["run", str(path)])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "alice cancel_order symbol=BTCUSDT orderId=1  ->  CANCELED #1" in out
+    assert "->  error -2011 Unknown order sent." in out
+    assert "PASS state unchanged (state_hash equal)" in out
+    assert out.rstrip().endswith("1 scenario: 1 passed, 0 failed, 0 malformed (8 checks)")
+
+
+def test_an_expected_error_that_does_not_happen_is_a_failure(tmp_path) -> None:
+    text = ONE_ORDER + textwrap.dedent("""
+        [[step]]
+        call = "cancel_order"
+        account = "alice"
+        params = { symbol = "BTCUSDT", orderId = "$parent" }
+        error = { code = -2011 }
+        """)
+
+    report = scenario.run(scenario.loads(text))
+
+    assert report.failures == ["error -2011: the call succeeded"]
+
+
+def test_an_error_with_another_code_or_message_is_a_failure(tmp_path) -> None:
+    text = CANCEL_TWICE.replace(
+        'code = -2011, msg = "Unknown order sent."', 'code = -2091, msg = "Something else."'
+    )
+
+    report = scenario.run(scenario.loads(text))
+
+    assert report.failures == [
+        "error code = -2091: got -2011",
+        'error msg = "Something else.": got "Unknown order sent."',
+    ]
+
+
+def test_an_unexpected_client_error_fails_and_stops_the_scenario() -> None:
+    text = CANCEL_TWICE.replace(
+        'error = { code = -2011, msg = "Unknown order sent." }', 'expect = { status = "CANCELED" }'
+    )
+
+    report = scenario.run(scenario.loads(text))
+
+    assert report.failures == ["unexpected error -2011 'Unknown order sent.'"]
+    assert report.lines[-1].endswith("scenario stopped")
+
+
+def test_a_rejected_call_that_changes_the_state_hash_is_a_failure(monkeypatch) -> None:
+    hashes = iter(f"{i:064x}" for i in range(100))
+    monkeypatch.setattr(Exchange, "state_hash", lambda self: next(hashes))
+
+    report = scenario.run(scenario.loads(CANCEL_TWICE))
+
+    assert report.failures == ["state unchanged (state_hash equal)"]
+
+
+def test_a_broken_invariant_fails_and_stops_the_scenario(monkeypatch) -> None:
+    def broken(self: Exchange) -> None:
+        raise InvariantError("frozen total drifted")
+
+    monkeypatch.setattr(Exchange, "check_invariants", broken)
+
+    report = scenario.run(scenario.loads(CANCEL_TWICE))
+
+    assert report.failures == ["invariants broken after step 1: frozen total drifted"]
+    assert sum(line.startswith("  ") and "->" in line for line in report.lines) == 1
+
+
+def test_saving_a_field_the_response_lacks_stops_the_scenario() -> None:
+    text = ONE_ORDER.replace(
+        'save = { parent = "orderId" }', 'save = { parent = "triggerOrders[0].orderId" }'
+    )
+
+    report = scenario.run(scenario.loads(text))
+
+    assert report.failures == ["cannot save 'parent': the response has no triggerOrders[0].orderId"]
+
+
+def test_order_status_checks_accept_a_saved_name_or_a_literal_id() -> None:
+    text = CANCEL_TWICE + '\ncheck.alice = { orders = { "$parent" = "CANCELED", "1" = "NEW" } }\n'
+
+    report = scenario.run(scenario.loads(text))
+
+    assert report.failures == ['alice order 1 status = "NEW": got "CANCELED"']
+
+
+# -- malformed scenarios and empty folders ------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[[account]\n", "bad.toml: invalid TOML"),
+        (
+            ONE_ORDER.replace('call = "new_order"', 'call = "no_such_call"'),
+            "bad.toml: step 1: 'no_such_call' is not a client method",
+        ),
+        (
+            ONE_ORDER.replace('account = "alice"\nsave', 'account = "bob"\nsave'),
+            "bad.toml: step 1: 'account' must name a declared account, not 'bob'",
+        ),
+        (
+            CANCEL_TWICE.replace('orderId = "$parent" }\nexpect', 'orderId = "$parnet" }\nexpect'),
+            "bad.toml: step 2: 'parnet' is used before any earlier step saved it",
+        ),
+        (
+            ONE_ORDER.replace('price = "30000"', "price = 30000.5"),
+            'bad.toml: step 1: 30000.5 is a TOML float; write decimals as strings ("30000.5")',
+        ),
+        (
+            ONE_ORDER
+            + '\n[[step]]\nadvance = 5\nset_mark_price = { symbol = "BTCUSDT", price = "1" }\n',
+            "bad.toml: step 2: needs exactly one of 'call', 'set_mark_price', 'advance'",
+        ),
+        (
+            ONE_ORDER.replace('symbol = "BTCUSDT"\n', "").replace("new_order", "cancel_order"),
+            "bad.toml: step 1: bad params for cancel_order: missing a required argument: 'symbol'",
+        ),
+        (
+            ONE_ORDER.replace('expect = { status = "NEW" }', 'expect = { "status[" = "NEW" }'),
+            "bad.toml: step 1: bad path 'status['",
+        ),
+        ('[[account]]\nname = "alice"\nbalance = "10000"\n', "bad.toml: no [[step]] tables"),
+        (
+            ONE_ORDER.replace('balance = "10000"', 'balance = "ten"'),
+            "bad.toml: account 'alice': balance 'ten' is not a number",
+        ),
+    ],
+)
+def test_a_malformed_scenario_is_an_error_naming_file_and_step(
+    tmp_path, capsys, text: str, message: str
+) -> None:
+    path = _write(tmp_path, "bad.toml", text)
+
+    code = main(["run", str(path)])
+
+    out = capsys.readouterr().out
+    assert code == 1
+    assert f"ERROR malformed scenario: {path}{message.removeprefix('bad.toml')}" in out
+    assert "1 scenario: 0 passed, 0 failed, 1 malformed" in out
+
+
+def test_an_empty_directory_exits_nonzero(tmp_path, capsys) -> None:
+    _write(tmp_path, "notes.txt", "not a scenario")
+
+    code = main(["run", str(tmp_path)])
+
+    assert code == 2
+    assert "no scenarios (*.toml)" in capsys.readouterr().err
+
+
+def test_a_missing_path_exits_nonzero(tmp_path, capsys) -> None:
+    code = main(["run", str(tmp_path / "nowhere.toml")])
+
+    assert code == 2
+    assert "no such file or directory" in capsys.readouterr().err
+
+
+def test_a_directory_runs_every_scenario_in_name_order(tmp_path, capsys) -> None:
+    _write(tmp_path, "b_second.toml", CANCEL_TWICE)
+    _write(tmp_path, "a_first.toml", ONE_ORDER)
+    _write(tmp_path, "c_broken.toml", "[[step]]\nadvance = -1\n")
+
+    code = main(["run", str(tmp_path)])
+
+    out = capsys.readouterr().out
+    assert code == 1
+    assert out.index("a_first.toml") < out.index("b_second.toml") < out.index("c_broken.toml")
+    assert "3 scenarios: 2 passed, 0 failed, 1 malformed" in out
+
+
+def test_run_needs_a_subcommand() -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([])
+
+    assert exit_info.value.code == 2
+
+
+def test_python_dash_m_engine_runs_the_command_line(tmp_path) -> None:
+    path = _write(tmp_path, "good.toml", CANCEL_TWICE)
+
+    done = subprocess.run(
+        [sys.executable, "-m", "engine", "run", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 scenario: 1 passed" in done.stdout
