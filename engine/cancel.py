@@ -29,7 +29,6 @@ cancels like ``cancel_open_orders`` at its deadline.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from engine.decimals import parse_int, present

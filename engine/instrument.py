@@ -24,7 +24,7 @@ The defaults (:func:`default_instruments`) are SPEC 3's BTCUSDT and ETHUSDT.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
 from engine.decimals import fmt_scaled, scaled_exact, unit_of
@@ -70,6 +70,11 @@ def _number(n: int, exp: int) -> int | Decimal:
     """An int when whole, else an exact Decimal (leverageBracket sends JSON numbers)."""
     q, r = divmod(n, 10**exp)
     return q if r == 0 else Decimal(fmt_scaled(n, exp))
+
+
+def _on_grid(value: Decimal, step: Decimal, rounding: str) -> int:
+    """``value / step`` rounded to a whole number of steps in the given direction."""
+    return int((value / step).to_integral_value(rounding=rounding))
 
 
 def make_brackets(rows: list[tuple[str, int, str]]) -> tuple[Bracket, ...]:
@@ -156,11 +161,11 @@ class Instrument:
         if unit is None or unit <= 0:
             raise ValueError(f"tick {tick_size} × step {step_size} is finer than 1e-8 USDT")
         self.notional_unit_e8 = unit
-        self.min_price_ticks = -(-self._grid_floor(self.min_price, self.tick_size))
-        self.max_price_ticks = self._grid_floor(self.max_price, self.tick_size)
-        self.min_lots = -(-self._grid_floor(self.min_qty, self.step_size))
-        self.max_lots = self._grid_floor(self.max_qty, self.step_size)
-        self.market_max_lots = self._grid_floor(self.market_max_qty, self.step_size)
+        self.min_price_ticks = _on_grid(self.min_price, self.tick_size, ROUND_CEILING)
+        self.max_price_ticks = _on_grid(self.max_price, self.tick_size, ROUND_FLOOR)
+        self.min_lots = _on_grid(self.min_qty, self.step_size, ROUND_CEILING)
+        self.max_lots = _on_grid(self.max_qty, self.step_size, ROUND_FLOOR)
+        self.market_max_lots = _on_grid(self.market_max_qty, self.step_size, ROUND_FLOOR)
         notional = scaled_exact(self.min_notional, 8)
         assert notional is not None
         self.min_notional_e8 = notional
@@ -174,10 +179,6 @@ class Instrument:
         self.maker_rate_e8, self.taker_rate_e8 = maker, taker
         self._price_cache: dict[int, str] = {}
         self._qty_cache: dict[int, str] = {}
-
-    @staticmethod
-    def _grid_floor(value: Decimal, step: Decimal) -> int:
-        return int(value // step)
 
     def __repr__(self) -> str:
         return f"Instrument({self.symbol!r})"
@@ -295,19 +296,28 @@ _ETH_BRACKETS = [
 ]
 
 
-def default_instruments() -> list[Instrument]:
-    """SPEC 3's default venue: BTCUSDT and ETHUSDT perpetuals."""
+def default_instruments(**overrides: Any) -> list[Instrument]:
+    """SPEC 3's default venue: BTCUSDT and ETHUSDT perpetuals.
+
+    Keyword ``overrides`` apply to both (e.g. ``max_num_orders=10**6`` for a deep book).
+    """
     return [
         Instrument(
-            "BTCUSDT", base_asset="BTC", tick_size="0.10", step_size="0.001",
-            price_precision=2, quantity_precision=3, min_price="261.10", max_price="809484",
-            min_qty="0.001", max_qty="1000", market_max_qty="120", min_notional="100",
-            brackets=make_brackets(_BTC_BRACKETS),
+            "BTCUSDT", **{
+                "base_asset": "BTC", "tick_size": "0.10", "step_size": "0.001",
+                "price_precision": 2, "quantity_precision": 3, "min_price": "261.10",
+                "max_price": "809484", "min_qty": "0.001", "max_qty": "1000",
+                "market_max_qty": "120", "min_notional": "100",
+                "brackets": make_brackets(_BTC_BRACKETS), **overrides,
+            },
         ),
         Instrument(
-            "ETHUSDT", base_asset="ETH", tick_size="0.01", step_size="0.001",
-            price_precision=2, quantity_precision=3, min_price="39.86", max_price="306177",
-            min_qty="0.001", max_qty="10000", market_max_qty="2000", min_notional="20",
-            brackets=make_brackets(_ETH_BRACKETS),
+            "ETHUSDT", **{
+                "base_asset": "ETH", "tick_size": "0.01", "step_size": "0.001",
+                "price_precision": 2, "quantity_precision": 3, "min_price": "39.86",
+                "max_price": "306177", "min_qty": "0.001", "max_qty": "10000",
+                "market_max_qty": "2000", "min_notional": "20",
+                "brackets": make_brackets(_ETH_BRACKETS), **overrides,
+            },
         ),
     ]

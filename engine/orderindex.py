@@ -141,7 +141,7 @@ class OrderIndex:
         if n_open != sum(1 for o in self.by_id.values() if o.is_open):
             raise InvariantError("an open order is missing from the open sets")
         for (acct, sym), t in self.reducers.items():
-            for oid, o in t.items():
+            for o in t.values():
                 if not o.is_open or o.owner.name != acct or o.inst.symbol != sym:
                     raise InvariantError(f"reducer set holds {o!r}")
         for acct, cids in self.cids.items():

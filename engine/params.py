@@ -27,7 +27,8 @@ Order of checks (the first failure wins)
 Choices where Binance is silent or loose (also in the README):
 ``timeInForce`` is ignored on MARKET-family orders; unknown parameters are
 ignored (as Binance does); trailing zeros carry no precision (``"0.0100"`` is
-two decimals); GTD and price-match modes are not offered (-1020).
+two decimals); GTD is not offered (-1115 like any unknown timeInForce) and
+the price-match modes answer -1020.
 """
 
 from __future__ import annotations

@@ -199,7 +199,7 @@ class TriggerRegistry:
                     if sign * k != row.stop_price or row.rises != (sign == 1):
                         raise InvariantError(f"{row!r} indexed at the wrong price or side")
                     seen += 1
-        for (symbol, wt), rows in self._trailing.items():
+        for (_symbol, wt), rows in self._trailing.items():
             for oid, row in rows.items():
                 if self.armed.get(oid) is not row or row.working_type is not wt:
                     raise InvariantError(f"trailing index holds stray id {oid}")

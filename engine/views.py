@@ -24,7 +24,7 @@ from engine.enums import IncomeType, PositionSide, Side
 from engine.errors import InvariantError, reject
 from engine.instrument import money_str
 from engine.params import parse_symbol
-from engine.wire import order_wire
+from engine.wire import order_wire_timed
 
 if TYPE_CHECKING:
     from engine.exchange import Exchange
@@ -67,19 +67,19 @@ class ViewsMixin:
         return order
 
     def query_order(self: Exchange, acct: AccountState, params: Mapping[str, Any]) -> dict:
-        return order_wire(self._lookup(acct, params))
+        return order_wire_timed(self._lookup(acct, params))
 
     def get_open_order(self: Exchange, acct: AccountState, params: Mapping[str, Any]) -> dict:
         order = self._lookup(acct, params)
         if not order.is_open:
             raise reject("NO_SUCH_ORDER")
-        return order_wire(order)
+        return order_wire_timed(order)
 
     def get_orders(self: Exchange, acct: AccountState, params: Mapping[str, Any]) -> list[dict]:
         symbol = None
         if present(params.get("symbol")):
             symbol = parse_symbol(params, self._instruments).symbol
-        return [order_wire(o) for o in self._index.open_of(acct.name, symbol)]
+        return [order_wire_timed(o) for o in self._index.open_of(acct.name, symbol)]
 
     def get_all_orders(
         self: Exchange, acct: AccountState, params: Mapping[str, Any]
@@ -97,7 +97,7 @@ class ViewsMixin:
                 continue
             if (start is not None and o.time < start) or (end is not None and o.time > end):
                 continue
-            out.append(order_wire(o))
+            out.append(order_wire_timed(o))
             if len(out) == limit:
                 break
         return out

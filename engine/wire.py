@@ -1,11 +1,13 @@
 """Order objects as Binance shapes them (SPEC 4.3): the one place orders become dicts.
 
-Types follow the seed example: enums are plain ``str``, decimals are minimal strings, ``orderId`` and
-times are ints, flags are bools.  ``avgPrice`` is the exact average rounded
-half-even to 8 decimals, then minimal.  Every order carries ``time`` too (ccxt
-reads it).  Trigger rows add ``parentOrderId`` (0 for a standalone row) and,
-once fired, ``triggeredOrderId``; TRAILING_STOP_MARKET rows add
-``activatePrice`` and ``priceRate``.
+Types follow the seed example: enums are plain ``str``, decimals are minimal
+strings, ``orderId`` and times are ints, flags are bools.  ``avgPrice`` is the
+exact average rounded half-even to 8 decimals, then minimal.  Query and
+listing endpoints add the order's creation ``time`` (as Binance's do, and ccxt
+reads it); the new-order and cancel responses do not (SPEC 4.3's field list).
+Trigger rows add ``parentOrderId`` (0 for a standalone row) and, once fired,
+``triggeredOrderId``; TRAILING_STOP_MARKET rows add ``activatePrice`` and
+``priceRate``.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ def avg_price_str(o: Order) -> str:
 
 
 def order_wire(o: Order) -> dict[str, Any]:
-    """The Binance order object of ``o``.  Runtime complexity: O(1)."""
+    """The Binance order object of ``o`` as new-order and cancel answer it.  O(1)."""
     inst = o.inst
     ps = inst.price_str
     cid = o.cid
@@ -56,7 +58,6 @@ def order_wire(o: Order) -> dict[str, Any]:
         "priceMatch": "NONE",
         "selfTradePreventionMode": o.stp._value_,
         "goodTillDate": 0,
-        "time": o.time,
         "updateTime": o.update_time,
     }
     if o.is_trigger:
@@ -73,6 +74,13 @@ def _row_fields(r: TriggerRow, d: dict[str, Any]) -> None:
     d["parentOrderId"] = 0 if r.parent is None else r.parent.order_id
     if r.triggered_id is not None:
         d["triggeredOrderId"] = r.triggered_id
+
+
+def order_wire_timed(o: Order) -> dict[str, Any]:
+    """The order object as query and listing endpoints answer it: with ``time``."""
+    d = order_wire(o)
+    d["time"] = o.time
+    return d
 
 
 def order_with_rows(o: Order, rows: list[TriggerRow] | None) -> dict[str, Any]:

@@ -127,7 +127,9 @@ class CascadeModel:
             fired = [r for r in rows if r.status == "TRIGGERED"]
             assert len(fired) <= 1, f"parent {rec.order_id}: {len(fired)} rows TRIGGERED"
             if rec.status == "CANCELED":
-                assert all(r.status != "NEW" for r in rows), f"parent {rec.order_id} cancelled, row NEW"
+                assert all(r.status != "NEW" for r in rows), (
+                    f"parent {rec.order_id} cancelled, a row NEW"
+                )
             if rec.status in TERMINAL and rec.executed == "0":
                 assert all(r.status == "CANCELED" for r in rows), (
                     f"parent {rec.order_id} ended unfilled; rows {[r.status for r in rows]}"

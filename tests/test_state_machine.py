@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 from decimal import Decimal
 
+from cascade_model import OPEN, CascadeModel
 from hypothesis import HealthCheck, event, note, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -33,7 +34,6 @@ from hypothesis.stateful import (
     rule,
 )
 
-from cascade_model import OPEN, CascadeModel
 from engine import ClientError, Exchange
 
 ACCOUNTS = ("alice", "bob", "carol")
@@ -468,7 +468,7 @@ class VenueMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         if not self.clients:
             return
-        for name, client in self.clients.items():
+        for client in self.clients.values():
             for symbol in SYMBOLS:
                 client.cancel_open_orders(symbol=symbol)
             acct = client.account()
