@@ -150,7 +150,7 @@ class ViewsMixin:
         kind = None
         if present(kind_v):
             try:
-                kind = IncomeType(kind_v)
+                kind = IncomeType(str(kind_v))
             except ValueError:
                 raise reject("INVALID_PARAMETER", "incomeType") from None
         start, end = _opt_int(params, "startTime"), _opt_int(params, "endTime")
