@@ -132,10 +132,13 @@ class OrderBook:
             levels, key = self.asks, order.price
         level = levels[key]
         leaves = order.qty - order.executed
-        self._undo.append((self._restore, levels, key, order, leaves))
+        u = self._undo
+        u.append((self._restore, levels, key, order, leaves))
         del level.orders[order.order_id]
         level.total -= leaves
         if not level.orders:
+            # put back this very Level on rollback: older log entries refer to it
+            u.append((levels.__setitem__, key, level))
             del levels[key]
 
     def reduce(self, order: Order, lots: int) -> None:

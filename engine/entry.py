@@ -30,7 +30,8 @@ Trigger rows
 in the same transaction as the parent, ids right after it, side opposite,
 reduce-only, freezing nothing, quantity = the parent's.  *Attached later*
 (``parentOrderId``): the parent must be the caller's ordinary order on the same
-symbol, open — or filled/expired with a position left to protect — else -2013;
+symbol, open — or filled/expired with a position left to protect — and its
+OCO group must not have fired yet (at most one row of a group triggers), else -2013;
 same side as the parent, a reduce-only parent, or an open parent that has
 filled but left nothing for the row to reduce is -2022.  *Standalone*:
 ARMED at once; reduce-only / close-position rows need something to reduce
@@ -301,6 +302,8 @@ class EntryMixin:
         armed = parent.executed > 0
         if not parent.is_open and (not armed or self._reducible(row) == 0):
             raise reject("NO_SUCH_ORDER")
+        if any(r.status is OrderStatus.TRIGGERED for r in parent.rows or ()):
+            raise reject("NO_SUCH_ORDER")  # its OCO group is spent: one row already fired
         if armed and self._reducible(row) == 0:
             raise reject("REDUCE_ONLY_REJECT")
         base = parent.executed if armed else parent.qty

@@ -59,11 +59,12 @@ class MatchingMixin:
     def _take(self: Exchange, order: Order, market: Market) -> None:
         """Execute a new (or triggered) ordinary order: match, then rest or expire the rest."""
         self._match(order, market)
+        tif = order.tif
+        if tif is TimeInForce.FOK and order.executed < order.qty:
+            # not filled completely (short book, capped makers, self-trade prevention)
+            raise reject("FOK_ORDER_REJECT")
         if order.status not in OPEN_STATUSES:
             return
-        tif = order.tif
-        if tif is TimeInForce.FOK and order.type is OrderType.LIMIT:
-            raise reject("FOK_ORDER_REJECT")
         if order.reduce_only and self._reducible(order) == 0:
             self._expire(order)
         elif order.type is OrderType.LIMIT and (tif is TimeInForce.GTC or tif is TimeInForce.GTX):
