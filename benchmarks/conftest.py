@@ -1,0 +1,125 @@
+"""Benchmark fixtures: deep venues and floors per depth, and the summary table with ratios.
+
+Run with ``python -m pytest benchmarks/ -q`` (they are not part of the default
+test run).  ``FAPISIM_BENCH_DEPTHS`` picks the book depths (default
+``1000,100000,1000000``).  At the end of the run a table of operations/second
+and ratios to the floor is printed and written to ``.benchmarks/summary.json``;
+``python benchmarks/report.py`` turns that file into the README table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks.floor import FloorBook
+from benchmarks.workload import new_venue, resting_prices
+
+DEPTHS = [int(d) for d in os.environ.get("FAPISIM_BENCH_DEPTHS", "1000,100000,1000000").split(",")]
+SUMMARY = Path(__file__).resolve().parent.parent / ".benchmarks" / "summary.json"
+
+#: (operation, depth) -> operations per second, filled by ``record``
+RESULTS: dict[tuple[str, int], float] = {}
+EXTRA: dict[str, object] = {}
+#: which floor operation each venue operation is compared with
+FLOOR_OF = {
+    "place_limit": "floor_add",
+    "cancel": "floor_cancel",
+    "cancel_cascade": "floor_cancel",
+    "cancel_by_client_id": "floor_cancel",
+    "cancel_batch_10": "floor_cancel",
+    "fill_across_3_levels": "floor_cancel",
+    "mark_move_fires_0": "floor_add",
+    "mark_move_fires_1": "floor_add",
+    "mark_move_fires_100": "floor_add",
+}
+
+
+def record(benchmark, operation: str, depth: int, ops_per_round: int) -> float:
+    """Store ops/second of the benchmark just run (median round time)."""
+    rate = ops_per_round / benchmark.stats.stats.median
+    RESULTS[(operation, depth)] = rate
+    benchmark.extra_info["ops_per_second"] = rate
+    return rate
+
+
+class _Venues:
+    def __init__(self) -> None:
+        self._cache: dict[int, tuple] = {}
+
+    def __call__(self, depth: int):
+        if depth not in self._cache:
+            self._cache.clear()  # keep one deep venue in memory at a time
+            self._cache[depth] = new_venue(depth)
+        return self._cache[depth]
+
+
+class _Floors:
+    def __init__(self) -> None:
+        self._cache: dict[int, list] = {}
+
+    def __call__(self, depth: int) -> list:
+        """``[book, next_id]`` with ``depth`` resting orders (same prices as the venue)."""
+        if depth not in self._cache:
+            import random
+
+            book = FloorBook()
+            for i, (_side, ticks) in enumerate(resting_prices(depth, random.Random(7)), 1):
+                book.add(i, ticks, 10)
+            self._cache[depth] = [book, depth + 1]
+        return self._cache[depth]
+
+
+@pytest.fixture(scope="session")
+def venues() -> _Venues:
+    return _Venues()
+
+
+@pytest.fixture(scope="session")
+def floors() -> _Floors:
+    return _Floors()
+
+
+def _table() -> list[dict]:
+    rows = []
+    for (op, depth), rate in sorted(RESULTS.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        if op.startswith("floor_"):
+            continue
+        floor_op = FLOOR_OF.get(op)
+        floor = RESULTS.get((floor_op, depth)) if floor_op else None
+        rows.append({
+            "operation": op, "depth": depth, "ops_per_second": round(rate),
+            "floor": floor_op, "floor_ops_per_second": round(floor) if floor else None,
+            "ratio": round(rate / floor, 4) if floor else None,
+        })
+    return rows
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if not RESULTS:
+        return
+    rows = _table()
+    tr = terminalreporter
+    tr.section("venue vs floor (same run, same workload)")
+    tr.write_line(f"{'operation':<24}{'depth':>9}{'venue ops/s':>14}{'floor':>14}"
+                  f"{'floor ops/s':>14}{'ratio':>9}")
+    for r in rows:
+        floor = f"{r['floor_ops_per_second']:>14,}" if r["floor_ops_per_second"] else " " * 14
+        ratio = f"{r['ratio']:>9.1%}" if r["ratio"] is not None else ""
+        tr.write_line(f"{r['operation']:<24}{r['depth']:>9,}{r['ops_per_second']:>14,}"
+                      f"{r['floor'] or '':>14}{floor}{ratio}")
+    for key, value in EXTRA.items():
+        tr.write_line(f"{key}: {value}")
+    SUMMARY.parent.mkdir(exist_ok=True)
+    SUMMARY.write_text(json.dumps({
+        "machine": {"python": sys.version.split()[0], "platform": platform.platform(),
+                    "processor": platform.machine(), "cpus": os.cpu_count()},
+        "rows": rows, "extra": EXTRA,
+        "floors": {f"{op}@{d}": round(r) for (op, d), r in RESULTS.items()
+                   if op.startswith("floor_")},
+    }, indent=1))
