@@ -31,10 +31,12 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from engine.book import OrderBook
 from engine.decimals import parse_int, present
-from engine.enums import OPEN_STATUSES, OrderStatus
+from engine.enums import OPEN_STATUSES, OrderStatus, Side
 from engine.errors import ClientError, reject
 from engine.params import parse_symbol
+from engine.txn import rollback
 from engine.wire import order_wire
 
 if TYPE_CHECKING:
@@ -55,7 +57,82 @@ class CancelMixin:
         self: Exchange, acct: AccountState, symbol: Any, order_id: Any = None, cid: Any = None
     ) -> dict:
         """Cancel one order (and cascade); the Binance response dict.  O(log L)."""
+        if type(order_id) is int:
+            o = self._index.by_id.get(order_id)
+            if (
+                o is not None and o.owner is acct and not o.reduce_only
+                and o.status in OPEN_STATUSES and not o.is_trigger and o.inst.symbol == symbol
+            ):
+                out = self._cancel_plain(o)
+                if out is not None:
+                    return out
         return self._run_fmt(self._cancel_one, _cancel_response, acct, symbol, order_id, cid)
+
+    def _cancel_plain(self: Exchange, o: Order) -> dict | None:
+        """The hot path: an open, ordinary, non-reduce-only order by its id, whose rows
+        (if any) are PENDING or closed.  None when the general path must judge instead.
+
+        Same effect as ``_cancel_commit`` (book, margin, status, open sets, the
+        cascade to PENDING rows), written out inline with one compound undo
+        record: the benchmarks show the general path's dozen calls cost about as
+        much as the work itself.
+        """
+        rows = o.rows
+        cascade: list[TriggerRow] = []
+        if rows is not None:
+            for r in rows:
+                if r.status is OrderStatus.NEW:
+                    if r.armed:
+                        return None  # ARMED rows leave the fire index: general path
+                    cascade.append(r)
+        u = self._undo
+        inst = o.inst
+        book = self._markets[inst.symbol].book
+        if o.side is Side.BUY:
+            levels, key = book.bids, -o.price
+        else:
+            levels, key = book.asks, o.price
+        level = levels[key]
+        oid = o.order_id
+        leaves = o.qty - o.executed
+        acct = o.owner
+        m = o.margin0_e8
+        frozen = -(-m * leaves // o.qty) if m else 0
+        index = self._index
+        open_key = (acct.name, inst.symbol)
+        table = index.open_orders[open_key]
+        now = self.now
+        try:
+            u.append((_uncancel_plain, o, levels, key, level, leaves, frozen, o.status,
+                      o.update_time, table))
+            orders = level.orders
+            del orders[oid]
+            level.total -= leaves
+            if not orders:
+                del levels[key]
+            acct.frozen_e8 -= frozen
+            o.status = OrderStatus.CANCELED
+            o.update_time = now
+            del table[oid]
+            if cascade:
+                row_table = index.open_rows[open_key]
+                u.append((_uncancel_rows, [(r, r.update_time) for r in cascade], row_table))
+                for r in cascade:
+                    r.status = OrderStatus.CANCELED
+                    r.update_time = now
+                    del row_table[r.order_id]
+                out = order_wire(o)
+                out["triggerOrders"] = [order_wire(r) for r in cascade]
+            else:
+                out = order_wire(o)
+                if rows is not None:
+                    out["triggerOrders"] = []
+        except BaseException:
+            rollback(u)
+            raise
+        u.clear()
+        self._update_id += 1
+        return out
 
     def _cancel_one(
         self: Exchange, acct: AccountState, symbol: Any, order_id: Any, cid: Any
@@ -165,6 +242,26 @@ class CancelMixin:
 
         self._run(commit)
         return {"symbol": inst.symbol, "countdownTime": str(ms)}
+
+def _uncancel_plain(
+    o: Order, levels: Any, key: int, level: Any, leaves: int, frozen: int,
+    status: OrderStatus, update_time: int, table: dict,
+) -> None:
+    """Inverse of ``_cancel_plain``: the order back at its FIFO place, margin re-frozen."""
+    table[o.order_id] = o
+    o.status, o.update_time = status, update_time
+    o.owner.frozen_e8 += frozen
+    if key not in levels:
+        levels[key] = level
+    OrderBook._restore(levels, key, o, leaves)
+
+
+def _uncancel_rows(rows: list[tuple[TriggerRow, int]], table: dict) -> None:
+    """Inverse of the fast cascade: each row back to PENDING (NEW) with its old updateTime."""
+    for r, update_time in rows:
+        r.status = OrderStatus.NEW
+        r.update_time = update_time
+        table[r.order_id] = r
 
 
 def _cancel_response(result: tuple[Order, list[TriggerRow] | None]) -> dict:

@@ -107,7 +107,7 @@ class Instrument:
         "tick_m", "price_exp", "step_m", "qty_exp", "notional_unit_e8",
         "min_price_ticks", "max_price_ticks", "min_lots", "max_lots", "market_max_lots",
         "min_notional_e8", "up_num", "down_num", "pct_den", "maker_rate_e8", "taker_rate_e8",
-        "_price_cache", "_qty_cache",
+        "_price_cache", "_qty_cache", "wire_templates", "parse_memo",
     )
 
     def __init__(
@@ -179,6 +179,12 @@ class Instrument:
         self.maker_rate_e8, self.taker_rate_e8 = maker, taker
         self._price_cache: dict[int, str] = {}
         self._qty_cache: dict[int, str] = {}
+        #: memo of order-object templates by static fields (see ``wire.order_wire``)
+        self.wire_templates: dict[tuple, dict] = {}
+        #: memo of wire strings that parsed cleanly, per kind (see ``params``)
+        self.parse_memo: dict[str, dict[str, int]] = {
+            "price": {}, "stop": {}, "qty": {}, "market_qty": {},
+        }
 
     def __repr__(self) -> str:
         return f"Instrument({self.symbol!r})"

@@ -61,7 +61,7 @@ class Order:
     __slots__ = (
         "order_id", "owner", "inst", "side", "pside", "type", "orig_type", "tif",
         "price", "stop_price", "qty", "executed", "cum_quote_e8", "reduce_only", "status",
-        "time", "update_time", "cid", "stp", "margin0_e8", "rows", "working_type",
+        "time", "update_time", "cid", "stp", "margin0_e8", "rows", "working_type", "tmpl",
     )
 
     order_id: int
@@ -86,6 +86,8 @@ class Order:
     margin0_e8: int
     rows: list[TriggerRow] | None
     working_type: WorkingType
+    #: memo of the wire template of this order's static fields (not state; see ``wire``)
+    tmpl: dict | None
 
     is_trigger = False
 
@@ -116,6 +118,7 @@ class Order:
         self.margin0_e8 = 0
         self.rows = None
         self.working_type = WorkingType.CONTRACT_PRICE
+        self.tmpl = None
 
     @property
     def client_order_id(self) -> str:

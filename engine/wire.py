@@ -28,38 +28,71 @@ def avg_price_str(o: Order) -> str:
     return fmt_ratio(o.cum_quote_e8, ex * inst.step_m * 10 ** (8 - inst.qty_exp), 8)
 
 
-def order_wire(o: Order) -> dict[str, Any]:
-    """The Binance order object of ``o`` as new-order and cancel answer it.  O(1)."""
-    inst = o.inst
-    ps = inst.price_str
-    cid = o.cid
-    executed = inst.qty_str(o.executed)
-    d = {
-        "orderId": o.order_id,
-        "symbol": inst.symbol,
-        "status": o.status._value_,
-        "clientOrderId": AUTO_CID_PREFIX + str(o.order_id) if cid is None else cid,
-        "price": ps(o.price),
-        "avgPrice": avg_price_str(o) if o.executed else "0",
-        "origQty": inst.qty_str(o.qty),
-        "executedQty": executed,
-        "cumQty": executed,
-        "cumQuote": money_str(o.cum_quote_e8),
+def _template(o: Order) -> dict[str, Any]:
+    """A fresh dict with every field of ``o``'s shape; static ones already filled."""
+    return {
+        "orderId": 0,
+        "symbol": o.inst.symbol,
+        "status": "NEW",
+        "clientOrderId": "",
+        "price": "0",
+        "avgPrice": "0",
+        "origQty": "0",
+        "executedQty": "0",
+        "cumQty": "0",
+        "cumQuote": "0",
         "timeInForce": o.tif._value_,
         "type": o.type._value_,
         "reduceOnly": o.reduce_only,
         "closePosition": False,
         "side": o.side._value_,
         "positionSide": o.pside._value_,
-        "stopPrice": ps(o.stop_price),
+        "stopPrice": "0",
         "workingType": o.working_type._value_,
         "priceProtect": False,
         "origType": o.orig_type._value_,
         "priceMatch": "NONE",
         "selfTradePreventionMode": o.stp._value_,
         "goodTillDate": 0,
-        "updateTime": o.update_time,
+        "updateTime": 0,
     }
+
+
+def order_wire(o: Order) -> dict[str, Any]:
+    """The Binance order object of ``o`` as new-order and cancel answer it.  O(1).
+
+    Performance: copying a per-shape template and setting the per-order fields
+    is about twice as fast as a 24-key dict literal (benchmarks/, cancel path);
+    templates are memoised on the instrument, keyed by the order's static fields,
+    and remembered on the order (``tmpl``).
+    """
+    inst = o.inst
+    t = o.tmpl
+    if t is None:
+        key = (o.side, o.pside, o.type, o.orig_type, o.tif, o.reduce_only, o.working_type, o.stp)
+        templates = inst.wire_templates
+        t = templates.get(key)
+        if t is None:
+            t = templates[key] = _template(o)
+        o.tmpl = t
+    d = t.copy()
+    oid = o.order_id
+    d["orderId"] = oid
+    d["status"] = o.status._value_
+    cid = o.cid
+    d["clientOrderId"] = AUTO_CID_PREFIX + str(oid) if cid is None else cid
+    price = o.price
+    d["price"] = inst._price_cache.get(price) or inst.price_str(price)
+    d["origQty"] = inst._qty_cache.get(o.qty) or inst.qty_str(o.qty)
+    if o.executed:
+        executed = inst.qty_str(o.executed)
+        d["avgPrice"] = avg_price_str(o)
+        d["executedQty"] = executed
+        d["cumQty"] = executed
+        d["cumQuote"] = money_str(o.cum_quote_e8)
+    if o.stop_price:
+        d["stopPrice"] = inst.price_str(o.stop_price)
+    d["updateTime"] = o.update_time
     if o.is_trigger:
         _row_fields(o, d)  # type: ignore[arg-type]
     return d

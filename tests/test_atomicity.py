@@ -136,3 +136,41 @@ def test_a_cancel_logs_the_same_number_of_mutations_in_a_small_and_a_large_venue
 
     small, large = mutations_of_one_cancel(10), mutations_of_one_cancel(3000)
     assert small == large
+
+
+def test_the_fast_cancel_path_and_the_general_one_leave_identical_venues():
+    from engine.cancel import _cancel_response
+
+    def build() -> Exchange:
+        ex = venue_with_protected_partial_fill()
+        c, b = ex.client("carol"), ex.client("bob")
+        c.new_order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
+                    quantity="0.020", price="29400")  # second order on a level
+        b.new_order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.005")  # partial
+        return ex
+
+    for symbol, name, picks in (("BTCUSDT", "carol", (0, 1, 2)), ("ETHUSDT", "alice", (0,))):
+        for pick in picks:
+            fast, general = build(), build()
+            acct_f, acct_g = fast._ledger.accounts[name], general._ledger.accounts[name]
+            ordinary = [o for o in fast.client(name).get_orders(symbol=symbol)
+                        if o["type"] == "LIMIT" and "triggerOrders" not in o]
+            oid = ordinary[pick % len(ordinary)]["orderId"]
+            if fast._index.by_id[oid].rows is not None:
+                continue
+            got_fast = fast.cancel_order(acct_f, symbol, oid)
+            got_general = general._run_fmt(
+                general._cancel_one, _cancel_response, acct_g, symbol, oid, None
+            )
+            assert got_fast == got_general
+            assert fast.state_hash() == general.state_hash()
+            fast.check_invariants()
+
+
+def test_a_fault_in_the_fast_cancel_path_changes_nothing():
+    def cancel_resting_ask(ex: Exchange) -> object:
+        ask = next(o for o in ex.client("carol").get_orders(symbol="BTCUSDT")
+                   if o["side"] == "SELL")
+        return ex.client("carol").cancel_order(symbol="BTCUSDT", orderId=ask["orderId"])
+
+    assert_every_fault_rolls_back(venue_with_protected_partial_fill, cancel_resting_ask, minimum=1)

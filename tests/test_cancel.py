@@ -531,23 +531,23 @@ def test_cascade_rows_and_parent_share_the_cancel_time(ex, alice):
     ex.check_invariants()
 
 
-def test_failure_in_the_middle_of_a_cascade_cancels_nothing(ex, alice, monkeypatch):
-    # Arrange: parent 1, TP 2, SL 3; closing row 3 will blow up after row 2 was closed
+def test_failure_in_the_middle_of_a_cascade_cancels_nothing(ex, alice):
+    # Arrange: parent 1, TP 2, SL 3; the cascade's last mutation will blow up
+    from engine.txn import InjectedFault, inject_fault
+
     bracket(alice)
     before = ex.state_hash()
-    close_row = ex._close_row
-
-    def close_row_failing_on_the_stop_loss(row, new_status):
-        if row.order_id == 3:
-            raise RuntimeError("injected failure")
-        close_row(row, new_status)
-
-    monkeypatch.setattr(ex, "_close_row", close_row_failing_on_the_stop_loss)
-    # Act
-    with pytest.raises(RuntimeError):
+    # Act: fail at the last mutation point of the cancel (after the parent changed),
+    # counted on an identical venue
+    reference = Exchange()
+    reference.create_account("alice", balance="10000")
+    bracket(reference.client("alice"))
+    with inject_fault(reference._undo, 0) as count:
+        reference.client("alice").cancel_order(symbol=SYMBOL, orderId=1)
+    with inject_fault(ex._undo, count[0]), pytest.raises(InjectedFault):
         alice.cancel_order(symbol=SYMBOL, orderId=1)
-    monkeypatch.undo()
     # Assert
+    assert count[0] >= 2
     assert ex.state_hash() == before
     assert [status(alice, i) for i in (1, 2, 3)] == ["NEW", "NEW", "NEW"]
     assert alice.account()["availableBalance"] == "9985"
