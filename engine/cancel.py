@@ -57,7 +57,7 @@ class CancelMixin:
         self: Exchange, acct: AccountState, symbol: Any, order_id: Any = None, cid: Any = None
     ) -> dict:
         """Cancel one order (and cascade); the Binance response dict.  O(log L)."""
-        if type(order_id) is int:
+        if type(order_id) is int and self._fast_paths:
             o = self._index.by_id.get(order_id)
             if (
                 o is not None and o.owner is acct and not o.reduce_only

@@ -113,6 +113,9 @@ class Exchange(
         self._last_id = 0
         self._update_id = 0
         self._countdowns: dict[tuple[str, str], int] = {}
+        #: inline hot paths for plain cancels and resting placements (not state; tests
+        #: turn them off to show both paths leave identical venues)
+        self._fast_paths = True
         # per-command scratch (not state): positions touched, and whether to settle
         self._dirty = False
         self._touched: dict[tuple[str, str], AccountState] = {}
