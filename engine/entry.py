@@ -142,7 +142,10 @@ class EntryMixin:
                 raise reject("MARGIN_NOT_SUFFICIENT")
             order.margin0_e8 = margin0
         # -- commit --
-        if limit and not reduce and not req.legs and req.cid is None and self._fast_paths:
+        if (
+            limit and not reduce and not req.legs and req.cid is None and self._fast_paths
+            and self._tape is None
+        ):
             best = book.best(_OPPOSITE[side])
             if best is None or (price < best if side is Side.BUY else price > best):
                 self._rest_new(order, market)  # crosses nothing: the common resting case

@@ -46,11 +46,17 @@ ERRORS: dict[str, tuple[int, str, str]] = {
         "Timestamp for this request was 1000ms ahead of the server's time.",
     ),
     "INVALID_SIGNATURE": (-1022, "INVALID_SIGNATURE", "Signature for this request is not valid."),
+    "NOT_FOUND": (-1099, "NOT_FOUND", "Not found, unauthenticated, or unauthorized."),
     # 11xx – request issues
     "ILLEGAL_CHARS": (
         -1100,
         "ILLEGAL_CHARS",
         "Illegal characters found in parameter '%s'; legal range is '%s'.",
+    ),
+    "DUPLICATE_PARAM": (
+        -1101,
+        "TOO_MANY_PARAMETERS",
+        "Duplicate values for a parameter detected.",
     ),
     "MANDATORY_PARAM": (
         -1102,

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from engine.algo import AlgoMixin
 from engine.cancel import CancelMixin
 from engine.decimals import decimals_of, scaled_exact
 from engine.entry import EntryMixin
@@ -51,7 +52,9 @@ from engine.market import Market
 from engine.matching import MatchingMixin
 from engine.orderindex import OrderIndex
 from engine.params import parse_price, parse_symbol
+from engine.risk import RiskMixin
 from engine.settings import SettingsMixin
+from engine.tape import TapeMixin
 from engine.triggers import TriggerRegistry
 from engine.txn import UndoLog, rollback
 from engine.views import ViewsMixin
@@ -78,7 +81,8 @@ def _derive_key(kind: str, name: str) -> str:
 
 
 class Exchange(
-    EntryMixin, MatchingMixin, FiringMixin, CancelMixin, SettingsMixin, ViewsMixin
+    EntryMixin, MatchingMixin, FiringMixin, CancelMixin, SettingsMixin, ViewsMixin, AlgoMixin,
+    RiskMixin, TapeMixin,
 ):
     """An in-memory USDⓈ-M perpetual futures venue.  Independent of every other instance.
 
@@ -110,15 +114,20 @@ class Exchange(
         self._registry = TriggerRegistry(self._undo)
         self._accounts: dict[str, Account] = {}
         self._by_key: dict[str, str] = {}
-        self._last_id = 0
+        self._last_id: int = 0
         self._update_id = 0
         self._countdowns: dict[tuple[str, str], int] = {}
         #: inline hot paths for plain cancels and resting placements (not state; tests
         #: turn them off to show both paths leave identical venues)
         self._fast_paths = True
-        # per-command scratch (not state): positions touched, and whether to settle
+        #: replay mode (see ``tape``): None on a plain venue
+        self._tape = None
+        # per-command scratch (not state): positions touched, whether to settle, and
+        # which accounts the risk check must look at (all of them after a mark move)
         self._dirty = False
         self._touched: dict[tuple[str, str], AccountState] = {}
+        self._risk_names: set[str] = set()
+        self._risk_all = False
         for inst in default_instruments() if instruments is None else instruments:
             self.add_instrument(inst)
 
@@ -151,6 +160,8 @@ class Exchange(
         """
         if not isinstance(name, str) or not name:
             raise ValueError(f"account name must be a non-empty string, not {name!r}")
+        if name.startswith("@"):
+            raise ValueError(f"account names starting with '@' are the venue's own: {name!r}")
         if name in self._accounts:
             raise ValueError(f"account {name!r} already exists")
         if isinstance(balance, bool) or not isinstance(balance, (str, int, Decimal)):
@@ -190,6 +201,12 @@ class Exchange(
     def account(self, name: str) -> Account:
         """The :class:`Account` called ``name`` (``KeyError`` if none)."""
         return self._accounts[name]
+
+    def account_state(self, name: str) -> AccountState:
+        """The ledger state of account ``name``, which the API methods take (``KeyError``)."""
+        if name not in self._accounts:
+            raise KeyError(name)
+        return self._ledger.accounts[name]
 
     def account_by_key(self, api_key: str) -> Account | None:
         name = self._by_key.get(api_key)
@@ -262,6 +279,8 @@ class Exchange(
         except BaseException:
             self._dirty = False
             self._touched.clear()
+            self._risk_names.clear()
+            self._risk_all = False
             rollback(self._undo)
             raise
         if self._undo:
@@ -279,6 +298,8 @@ class Exchange(
         except BaseException:
             self._dirty = False
             self._touched.clear()
+            self._risk_names.clear()
+            self._risk_all = False
             rollback(self._undo)
             raise
         if self._undo:
@@ -364,6 +385,7 @@ class Exchange(
         orders = tuple(_order_state(self._index.by_id[i]) for i in sorted(self._index.by_id))
         state = (
             self.now, self._last_id, self._update_id,
+            None if self._tape is None else self._tape._state(),
             tuple(sorted(self._countdowns.items())),
             tuple(sorted((a.name, a.api_key, a.api_secret) for a in self._accounts.values())),
             tuple(self._markets[s]._state() for s in self._symbols),

@@ -112,6 +112,8 @@ class FiringMixin:
                 self._sweep_reducers(key)
             self._dirty = False
             fired = self._evaluate()
+            if (self._risk_all or self._risk_names) and self._check_liquidations():
+                continue
             if not fired and not touched and not self._dirty:
                 return
 

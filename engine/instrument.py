@@ -102,11 +102,12 @@ class Instrument:
         "tick_size", "step_size", "price_precision", "quantity_precision",
         "min_price", "max_price", "min_qty", "max_qty", "market_max_qty", "min_notional",
         "multiplier_up", "multiplier_down", "max_num_orders", "maker_rate", "taker_rate",
-        "brackets",
+        "liquidation_fee", "brackets",
         # derived integers
         "tick_m", "price_exp", "step_m", "qty_exp", "notional_unit_e8",
         "min_price_ticks", "max_price_ticks", "min_lots", "max_lots", "market_max_lots",
         "min_notional_e8", "up_num", "down_num", "pct_den", "maker_rate_e8", "taker_rate_e8",
+        "liquidation_fee_e8",
         "_price_cache", "_qty_cache", "wire_templates", "parse_memo",
     )
 
@@ -133,6 +134,7 @@ class Instrument:
         max_num_orders: int = 200,
         maker_rate: str = "0.0002",
         taker_rate: str = "0.0005",
+        liquidation_fee: str = "0.0125",
     ) -> None:
         self.symbol = symbol
         self.base_asset = base_asset
@@ -153,6 +155,7 @@ class Instrument:
         self.max_num_orders = max_num_orders
         self.maker_rate = Decimal(maker_rate)
         self.taker_rate = Decimal(taker_rate)
+        self.liquidation_fee = Decimal(liquidation_fee)
         self.brackets = brackets
 
         self.tick_m, self.price_exp = unit_of(self.tick_size)
@@ -177,6 +180,10 @@ class Instrument:
         if maker is None or taker is None:
             raise ValueError("commission rates have more than 8 decimals")
         self.maker_rate_e8, self.taker_rate_e8 = maker, taker
+        liq = scaled_exact(self.liquidation_fee, 8)
+        if liq is None:
+            raise ValueError("liquidation fee has more than 8 decimals")
+        self.liquidation_fee_e8 = liq
         self._price_cache: dict[int, str] = {}
         self._qty_cache: dict[int, str] = {}
         #: memo of order-object templates by static fields (see ``wire.order_wire``)
@@ -253,7 +260,7 @@ class Instrument:
             "underlyingSubType": [],
             "settlePlan": 0,
             "triggerProtect": "0.0500",
-            "liquidationFee": "0.012500",
+            "liquidationFee": f"{self.liquidation_fee:.6f}",
             "marketTakeBound": "0.05",
             "filters": [
                 {

@@ -92,7 +92,9 @@ class AccountState:
 class Ledger:
     """All accounts' money.  ``mark_of(symbol)`` gives the mark price in ticks (or None)."""
 
-    __slots__ = ("accounts", "fee_e8", "_undo", "_mark_of", "_income_seq", "_trade_seq")
+    __slots__ = (
+        "accounts", "fee_e8", "_undo", "_mark_of", "_income_seq", "_trade_seq", "liquidations",
+    )
 
     def __init__(self, undo: UndoLog, mark_of: Callable[[str], int | None]) -> None:
         self.accounts: dict[str, AccountState] = {}
@@ -101,6 +103,8 @@ class Ledger:
         self._mark_of = mark_of
         self._income_seq = 0
         self._trade_seq = 0
+        #: (time, account, symbol, positionSide, qty_lots, price_ticks, fee_e8) per closed position
+        self.liquidations: list[tuple] = []
 
     # -- accounts ------------------------------------------------------------------------
     def open_account(self, name: str, balance_e8: int, now: int) -> AccountState:
@@ -129,6 +133,30 @@ class Ledger:
         self._income_seq += 1
         u.append((acct.incomes.pop,))
         acct.incomes.append((self._income_seq, symbol, kind, amount_e8, info, now, trade_id))
+
+    def transfer(
+        self, acct: AccountState, amount_e8: int, kind: IncomeType, symbol: str, info: str,
+        now: int,
+    ) -> None:
+        """Move ``amount_e8`` from the venue's fee account into the wallet (negative: out).
+
+        Funding, liquidation fees and insurance cover go through here, so the
+        fee account is the clearing house and value is conserved exactly.
+        """
+        u = self._undo
+        u.append((_restore_wallet, acct, acct.wallet_e8, acct.deposits_e8, acct.update_time))
+        acct.wallet_e8 += amount_e8
+        acct.update_time = now
+        u.append((setattr, self, "fee_e8", self.fee_e8))
+        self.fee_e8 -= amount_e8
+        self.record_income(acct, symbol, kind, amount_e8, info, now, 0)
+
+    def record_liquidation(
+        self, acct: AccountState, symbol: str, pside: PositionSide, qty: int, price: int,
+        fee_e8: int, now: int,
+    ) -> None:
+        self._undo.append((self.liquidations.pop,))
+        self.liquidations.append((now, acct.name, symbol, pside.value, qty, price, fee_e8))
 
     # -- margin --------------------------------------------------------------------------
     def freeze(self, acct: AccountState, amount_e8: int) -> None:
@@ -256,7 +284,8 @@ class Ledger:
                 tuple(sorted((k, p.qty, p.cost_e8, p.update_time) for k, p in a.positions.items())),
                 tuple(sorted(a.leverage.items())), tuple(a.trades), tuple(a.incomes),
             ))
-        return (self.fee_e8, self._income_seq, self._trade_seq, tuple(accts))
+        return (self.fee_e8, self._income_seq, self._trade_seq, tuple(accts),
+                tuple(self.liquidations))
 
 
 def _restore_wallet(acct: AccountState, wallet: int, deposits: int, update_time: int) -> None:

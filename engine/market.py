@@ -22,7 +22,10 @@ if TYPE_CHECKING:
 class Market:
     """One symbol's book and prices (ticks)."""
 
-    __slots__ = ("inst", "book", "last", "mark", "prev_mark", "prev_last", "_undo")
+    __slots__ = (
+        "inst", "book", "last", "mark", "prev_mark", "prev_last", "quote", "queue_ahead",
+        "_undo",
+    )
 
     def __init__(self, inst: Instrument, undo: UndoLog) -> None:
         self.inst = inst
@@ -31,6 +34,10 @@ class Market:
         self.mark: int | None = None
         self.prev_mark: int | None = None
         self.prev_last: int | None = None
+        #: replayed best (bid, bid_qty, ask, ask_qty) in ticks/lots (tape mode)
+        self.quote: tuple[int, int, int, int] | None = None
+        #: queue model: lots still ahead of a resting order at its price (tape mode)
+        self.queue_ahead: dict[int, int] = {}
         self._undo = undo
 
     def mark_price(self) -> int | None:
@@ -68,4 +75,4 @@ class Market:
 
     def _state(self) -> tuple:
         return (self.inst.symbol, self.last, self.mark, self.prev_mark, self.prev_last,
-                self.book._state())
+                self.quote, tuple(sorted(self.queue_ahead.items())), self.book._state())

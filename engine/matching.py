@@ -69,6 +69,8 @@ class MatchingMixin:
             self._expire(order)
         elif order.type is OrderType.LIMIT and (tif is TimeInForce.GTC or tif is TimeInForce.GTX):
             market.book.add(order)
+            if self._tape is not None and self._tape.queue:
+                self._queue_rest(order, market)
         else:
             self._expire(order)
 
@@ -78,7 +80,11 @@ class MatchingMixin:
         levels = book.asks if buy else book.bids
         limit = taker.price if taker.type is OrderType.LIMIT else None
         stp = taker.stp
-        while levels:
+        # replay mode: the tape's liquidity competes by price, first at an equal price
+        external = None
+        if self._tape is not None and not taker.owner.name.startswith("@"):
+            external = self._external_price(market, buy)
+        while levels or external is not None:
             leaves = taker.qty - taker.executed
             if leaves <= 0:
                 return
@@ -88,8 +94,16 @@ class MatchingMixin:
                     return
                 if cap < leaves:
                     leaves = cap
-            key, level = levels.peekitem(0)
-            price = key if buy else -key
+            if levels:
+                key, level = levels.peekitem(0)
+                price = key if buy else -key
+            if external is not None and (
+                not levels or (external <= price if buy else external >= price)
+            ):
+                if limit is not None and (external > limit if buy else external < limit):
+                    return
+                self._fill_external(taker, leaves, external, market)
+                continue
             if limit is not None and (price > limit if buy else price < limit):
                 return
             maker = next(iter(level.orders.values()))
@@ -169,8 +183,11 @@ class MatchingMixin:
         if order.rows is not None:
             self._on_parent_fill(order)
         self._touched[(acct.name, inst.symbol)] = acct
+        self._risk_names.add(acct.name)
         self._dirty = True
         market.set_last(price)
+        if market.mark is None:
+            self._risk_all = True  # the mark is the last price: every holder is at risk
 
     def _expire(self: Exchange, order: Order) -> None:
         """Close an open ordinary order as EXPIRED: off the book, margin released."""
