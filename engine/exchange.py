@@ -23,6 +23,14 @@ Any exception rolls the whole command back, so a rejected or failed command
 leaves :meth:`state_hash` unchanged.  Atomicity costs one log entry per
 mutation; nothing is copied.
 
+Durability
+----------
+``Exchange(journal=path)`` writes every state-changing command to a JSON-lines
+journal (:mod:`engine.journal`); :meth:`Exchange.replay` rebuilds a venue from
+one.  :meth:`Exchange.snapshot` / :meth:`Exchange.restore` turn the whole venue
+into bytes and back (:mod:`engine.snapshot`).  A journaled method starts with
+``if self._journal is not None`` — the only cost without a journal.
+
 Determinism
 -----------
 No wall clock (``now`` is the simulated clock, moved only by :meth:`advance`
@@ -34,7 +42,9 @@ orders in id order.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -56,11 +66,12 @@ from engine.risk import RiskMixin
 from engine.settings import SettingsMixin
 from engine.tape import TapeMixin
 from engine.triggers import TriggerRegistry
-from engine.txn import UndoLog, rollback
+from engine.txn import UndoLog, rollback, savepoint
 from engine.views import ViewsMixin
 
 if TYPE_CHECKING:
     from engine.client import Client
+    from engine.journal import Journal
     from engine.order import Order
 
 #: 2024-01-01T00:00:00Z — never 0, since clients skip rows whose updateTime is 0.
@@ -103,7 +114,13 @@ class Exchange(
         instruments: list[Instrument] | None = None,
         *,
         start_time: int = DEFAULT_START_MS,
+        journal: str | os.PathLike[str] | None = None,
     ) -> None:
+        """A venue listing ``instruments`` (default: SPEC 3's BTCUSDT and ETHUSDT) whose
+        clock starts at ``start_time``; with ``journal``, every state-changing command
+        is appended to that file (a new or empty one; see :mod:`engine.journal`)."""
+        #: the open journal, or None (then each journaled method pays one ``is None``)
+        self._journal: Journal | None = None
         self._undo = UndoLog()
         self.now = start_time
         self._instruments: dict[str, Instrument] = {}
@@ -130,10 +147,16 @@ class Exchange(
         self._risk_all = False
         for inst in default_instruments() if instruments is None else instruments:
             self.add_instrument(inst)
+        if journal is not None:
+            from engine.journal import Journal
+
+            self._journal = Journal.create(self, journal)
 
     # -- set-up ------------------------------------------------------------------------
     def add_instrument(self, inst: Instrument) -> None:
         """List another perpetual.  Raises ``ValueError`` on a duplicate symbol."""
+        if self._journal is not None:
+            return self._journal.record(self, "add_instrument", None, inst)
         if inst.symbol in self._instruments:
             raise ValueError(f"symbol {inst.symbol!r} already listed")
         self._instruments[inst.symbol] = inst
@@ -158,6 +181,10 @@ class Exchange(
         ``ValueError`` on a duplicate name or key, or a balance that is not a
         non-negative amount with at most 8 decimals.
         """
+        if self._journal is not None:
+            return self._journal.record(
+                self, "create_account", None, name, balance, api_key, api_secret
+            )
         if not isinstance(name, str) or not name:
             raise ValueError(f"account name must be a non-empty string, not {name!r}")
         if name.startswith("@"):
@@ -222,6 +249,8 @@ class Exchange(
 
     def set_mark_price(self, symbol: str, price: str | int | Decimal) -> None:
         """Set the mark price of ``symbol``; triggers are evaluated before this returns."""
+        if self._journal is not None:
+            return self._journal.record(self, "set_mark_price", None, symbol, price)
         inst = parse_symbol({"symbol": symbol}, self._instruments)
         ticks = parse_price(price, inst)
         market = self._markets[symbol]
@@ -229,17 +258,22 @@ class Exchange(
         def commit() -> None:
             market.set_mark(ticks)
             self._dirty = True
+            self._risk_all = True  # every holder of a position is re-checked at the new mark
 
         self._run(commit)
 
     def advance(self, ms: int) -> None:
         """Move the simulated clock forward by ``ms`` (≥ 0); run countdowns that fall due."""
+        if self._journal is not None:
+            return self._journal.record(self, "advance", None, ms)
         if isinstance(ms, bool) or not isinstance(ms, int) or ms < 0:
             raise ValueError(f"advance needs a non-negative int of ms, not {ms!r}")
         self.set_time(self.now + ms)
 
     def set_time(self, ms: int) -> None:
         """Move the clock to ``ms`` if that is later (the REST server uses wall time)."""
+        if self._journal is not None:
+            return self._journal.record(self, "set_time", None, ms)
         if isinstance(ms, bool) or not isinstance(ms, int):
             raise ValueError(f"set_time needs an int of ms, not {ms!r}")
         if ms <= self.now:
@@ -306,6 +340,64 @@ class Exchange(
             self._undo.clear()
             self._update_id += 1
         return out
+
+    @contextmanager
+    def _atomic(self) -> Iterator[None]:
+        """Run several commands as one transaction (``txn.savepoint``): each still
+        succeeds or is refused on its own, but an exception escaping the block undoes
+        them all, update counter included.  Used by batch cancels and the journal."""
+        update_id = self._update_id
+        try:
+            with savepoint(self._undo):
+                yield
+        except BaseException:
+            self._update_id = update_id
+            raise
+        self._undo.clear()  # commit: at the top level this empties the log
+
+    # -- durability ------------------------------------------------------------------------
+    @property
+    def journal(self) -> Journal | None:
+        """The open :class:`~engine.journal.Journal` (``path``, ``seq``), or None."""
+        return self._journal
+
+    def close_journal(self) -> None:
+        """Close the journal file; the venue carries on without one."""
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+
+    def snapshot(self) -> bytes:
+        """The whole venue as bytes (:mod:`engine.snapshot`).  O(size of the venue)."""
+        from engine.snapshot import dump
+
+        return dump(self)
+
+    @classmethod
+    def restore(cls, data: bytes) -> Exchange:
+        """A new venue from :meth:`snapshot` bytes: the same ``state_hash()`` and the same
+        answer to every later command.  Raises ``engine.snapshot.SnapshotError`` (a
+        ``ValueError``) on bytes that are not a whole, intact snapshot.  Trusted input
+        only: the payload is a pickle."""
+        from engine.snapshot import load
+
+        return load(data)[0]
+
+    @classmethod
+    def replay(
+        cls, path: str | os.PathLike[str], *, snapshot: bytes | None = None,
+        resume: bool = False, strict: bool = False,
+    ) -> Exchange:
+        """A new venue rebuilt from the journal at ``path`` (:mod:`engine.journal`).
+
+        Every command must give the response it gave when journaled, else
+        ``JournalError``.  A torn last line is skipped with a ``JournalTornWarning``
+        (``strict``: ``JournalTornError``).  ``snapshot``: start from it and apply only
+        the journal's tail.  ``resume``: keep journaling to ``path``.
+        """
+        from engine.journal import replay_exchange
+
+        return replay_exchange(path, snapshot=snapshot, resume=resume, strict=strict)
 
     # -- invariants and hashing --------------------------------------------------------
     def check_invariants(self) -> None:

@@ -32,7 +32,8 @@ balance would be exactly 0, other positions held at their marks
 (:meth:`RiskMixin.bankruptcy_price`); the liquidation price is the mark at
 which the margin balance equals the maintenance margin, with the bracket of
 the position's current notional (:meth:`RiskMixin.liquidation_price`).
-Both are reported in ticks, rounded toward the position's side.
+Both are reported in ticks: the first tick at or beyond the exact value (below
+it for a long, above it for a short).
 
 Accounts whose names start with ``@`` are the venue's own (insurance, replayed
 tape liquidity): never margin-checked, never liquidated.
@@ -125,9 +126,9 @@ class RiskMixin:
         if not qty:
             return None
         unit = self._instruments[symbol].notional_unit_e8
-        # balance + qty × p × unit − cost = 0
+        # balance + qty × p × unit − cost = 0; rounded like the liquidation price
         num, den = cost - balance, qty * unit
-        price = -(-num // den) if qty > 0 else num // den  # long: round up; short: down
+        price = num // den if qty > 0 else -(-num // den)
         return price if price > 0 else None
 
     def liquidation_price(
@@ -152,7 +153,8 @@ class RiskMixin:
         den = qty * unit * (1_000_000 - sign * mmr)
         if den == 0:
             return None
-        price = -(-num // den) if qty > 0 else num // den
+        # the first tick at which it is liquidated: a long's is below, a short's above
+        price = num // den if qty > 0 else -(-num // den)
         return price if price > 0 else None
 
     # -- liquidation ----------------------------------------------------------------------

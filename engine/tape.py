@@ -23,6 +23,9 @@ the tape on with :meth:`TapeMixin.enable_tape`; then, per event:
 * :meth:`~TapeMixin.tape_mark` — the mark price from mark-price klines.  With
   no mark data the mark is the last price (SPEC 3).
 
+The venue's own fills are trades too: they set the last price, exactly as on
+the live venue, so a later MARKET order without quotes prices off them.
+
 Fast path for replay loops: :meth:`~TapeMixin.tape_band` gives the range of
 prices where a print changes nothing but the last price and the clock, and
 :meth:`~TapeMixin.tape_touch` applies such a print cheaply.  A replay may

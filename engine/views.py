@@ -9,7 +9,7 @@ Choices (also in the README):
   orders on that (symbol, positionSide); ``initialMargin`` = position IM + that.
 * ``entryPrice`` = cost / quantity, rounded half-even to 8 decimals;
   ``breakEvenPrice`` equals it (fees are not folded in); ``liquidationPrice``
-  is "0" (liquidation belongs to the backtesting layer).
+  is the mark at which the account would be liquidated (``risk``), "0" if never.
 * History endpoints filter by ``symbol``/time/``fromId`` and cap at ``limit``
   (default 500 trades / 100 income rows, max 1000), oldest first.
 """
@@ -220,6 +220,7 @@ class ViewsMixin:
         else:
             entry = "0"
         cap = max((b.cap_e8 for b in inst.brackets if b.initial_leverage >= lev), default=0)
+        liq = self.liquidation_price(acct, sym, pside) if qty else None
         return {
             "symbol": sym,
             "positionSide": pside._value_,
@@ -228,7 +229,7 @@ class ViewsMixin:
             "breakEvenPrice": entry,
             "markPrice": inst.price_str(mark),
             "unRealizedProfit": money_str(notional - cost),
-            "liquidationPrice": "0",
+            "liquidationPrice": inst.price_str(liq) if liq else "0",
             "isolatedMargin": "0",
             "notional": money_str(notional),
             "marginAsset": inst.margin_asset,

@@ -1,0 +1,174 @@
+"""Execution against replayed prints and quotes (engine/tape.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine import Exchange
+from engine.enums import PositionSide
+
+T0 = 1_704_067_200_000
+SYMBOL = "BTCUSDT"
+
+
+def venue(**tape) -> Exchange:
+    ex = Exchange()
+    ex.create_account("alice", balance="100000")
+    ex.enable_tape(**tape)
+    return ex
+
+
+def rest(ex: Exchange, side: str, price: str, qty: str = "0.010") -> int:
+    return ex.client("alice").new_order(symbol=SYMBOL, side=side, type="LIMIT",
+                                        timeInForce="GTC", quantity=qty, price=price)["orderId"]
+
+
+def executed(ex: Exchange, order_id: int) -> str:
+    return ex.client("alice").query_order(symbol=SYMBOL, orderId=order_id)["executedQty"]
+
+
+@pytest.fixture(autouse=True)
+def _invariants(request):
+    yield
+    for value in request.node.funcargs.values():
+        if isinstance(value, Exchange):
+            value.check_invariants()
+
+
+def test_a_bid_fills_only_when_a_print_goes_through_its_price_by_default():
+    ex = venue()
+    bid = rest(ex, "BUY", "29990")
+    ex.tape_trade(SYMBOL, 299_900, 10, True, T0 + 1)  # at the price: not through
+    assert executed(ex, bid) == "0"
+    ex.tape_trade(SYMBOL, 299_899, 10, True, T0 + 2)  # one tick below: through
+    assert executed(ex, bid) == "0.01"
+    trade = ex.client("alice").get_account_trades(symbol=SYMBOL)[0]
+    assert (trade["price"], trade["maker"], trade["commission"]) == ("29990", True, "0.05998")
+    ex.check_invariants()
+
+
+def test_touch_mode_fills_a_bid_at_its_price_on_a_sell_print_only():
+    ex = venue(fill="touch")
+    bid = rest(ex, "BUY", "29990")
+    ex.tape_trade(SYMBOL, 299_900, 10, False, T0 + 1)  # a buy print at the bid: no
+    assert executed(ex, bid) == "0"
+    ex.tape_trade(SYMBOL, 299_900, 10, True, T0 + 2)  # a sell print at the bid: yes
+    assert executed(ex, bid) == "0.01"
+
+
+def test_an_order_fills_partly_across_several_prints_up_to_each_print_size():
+    ex = venue()
+    ask = rest(ex, "SELL", "30010", "0.010")
+    ex.tape_trade(SYMBOL, 300_101, 4, False, T0 + 1)
+    assert executed(ex, ask) == "0.004"
+    ex.tape_trade(SYMBOL, 300_105, 4, False, T0 + 2)
+    assert executed(ex, ask) == "0.008"
+    ex.tape_trade(SYMBOL, 300_110, 9, False, T0 + 3)
+    assert executed(ex, ask) == "0.01"
+    tape = ex._ledger.accounts["@tape"]
+    assert tape.position_qty(SYMBOL, PositionSide.BOTH) == 10  # the tape bought it all
+
+
+def test_the_queue_model_waits_behind_the_quoted_size_at_the_same_price():
+    ex = venue(fill="touch", queue=True)
+    ex.tape_quote(SYMBOL, 299_900, 50, 300_000, 50, T0 + 1)  # 0.050 bid ahead at 29990
+    bid = rest(ex, "BUY", "29990")
+    ex.tape_trade(SYMBOL, 299_900, 30, True, T0 + 2)  # eats 0.030 of the queue
+    assert executed(ex, bid) == "0"
+    ex.tape_trade(SYMBOL, 299_900, 30, True, T0 + 3)  # 0.020 more queue, then 0.010 for us
+    assert executed(ex, bid) == "0.01"
+
+
+def test_a_print_through_the_price_fills_regardless_of_the_queue():
+    ex = venue(fill="touch", queue=True)
+    ex.tape_quote(SYMBOL, 299_900, 50, 300_000, 50, T0 + 1)
+    bid = rest(ex, "BUY", "29990")
+    ex.tape_trade(SYMBOL, 299_899, 10, True, T0 + 2)
+    assert executed(ex, bid) == "0.01"
+
+
+def test_a_market_order_fills_at_the_replayed_best_quote():
+    ex = venue()
+    ex.tape_quote(SYMBOL, 299_995, 7, 300_005, 3, T0 + 1)
+    o = ex.client("alice").new_order(symbol=SYMBOL, side="BUY", type="MARKET", quantity="0.020")
+    assert (o["status"], o["executedQty"], o["avgPrice"]) == ("FILLED", "0.02", "30000.5")
+    s = ex.client("alice").new_order(symbol=SYMBOL, side="SELL", type="MARKET", quantity="0.020")
+    assert (s["status"], s["avgPrice"]) == ("FILLED", "29999.5")
+
+
+def test_without_quotes_a_market_order_fills_at_the_last_print_plus_slippage():
+    ex = venue(slippage_ticks=3)
+    ex.tape_trade(SYMBOL, 300_000, 1, False, T0 + 1)
+    o = ex.client("alice").new_order(symbol=SYMBOL, side="BUY", type="MARKET", quantity="0.010")
+    assert o["avgPrice"] == "30000.3"
+    ex.tape_trade(SYMBOL, 300_000, 1, True, T0 + 2)  # our own fill printed 30000.3
+    s = ex.client("alice").new_order(symbol=SYMBOL, side="SELL", type="MARKET", quantity="0.010")
+    assert s["avgPrice"] == "29999.7"
+
+
+def test_with_no_quote_and_no_print_a_market_order_expires_unfilled():
+    ex = venue()
+    o = ex.client("alice").new_order(symbol=SYMBOL, side="BUY", type="MARKET", quantity="0.010")
+    assert (o["status"], o["executedQty"]) == ("EXPIRED", "0")
+
+
+def test_a_limit_that_crosses_the_quote_fills_at_the_quote_price():
+    ex = venue()
+    ex.tape_quote(SYMBOL, 299_995, 7, 300_005, 3, T0 + 1)
+    o = ex.client("alice").new_order(symbol=SYMBOL, side="BUY", type="LIMIT",
+                                     timeInForce="GTC", quantity="0.010", price="30010")
+    assert (o["status"], o["avgPrice"]) == ("FILLED", "30000.5")
+
+
+def test_prints_drive_contract_price_triggers_and_the_mark_falls_back_to_them():
+    ex = venue()
+    ex.tape_quote(SYMBOL, 299_995, 7, 300_005, 3, T0 + 1)
+    ex.tape_trade(SYMBOL, 300_000, 1, False, T0 + 2)
+    c = ex.client("alice")
+    parent = c.new_order(symbol=SYMBOL, side="BUY", type="MARKET", quantity="0.010",
+                         stopLossPrice="29900")
+    sl = parent["triggerOrders"][0]["orderId"]
+    ex.tape_trade(SYMBOL, 299_000, 1, True, T0 + 3)
+    row = c.query_order(symbol=SYMBOL, orderId=sl)
+    assert row["status"] == "TRIGGERED"
+    child = c.query_order(symbol=SYMBOL, orderId=row["triggeredOrderId"])
+    assert (child["status"], child["avgPrice"]) == ("FILLED", "29999.5")  # the stale quote
+    # no mark data: the mark is the last trade, which is now the child's fill
+    assert c.mark_price(symbol=SYMBOL)["markPrice"] == "29999.5"
+
+
+def test_the_band_excludes_resting_orders_and_armed_stops():
+    ex = venue()
+    rest(ex, "BUY", "29990")
+    rest(ex, "SELL", "30050")
+    c = ex.client("alice")
+    ex.tape_trade(SYMBOL, 300_000, 1, False, T0 + 1)
+    c.new_order(symbol=SYMBOL, side="BUY", type="STOP_MARKET", quantity="0.010",
+                stopPrice="30040")
+    assert ex.tape_band(SYMBOL) == (299_900, 300_399)
+    touch = venue(fill="touch")
+    rest(touch, "BUY", "29990")
+    assert touch.tape_band(SYMBOL)[0] == 299_901
+
+
+def test_the_band_is_none_while_a_trailing_stop_watches_the_last_price():
+    ex = venue()
+    ex.tape_quote(SYMBOL, 299_995, 7, 300_005, 3, T0 + 1)
+    ex.tape_trade(SYMBOL, 300_000, 1, False, T0 + 2)
+    ex.client("alice").new_order(symbol=SYMBOL, side="BUY", type="MARKET", quantity="0.010")
+    ex.client("alice").new_order(symbol=SYMBOL, side="SELL", type="TRAILING_STOP_MARKET",
+                                 quantity="0.010", callbackRate="1", reduceOnly="true")
+    assert ex.tape_band(SYMBOL) is None
+
+
+def test_touching_inside_the_band_equals_replaying_the_print():
+    def build() -> Exchange:
+        ex = venue()
+        rest(ex, "BUY", "29990")
+        ex.tape_trade(SYMBOL, 300_000, 1, False, T0 + 1)
+        return ex
+
+    stepped, touched = build(), build()
+    stepped.tape_trade(SYMBOL, 300_020, 5, True, T0 + 9)
+    touched.tape_touch(SYMBOL, 300_020, T0 + 9)
+    assert stepped.state_hash() == touched.state_hash()
