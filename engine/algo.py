@@ -200,6 +200,8 @@ class AlgoMixin:
     def new_algo_order(self: Exchange, acct: AccountState, params: Mapping[str, Any]) -> dict:
         """``POST /fapi/v1/algoOrder``: a conditional order (standalone or, with
         ``parentOrderId``, attached); the algo object of the new row."""
+        if self._journal is not None:
+            return self._journal.record(self, "new_algo_order", acct, params)
         try:
             mapped = algo_to_order_params(params)
             return self._run_fmt(self._new_order, self._algo_entry_response, acct, mapped)
@@ -215,6 +217,8 @@ class AlgoMixin:
         self: Exchange, acct: AccountState, params: Mapping[str, Any]
     ) -> dict:
         """``DELETE /fapi/v1/algoOrder``: cancel one untriggered row (its parent untouched)."""
+        if self._journal is not None:
+            return self._journal.record(self, "cancel_algo_order", acct, params)
         return self._run_fmt(self._cancel_algo, _cancel_response, acct, params)
 
     def _cancel_algo(self: Exchange, acct: AccountState, params: Mapping[str, Any]) -> Order:
@@ -231,6 +235,8 @@ class AlgoMixin:
         self: Exchange, acct: AccountState, params: Mapping[str, Any]
     ) -> dict:
         """``DELETE /fapi/v1/algoOpenOrders``: every untriggered row of ``acct`` on a symbol."""
+        if self._journal is not None:
+            return self._journal.record(self, "cancel_algo_open_orders", acct, params)
         inst = parse_symbol(params, self._instruments)
         self._run(self._cancel_all_rows, acct, inst.symbol)
         return dict(_CANCEL_ALL_DONE)

@@ -57,6 +57,8 @@ class CancelMixin:
         self: Exchange, acct: AccountState, symbol: Any, order_id: Any = None, cid: Any = None
     ) -> dict:
         """Cancel one order (and cascade); the Binance response dict.  O(log L)."""
+        if self._journal is not None:
+            return self._journal.record(self, "cancel_order", acct, symbol, order_id, cid)
         if type(order_id) is int and self._fast_paths:
             o = self._index.by_id.get(order_id)
             if (
@@ -189,7 +191,14 @@ class CancelMixin:
     def cancel_batch(
         self: Exchange, acct: AccountState, symbol: Any, order_ids: Any, cids: Any
     ) -> list[dict]:
-        """Cancel up to 10 orders, each its own transaction; results in request order."""
+        """Cancel up to 10 orders, each its own transaction; results in request order.
+
+        Each item is refused or succeeds on its own, but the batch is one
+        transaction against faults: an exception that is not a refusal undoes
+        every item (SPEC 8), so a failure never leaves half a batch applied.
+        """
+        if self._journal is not None:
+            return self._journal.record(self, "cancel_batch", acct, symbol, order_ids, cids)
         parse_symbol({"symbol": symbol}, self._instruments)
         if present(order_ids):
             items = [(oid, None) for oid in _id_list(order_ids, "orderIdList")]
@@ -202,16 +211,19 @@ class CancelMixin:
         if len(items) > MAX_BATCH_CANCEL:
             raise reject("EXCEED_MAX_CANCEL_ORDER_SIZE")
         out: list[dict] = []
-        for oid, cid in items:
-            try:
-                out.append(self.cancel_order(acct, symbol, oid, cid))
-            except ClientError as e:
-                out.append(e.to_wire())
+        with self._atomic():
+            for oid, cid in items:
+                try:
+                    out.append(self.cancel_order(acct, symbol, oid, cid))
+                except ClientError as e:
+                    out.append(e.to_wire())
         return out
 
     # -- all open ----------------------------------------------------------------------
     def cancel_open_orders(self: Exchange, acct: AccountState, symbol: Any) -> dict:
         """Cancel every open order and untriggered row of ``acct`` on ``symbol`` (one txn)."""
+        if self._journal is not None:
+            return self._journal.record(self, "cancel_open_orders", acct, symbol)
         parse_symbol({"symbol": symbol}, self._instruments)
         self._run(self._cancel_all, acct, symbol)
         return dict(_DONE)
@@ -226,6 +238,8 @@ class CancelMixin:
         self: Exchange, acct: AccountState, symbol: Any, countdown: Any
     ) -> dict:
         """Arm (or with 0 disarm) the auto-cancel of ``acct``'s orders on ``symbol``."""
+        if self._journal is not None:
+            return self._journal.record(self, "countdown_cancel", acct, symbol, countdown)
         inst = parse_symbol({"symbol": symbol}, self._instruments)
         if not present(countdown):
             raise reject("MANDATORY_PARAM", "countdownTime")
@@ -279,7 +293,7 @@ def _id_list(value: Any, param: str) -> list[Any]:
     if isinstance(value, str):
         try:
             parsed = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise reject("MANDATORY_PARAM", param) from None
         if isinstance(parsed, list):
             return parsed

@@ -40,6 +40,7 @@ LEGAL_DECIMAL = "^([0-9]{1,20})(\\.[0-9]{1,20})?$"
 LEGAL_INTEGER = "^[0-9]{1,20}$"
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,6})?", re.ASCII)
 _INTEGER = re.compile(r"[+]?[0-9]{1,20}", re.ASCII)
+_INT_LIMIT = 10**20  # the same 20 digits a wire integer may have
 #: Values beyond this many digits either side of the point are out of any range we serve.
 _MAX_MAGNITUDE = 40
 
@@ -79,7 +80,7 @@ def parse_int(value: object, param: str) -> int:
     if isinstance(value, bool):
         raise reject("ILLEGAL_CHARS", param, LEGAL_INTEGER)
     if isinstance(value, int):
-        if value < 0:
+        if value < 0 or value >= _INT_LIMIT:
             raise reject("ILLEGAL_CHARS", param, LEGAL_INTEGER)
         return value
     if isinstance(value, str) and _INTEGER.fullmatch(value):

@@ -79,6 +79,8 @@ class EntryMixin:
 
     def new_order(self: Exchange, acct: AccountState, params: Mapping[str, Any]) -> dict:
         """Place an order for ``acct`` from wire parameters; the Binance response dict."""
+        if self._journal is not None:
+            return self._journal.record(self, "new_order", acct, params)
         return self._run_fmt(self._new_order, _entry_response, acct, params)
 
     def _new_order(
@@ -144,7 +146,7 @@ class EntryMixin:
         # -- commit --
         if (
             limit and not reduce and not req.legs and req.cid is None and self._fast_paths
-            and self._tape is None
+            and self._tape is None and (req.tif is TimeInForce.GTC or req.tif is TimeInForce.GTX)
         ):
             best = book.best(_OPPOSITE[side])
             if best is None or (price < best if side is Side.BUY else price > best):

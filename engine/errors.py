@@ -194,10 +194,16 @@ ERRORS: dict[str, tuple[int, str, str]] = {
         "Price is lower than mark price multiplier floor.",
     ),
     "INVALID_LEVERAGE": (-4028, "INVALID_LEVERAGE", "Leverage `%s` is not valid"),
+    "INVALID_LEVERAGE_PLAIN": (-4028, "INVALID_LEVERAGE", "Invalid leverage"),
     "INVALID_WORKING_TYPE": (
         -4031,
         "INVALID_WORKING_TYPE",
         "Invalid parameter working type: `%s`",
+    ),
+    "INVALID_WORKING_TYPE_PLAIN": (
+        -4031,
+        "INVALID_WORKING_TYPE",
+        "Invalid parameter working type",
     ),
     "EXCEED_MAX_CANCEL_ORDER_SIZE": (
         -4032,
@@ -295,6 +301,19 @@ class ClientError(Exception):
 
 class InvariantError(AssertionError):
     """A broken venue invariant (SPEC 6): a bug, never a business rejection."""
+
+
+#: Longest value a message quotes; a longer (or unprintable) one gets the plain variant.
+QUOTE_LIMIT = 64
+
+
+def reject_quoting(key: str, plain_key: str, value: object) -> ClientError:
+    """``key``'s message quoting ``value``, or ``plain_key``'s when it cannot be quoted."""
+    try:
+        text = str(value)
+    except ValueError:  # e.g. an int beyond Python's digit limit for str()
+        return reject(plain_key)
+    return reject(key, text) if len(text) <= QUOTE_LIMIT else reject(plain_key)
 
 
 def reject(key: str, *args: object, status: int = 400) -> ClientError:

@@ -100,7 +100,7 @@ class OrderIndex:
         auto = None
         if cid.startswith(AUTO_CID_PREFIX):
             digits = cid[len(AUTO_CID_PREFIX):]
-            if digits.isascii() and digits.isdigit():
+            if digits.isascii() and digits.isdigit() and len(digits) <= 20:
                 o = self.by_id.get(int(digits))
                 if o is not None and o.cid is None and o.owner.name == account:
                     auto = o

@@ -55,7 +55,7 @@ from engine.enums import (
     TimeInForce,
     WorkingType,
 )
-from engine.errors import reject
+from engine.errors import reject, reject_quoting
 from engine.instrument import Instrument
 
 CLIENT_ID = re.compile(r"[\.A-Z\:/a-z0-9_-]{1,36}", re.ASCII)
@@ -122,6 +122,15 @@ def _enum(enum: type, value: object, key: str, *args: object) -> Any:
         return enum(value)
     except ValueError:
         raise reject(key, *args) from None
+
+
+def _working_type(value: object) -> WorkingType:
+    try:
+        return WorkingType(value)  # type: ignore[arg-type]  # any wire value is judged here
+    except (ValueError, TypeError):
+        raise reject_quoting(
+            "INVALID_WORKING_TYPE", "INVALID_WORKING_TYPE_PLAIN", value
+        ) from None
 
 
 def parse_symbol(params: Mapping[str, Any], instruments: Mapping[str, Instrument]) -> Instrument:
@@ -397,7 +406,7 @@ def parse_new_order(
     # 9. the rest of the order's own parameters
     wt_v = get("workingType")
     working_type = (
-        _enum(WorkingType, wt_v, "INVALID_WORKING_TYPE", wt_v)
+        _working_type(wt_v)
         if present(wt_v) else WorkingType.CONTRACT_PRICE
     )
     cid_v = get("newClientOrderId")
@@ -413,8 +422,8 @@ def parse_new_order(
     )
     pm_v = get("priceMatch")
     if present(pm_v) and pm_v != "NONE":
-        raise reject("UNSUPPORTED_OPERATION" if pm_v in _PRICE_MATCH_MODES else
-                     "INVALID_PRICE_MATCH")
+        known = isinstance(pm_v, str) and pm_v in _PRICE_MATCH_MODES
+        raise reject("UNSUPPORTED_OPERATION" if known else "INVALID_PRICE_MATCH")
     if present(get("goodTillDate")):
         raise reject("PARAM_NOT_REQUIRED", "goodTillDate")
     resp_v = get("newOrderRespType")
@@ -481,7 +490,7 @@ def _parse_legs(
         _forbid(params, "tpslWorkingType")
         return (), WorkingType.CONTRACT_PRICE
     wt = (
-        _enum(WorkingType, wt_v, "INVALID_WORKING_TYPE", wt_v)
+        _working_type(wt_v)
         if present(wt_v) else WorkingType.CONTRACT_PRICE
     )
     return tuple(legs), wt

@@ -7,7 +7,7 @@ Parameters
 A request's parameters come from the query string and, when the body is
 ``application/x-www-form-urlencoded`` (or has no content type), the form body;
 a name in both takes the query's value.  A name sent twice in one part is
--1130.  Other bodies (UMFutures sends ``application/json`` with an empty
+-1101.  Other bodies (UMFutures sends ``application/json`` with an empty
 body) are neither read nor signed.  Values stay strings; the engine parses them.
 
 Signature (signed endpoints)
@@ -100,7 +100,7 @@ def body_is_form(content_type: str | None) -> bool:
 def parse(query: bytes, body: bytes, content_type: str | None) -> ParsedRequest:
     """Merge query and form body into one parameter dict (query wins); locate the signature.
 
-    Raises -1130 for a name sent twice in one part, -1100 for bytes that are not
+    Raises -1101 for a name sent twice in one part, -1100 for bytes that are not
     ASCII or percent-escapes that are not UTF-8.  Runtime complexity: O(len).
     """
     parts = [_pairs(query)]

@@ -48,7 +48,7 @@ class Endpoint:
 def _depth_weight(params: Params) -> int:
     """Binance: limit 5–50 → 2, 100 → 5, 500 (default) → 10, 1000 → 20."""
     limit = params.get("limit") or "500"
-    n = int(limit) if limit.isdigit() else 500
+    n = int(limit) if limit.isascii() and limit.isdigit() and len(limit) <= 6 else 500
     return 2 if n <= 50 else 5 if n <= 100 else 10 if n <= 500 else 20
 
 

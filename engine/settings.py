@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from engine.decimals import parse_bool, parse_int, present
-from engine.errors import reject
+from engine.errors import reject, reject_quoting
 from engine.instrument import money_str
 from engine.ledger import DEFAULT_LEVERAGE
 from engine.params import parse_symbol
@@ -31,15 +31,17 @@ class SettingsMixin:
     """Leverage, margin type and position mode.  Mixed into the Exchange."""
 
     def change_leverage(self: Exchange, acct: AccountState, symbol: Any, leverage: Any) -> dict:
+        if self._journal is not None:
+            return self._journal.record(self, "change_leverage", acct, symbol, leverage)
         inst = parse_symbol({"symbol": symbol}, self._instruments)
         if not present(leverage):
             raise reject("MANDATORY_PARAM", "leverage")
         try:
             lev = parse_int(leverage, "leverage")
         except Exception:
-            raise reject("INVALID_LEVERAGE", leverage) from None
+            raise reject_quoting("INVALID_LEVERAGE", "INVALID_LEVERAGE_PLAIN", leverage) from None
         if not 1 <= lev <= MAX_LEVERAGE:
-            raise reject("INVALID_LEVERAGE", lev)
+            raise reject_quoting("INVALID_LEVERAGE", "INVALID_LEVERAGE_PLAIN", lev)
 
         def commit() -> None:
             old = acct.leverage.get(inst.symbol)
@@ -67,6 +69,8 @@ class SettingsMixin:
         raise reject("INVALID_PARAMETER", "marginType")
 
     def change_position_mode(self: Exchange, acct: AccountState, dual: Any) -> dict:
+        if self._journal is not None:
+            return self._journal.record(self, "change_position_mode", acct, dual)
         if not present(dual):
             raise reject("MANDATORY_PARAM", "dualSidePosition")
         value = parse_bool(dual, "dualSidePosition")

@@ -9,6 +9,13 @@ restores the exact prior state.  A command that succeeds clears the log.
 Cost is proportional to what a command changes (one tuple per mutation), never
 to the size of the venue: nothing is copied.
 
+Grouping: :func:`savepoint` turns several commands into one transaction (a
+batch cancel; a journaled command and its journal write).  Inside the block
+each command still commits or rolls back on its own, but a commit only moves
+the savepoint's mark, keeping the inverses; an exception escaping the block
+rolls back everything logged since the block began.  Like fault injection it
+swaps the log's class for the block, so the hot paths outside it pay nothing.
+
 Fault injection for tests: :func:`inject_fault` swaps the log's class for one
 whose ``append`` raises :class:`InjectedFault` at the n-th mutation point, i.e.
 before the n-th mutation happens.  Code must therefore always call
@@ -44,6 +51,53 @@ def rollback(log: UndoLog) -> None:
     while log:
         entry = pop()
         entry[0](*entry[1:])
+
+
+@contextmanager
+def savepoint(log: UndoLog) -> Iterator[None]:
+    """Within the block, commits keep their inverses; an escaping exception undoes them all.
+
+    ``len(log)`` and ``clear()`` become relative to the last commit inside the
+    block, so a command that rolls itself back stops there, and one that
+    commits marks its entries as committed *to the block*.  On a normal exit
+    the entries stay logged for the caller, who commits them with
+    ``log.clear()`` (at the top level that empties the log; inside an outer
+    savepoint it moves that one's mark).  Savepoints nest.
+
+    >>> log = UndoLog(); box = {"x": 1}
+    >>> try:
+    ...     with savepoint(log):
+    ...         log.append((box.__setitem__, "x", 1)); box["x"] = 2
+    ...         log.clear()  # the first command commits...
+    ...         raise KeyError("...but the block fails")
+    ... except KeyError:
+    ...     pass
+    >>> box["x"], len(log)
+    (1, 0)
+    """
+    outer = log.__class__
+    start = list.__len__(log)
+    mark = [start]
+
+    def __len__(self: Any) -> int:
+        return list.__len__(self) - mark[0]
+
+    def clear(self: Any) -> None:
+        mark[0] = list.__len__(self)
+
+    log.__class__ = type(
+        "SavepointLog", (outer,), {"__slots__": (), "__len__": __len__, "clear": clear}
+    )
+    try:
+        yield
+    except BaseException:
+        log.__class__ = outer
+        pop = log.pop
+        while list.__len__(log) > start:
+            entry = pop()
+            entry[0](*entry[1:])
+        raise
+    log.__class__ = outer
 
 
 @contextmanager

@@ -26,6 +26,7 @@ def _venue(fast: bool) -> Exchange:
 place = st.tuples(
     st.just("place"), st.sampled_from(ACCOUNTS), st.sampled_from(("BUY", "SELL")),
     st.integers(-30, 30), st.integers(3, 40), st.booleans(), st.booleans(),
+    st.sampled_from(("GTC", "GTC", "IOC", "FOK", "GTX")),
 )
 cancel = st.tuples(st.just("cancel"), st.sampled_from(ACCOUNTS), st.integers(1, 60))
 market = st.tuples(st.just("market"), st.sampled_from(ACCOUNTS),
@@ -36,9 +37,9 @@ def _apply(ex: Exchange, cmd: tuple) -> object:
     c = ex.client(cmd[1])
     try:
         if cmd[0] == "place":
-            _, _, side, off, lots, tpsl, cid = cmd
+            _, _, side, off, lots, tpsl, cid, tif = cmd
             price = 300_000 + off * 50
-            params = dict(symbol="BTCUSDT", side=side, type="LIMIT", timeInForce="GTC",
+            params = dict(symbol="BTCUSDT", side=side, type="LIMIT", timeInForce=tif,
                           quantity=f"0.{lots:03d}", price=f"{price // 10}.{price % 10}")
             if tpsl:
                 sign = 1 if side == "BUY" else -1

@@ -58,3 +58,15 @@ def test_a_rolled_back_command_restores_a_level_it_emptied(ex):
     assert refused.value.error_code == -5021
     assert ex.state_hash() == before
     assert bob.depth(symbol="BTCUSDT")["asks"] == [["30100", "0.01"], ["30200", "0.005"]]
+
+
+def test_an_ioc_limit_that_crosses_nothing_expires_instead_of_resting(ex):
+    alice = ex.client("alice")
+    ex.set_mark_price("BTCUSDT", "30000")
+
+    ioc = alice.new_order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="IOC",
+                          quantity="0.010", price="29000")
+
+    assert (ioc["status"], ioc["executedQty"]) == ("EXPIRED", "0")
+    assert alice.depth(symbol="BTCUSDT")["bids"] == []
+    assert alice.account()["totalOpenOrderInitialMargin"] == "0"
