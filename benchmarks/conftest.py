@@ -100,6 +100,18 @@ def _table() -> list[dict]:
     return rows
 
 
+def _scaling(rows: list[dict]) -> dict[str, float]:
+    """Per operation: cost at the deepest depth measured / cost at the shallowest."""
+    by_op: dict[str, dict[int, int]] = {}
+    for r in rows:
+        by_op.setdefault(r["operation"], {})[r["depth"]] = r["ops_per_second"]
+    out = {}
+    for op, rates in sorted(by_op.items()):
+        if len(rates) > 1:
+            out[op] = rates[min(rates)] / rates[max(rates)]
+    return out
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if not RESULTS:
         return
@@ -113,6 +125,13 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         ratio = f"{r['ratio']:>9.1%}" if r["ratio"] is not None else ""
         tr.write_line(f"{r['operation']:<24}{r['depth']:>9,}{r['ops_per_second']:>14,}"
                       f"{r['floor'] or '':>14}{floor}{ratio}")
+    scaling = _scaling(rows)
+    if scaling:
+        tr.write_line("")
+        tr.write_line("cost per operation at the deepest book vs the shallowest (limit 1.5×):")
+        for op, ratio in scaling.items():
+            tr.write_line(f"  {op:<24}{ratio:>6.2f}×")
+        EXTRA["depth scaling"] = {op: round(r, 3) for op, r in scaling.items()}
     for key, value in EXTRA.items():
         tr.write_line(f"{key}: {value}")
     SUMMARY.parent.mkdir(exist_ok=True)

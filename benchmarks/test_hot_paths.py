@@ -41,8 +41,9 @@ def test_floor_add(benchmark, floors, depth):
         return (start, [t for _s, t in resting_prices(K, rng)]), {}
 
     def add(start, prices):
+        add = book.add  # bound once, as the venue loops bind their client method
         for i, price in enumerate(prices):
-            book.add(start + i, price, 10)
+            add(start + i, price, 10)
 
     def teardown(start, prices):
         for i in range(K):
@@ -68,8 +69,9 @@ def test_floor_cancel(benchmark, floors, depth):
         return (ids,), {}
 
     def cancel(ids):
+        cancel = book.cancel
         for oid in ids:
-            book.cancel(oid)
+            cancel(oid)
 
     _bench(benchmark, cancel, setup, None)
     record(benchmark, "floor_cancel", depth, K)
