@@ -51,7 +51,6 @@ from engine.enums import (
     OrderStatus,
     OrderType,
     PositionSide,
-    SelfTradePrevention,
     Side,
     TimeInForce,
 )
@@ -265,21 +264,7 @@ class EntryMixin:
         price: int, qty: int,
     ) -> TriggerRow:
         """An unregistered row object (id 0) — the caller validates, then commits it."""
-        row = TriggerRow.__new__(TriggerRow)
-        Order.__init__(
-            row, 0, acct, req.inst, side, req.pside, type_, TimeInForce.GTC, price, qty,
-            False, self.now, None, SelfTradePrevention.NONE,
-        )
-        row.armed = False
-        row.parent = None
-        row.cap = None
-        row.close_position = False
-        row.price_protect = False
-        row.activation = None
-        row.rate = 0
-        row.extreme = None
-        row.triggered_id = None
-        return row
+        return TriggerRow(acct, req.inst, side, req.pside, type_, price, qty, self.now)
 
     def _row_from_request(self: Exchange, acct: AccountState, req: OrderRequest) -> TriggerRow:
         row = self._new_row(acct, req, req.side, req.type, req.price, req.qty)

@@ -306,29 +306,18 @@ class Exchange(
     # -- the command runner -----------------------------------------------------------
     def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run one command atomically: commit, settle, or roll everything back."""
-        try:
-            result = fn(*args)
-            if self._dirty:
-                self._settle()
-        except BaseException:
-            self._dirty = False
-            self._touched.clear()
-            self._risk_names.clear()
-            self._risk_all = False
-            rollback(self._undo)
-            raise
-        if self._undo:
-            self._undo.clear()
-            self._update_id += 1
-        return result
+        return self._run_fmt(fn, None, *args)
 
-    def _run_fmt(self, fn: Callable[..., Any], fmt: Callable[[Any], Any], *args: Any) -> Any:
-        """As :meth:`_run`, then format the result (after triggers settled)."""
+    def _run_fmt(
+        self, fn: Callable[..., Any], fmt: Callable[[Any], Any] | None, *args: Any
+    ) -> Any:
+        """Run one command atomically — commit, settle (reduce-only expiry, triggers,
+        liquidation), or roll everything back — then format the result with ``fmt``."""
         try:
             result = fn(*args)
             if self._dirty:
                 self._settle()
-            out = fmt(result)
+            out = result if fmt is None else fmt(result)
         except BaseException:
             self._dirty = False
             self._touched.clear()

@@ -177,6 +177,25 @@ class TriggerRow(Order):
 
     is_trigger = True
 
+    def __init__(
+        self, owner: AccountState, inst: Instrument, side: Side, pside: PositionSide,
+        type_: OrderType, price: int, qty: int, now: int,
+    ) -> None:
+        """An unregistered row (id 0, GTC, not reduce-only yet); the caller sets the rest."""
+        super().__init__(
+            0, owner, inst, side, pside, type_, TimeInForce.GTC, price, qty, False, now, None,
+            SelfTradePrevention.NONE,
+        )
+        self.armed = False
+        self.parent = None
+        self.cap = None
+        self.close_position = False
+        self.price_protect = False
+        self.activation = None
+        self.rate = 0
+        self.extreme = None
+        self.triggered_id = None
+
     @property
     def state(self) -> TriggerState:
         """PENDING / ARMED / TRIGGERED / CANCELED / EXPIRED, derived from status and armed."""

@@ -157,42 +157,33 @@ def _memo(table: dict[str, int], value: object, result: int) -> int:
 
 def parse_price(value: object, inst: Instrument, param: str = "price") -> int:
     """A limit price in ticks, with PRICE_FILTER and precision checks."""
-    memo = inst.parse_memo["price"]
-    if type(value) is str:
-        hit = memo.get(value)
-        if hit is not None:
-            return hit
-    d = parse_decimal(value, param)
-    if d < 0:
-        raise reject("PRICE_LESS_THAN_ZERO")
-    if decimals_of(d) > inst.price_precision:
-        raise reject("BAD_PRECISION")
-    if d < inst.min_price:
-        raise reject("PRICE_LESS_THAN_MIN_PRICE")
-    if d > inst.max_price:
-        raise reject("PRICE_GREATER_THAN_MAX_PRICE")
-    return _memo(
-        memo, value,
-        _on_grid(d, inst.price_exp, inst.tick_m, "PRICE_NOT_INCREASED_BY_TICK_SIZE"),
-    )
+    return _grid_price(value, inst, param, "price", "PRICE_LESS_THAN_ZERO",
+                       "PRICE_GREATER_THAN_MAX_PRICE")
 
 
 def parse_stop_price(value: object, inst: Instrument, param: str = "stopPrice") -> int:
     """A trigger price in ticks (stop-price codes where Binance has them)."""
-    memo = inst.parse_memo["stop"]
+    return _grid_price(value, inst, param, "stop", "STOP_PRICE_LESS_THAN_ZERO",
+                       "STOP_PRICE_GREATER_THAN_MAX_PRICE")
+
+
+def _grid_price(
+    value: object, inst: Instrument, param: str, memo_kind: str, negative: str, too_high: str
+) -> int:
+    memo = inst.parse_memo[memo_kind]
     if type(value) is str:
         hit = memo.get(value)
         if hit is not None:
             return hit
     d = parse_decimal(value, param)
     if d < 0:
-        raise reject("STOP_PRICE_LESS_THAN_ZERO")
+        raise reject(negative)
     if decimals_of(d) > inst.price_precision:
         raise reject("BAD_PRECISION")
     if d < inst.min_price:
         raise reject("PRICE_LESS_THAN_MIN_PRICE")
     if d > inst.max_price:
-        raise reject("STOP_PRICE_GREATER_THAN_MAX_PRICE")
+        raise reject(too_high)
     return _memo(
         memo, value,
         _on_grid(d, inst.price_exp, inst.tick_m, "PRICE_NOT_INCREASED_BY_TICK_SIZE"),
