@@ -29,7 +29,6 @@ from engine.backtest.data import (  # noqa: E402
     load,
     load_file,
     merge,
-    parse_bytes,
 )
 from engine.backtest.synthetic import agg_trades_csv, random_walk_trades  # noqa: E402
 from engine.instrument import default_instruments  # noqa: E402
@@ -457,7 +456,7 @@ def test_fast_path_reads_exactly_what_the_reference_parser_reads(kind, data, rou
 
     def outcome():
         try:
-            s = parse_bytes(text, kind, BTC, name="f.csv", round_mark=round_mark)
+            s, _line = D._parse(text, kind, BTC, "f.csv", None, round_mark)
             return {k: v.tolist() for k, v in (("time", s.time), *s.columns.items())}
         except DataError as e:
             return str(e)

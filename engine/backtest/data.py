@@ -1,5 +1,9 @@
 """Binance USDⓈ-M public market-data files → integer numpy streams, merged in time order.
 
+    streams = load("data/", default_instruments())  # one Stream per series, see Events
+    for time_ms, k, row in merge(streams):           # replay order, see Merge order
+        stream = streams[k]                          # stream.kind, stream.price[row], …
+
 Files
 -----
 The csv files of data.binance.vision (``data/futures/um/{daily,monthly}/…``), plain or
@@ -64,8 +68,9 @@ The fast path finds every separator in one numpy pass, then reads each column by
 Horner loop over byte positions right-aligned at the separators: about 2 million
 aggTrade rows a second on one core.  It checks a field only where its form allows a
 non-digit (the last dot, a true/false); counts of such bytes over the whole buffer must
-then match, so no stray byte slips through.  On any doubt the plain row-by-row reader —
-the reference, some 30 times slower — reads the file again and words the error.
+then match, so no stray byte slips through.  Where it doubts, the plain row-by-row
+reader — the reference, about 25 times slower — reads that block of rows (2¹⁷) again and
+words the error; a bad row late in a big file costs one slow block.
 """
 
 from __future__ import annotations
@@ -234,8 +239,8 @@ def merge(streams: Sequence[Stream]) -> Timeline:
     index = np.repeat(np.arange(k, dtype=np.int64), lengths)
     rows = np.arange(time.shape[0], dtype=np.int64) - (np.cumsum(lengths) - lengths)[index]
     prio = np.array([PRIORITY[s.kind] for s in streams], dtype=np.int64)[index]
-    # One int64 key under a stable sort (timsort merges the per-stream sorted runs) is
-    # several times faster than np.lexsort on millions of events; rows keep their order.
+    # One int64 key under a stable sort (timsort merges the per-stream sorted runs) took
+    # half np.lexsort's time on 2 × 5M trades; the stable sort keeps rows in order.
     span = 8 * k
     if int(time.min()) >= 0 and int(time.max()) < _I64_MAX // span - 1:
         order = np.argsort(time * span + prio * k + index, kind="stable")
@@ -504,22 +509,6 @@ def _parse_rows(
 
 
 # -- files -----------------------------------------------------------------------------
-def parse_bytes(
-    data: bytes, kind: FileKind | str, instrument: Instrument, *,
-    name: str = "<bytes>", symbol: str | None = None, round_mark: bool = False,
-) -> Stream:
-    """The stream in one csv text of the given file kind; ``name`` is the file errors
-    name.  Runtime complexity: O(bytes).
-
-    >>> from engine.instrument import default_instruments
-    >>> s = parse_bytes(b"calc_time,funding_interval_hours,last_funding_rate\\n"
-    ...                 b"1704067200000,8,-0.00012345\\n", "fundingRate", default_instruments()[0])
-    >>> s.kind, s.time.tolist(), s.rate_e8.tolist()
-    (<Kind.FUNDING: 'funding'>, [1704067200000], [-12345])
-    """
-    return _parse(data, FileKind(kind), instrument, name, symbol, round_mark)[0]
-
-
 def _parse(
     data: bytes, kind: FileKind, inst: Instrument, name: str, symbol: str | None,
     round_mark: bool,
