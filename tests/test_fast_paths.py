@@ -31,6 +31,7 @@ place = st.tuples(
 cancel = st.tuples(st.just("cancel"), st.sampled_from(ACCOUNTS), st.integers(1, 60))
 market = st.tuples(st.just("market"), st.sampled_from(ACCOUNTS),
                    st.sampled_from(("BUY", "SELL")), st.integers(3, 40))
+mark = st.tuples(st.just("mark"), st.sampled_from(ACCOUNTS), st.integers(-400, 400))
 
 
 def _apply(ex: Exchange, cmd: tuple) -> object:
@@ -47,6 +48,9 @@ def _apply(ex: Exchange, cmd: tuple) -> object:
             if cid:
                 params["newClientOrderId"] = f"c{off % 3}"
             return c.new_order(**params)
+        if cmd[0] == "mark":  # far moves put resting prices outside PERCENT_PRICE
+            ticks = 300_000 + cmd[2] * 50
+            return ex.set_mark_price("BTCUSDT", f"{ticks // 10}.{ticks % 10}")
         if cmd[0] == "market":
             return c.new_order(symbol="BTCUSDT", side=cmd[2], type="MARKET",
                                quantity=f"0.{cmd[3]:03d}")
@@ -56,7 +60,7 @@ def _apply(ex: Exchange, cmd: tuple) -> object:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.one_of(place, place, cancel, cancel, market), min_size=1, max_size=40))
+@given(st.lists(st.one_of(place, place, cancel, cancel, market, mark), min_size=1, max_size=40))
 def test_fast_and_general_paths_answer_and_end_identically(commands):
     fast, general = _venue(True), _venue(False)
     for cmd in commands:
@@ -64,3 +68,20 @@ def test_fast_and_general_paths_answer_and_end_identically(commands):
         assert fast.state_hash() == general.state_hash(), cmd
     fast.check_invariants()
     general.check_invariants()
+
+
+def test_fast_placement_freezes_the_open_loss_of_a_buy_above_the_mark_like_the_general_path():
+    venues = []
+    for fast in (True, False):
+        ex = _venue(fast)
+        c = ex.client("alice")
+        c.new_order(symbol="BTCUSDT", side="SELL", type="LIMIT", timeInForce="GTC",
+                    quantity="0.004", price="30100")  # memoises the strings below
+        c.cancel_order(symbol="BTCUSDT", orderId=1)
+        c.new_order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
+                    quantity="0.004", price="30100")  # 100 above the mark: pays the gap
+        venues.append(ex)
+    fast, general = venues
+    assert fast.state_hash() == general.state_hash()
+    # ceil(30100 × 0.004 / 20) + 0.004 × 100 = 6.02 + 0.4
+    assert fast.client("alice").account()["totalOpenOrderInitialMargin"] == "6.42"
