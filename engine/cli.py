@@ -15,7 +15,13 @@ names), or those of ``FILE``, a TOML file of ``[[account]]`` tables with
 ``name``, ``balance`` and optional ``api_key`` / ``api_secret``.  Exit status 2
 on a bad command line or accounts file.
 
-A ``backtest`` subcommand will join these as a further subparser.
+``fapisim backtest DATA... --strategy MODULE:CLASS [options]`` replays
+Binance market-data files (or directories of them) through a strategy
+(:func:`engine.backtest.run`, needs the ``backtest`` extra) and prints the
+report's summary (``--json``: the whole report as JSON); ``--out DIR`` writes
+``report.json`` and, with the ``plot`` extra, ``equity.png``.  Exit status 2
+on a bad command line, unreadable data (the file, line and reason are
+printed) or a strategy that cannot be loaded.
 
 >>> main(["run", "no/such/dir"])
 2
@@ -61,7 +67,52 @@ def _parser() -> argparse.ArgumentParser:
         "--mark", action="append", default=[], metavar="SYMBOL=PRICE",
         help="set a mark price at start (repeatable)",
     )
+    _backtest_parser(sub)
     return parser
+
+
+def _backtest_parser(sub: argparse._SubParsersAction) -> None:
+    bt = sub.add_parser(
+        "backtest",
+        help="replay Binance market data through a strategy and report",
+        description="Replay Binance USDⓈ-M market-data files (aggTrades or trades, "
+        "bookTicker, markPriceKlines, fundingRate; .csv or .zip; files or directories) "
+        "through a strategy, then report trades, PnL, fees, funding, liquidations and "
+        "drawdown.",
+    )
+    bt.add_argument("data", nargs="+", metavar="DATA", help="data files or directories")
+    bt.add_argument("--strategy", required=True, metavar="MODULE:CLASS",
+                    help="the strategy class (or FILE.py:CLASS)")
+    bt.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                    help="a strategy parameter (repeatable; passed as strings)")
+    bt.add_argument("--symbols", metavar="SYM[,SYM]", help="symbols to replay (default: all)")
+    bt.add_argument("--balance", default="10000", help="starting USDT balance (default 10000)")
+    bt.add_argument("--maker-fee", metavar="RATE", help="maker fee rate (default 0.0002)")
+    bt.add_argument("--taker-fee", metavar="RATE", help="taker fee rate (default 0.0005)")
+    bt.add_argument("--leverage", type=int, default=20, help="leverage per symbol (default 20)")
+    bt.add_argument("--fill", choices=["through", "touch"], default="through",
+                    help="resting orders fill when prints go through (default) or touch")
+    bt.add_argument("--queue", action="store_true",
+                    help="queue model: wait behind the quoted size at the same price")
+    bt.add_argument("--slippage-ticks", type=int, default=0, metavar="N",
+                    help="market orders without quotes fill N ticks off the last trade")
+    bt.add_argument("--funding-rate", metavar="RATE",
+                    help="a constant funding rate instead of fundingRate files")
+    bt.add_argument("--funding-interval", default="8h", metavar="INTERVAL",
+                    help="funding interval with --funding-rate (default 8h)")
+    bt.add_argument("--equity-interval", default="1m", metavar="INTERVAL",
+                    help="equity curve sampling interval (default 1m)")
+    bt.add_argument("--account", default="strategy", help="account name (default strategy)")
+    bt.add_argument("--out", metavar="DIR", help="write report.json (and equity.png) here")
+    bt.add_argument("--json", action="store_true", help="print the whole report as JSON")
+    bt.add_argument("--no-plot", action="store_true", help="do not draw equity.png")
+    bt.add_argument("--step", action="store_true",
+                    help="step every event (no skipping ahead; same report, slower)")
+    bar = bt.add_mutually_exclusive_group()
+    bar.add_argument("--progress", dest="progress", action="store_true", default=None,
+                     help="always show the progress bar")
+    bar.add_argument("--no-progress", dest="progress", action="store_false",
+                     help="never show it (default: on long replays, on a terminal)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -71,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args.path)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "backtest":
+        return _backtest(args)
     raise AssertionError(f"unhandled command {args.command!r}")  # argparse allows no other
 
 
@@ -178,4 +231,39 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"fapisim: error: cannot serve on {args.host}:{args.port}: {e}", file=sys.stderr)
         return EXIT_NOTHING
     print("fapisim serve: stopped")
+    return EXIT_OK
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    try:
+        from engine import backtest
+        from engine.backtest.runner import parse_interval
+    except ImportError as e:
+        print(f"fapisim: error: backtest needs the backtest extra ({e.name} is missing): "
+              "pip install 'fapisim[backtest]'", file=sys.stderr)
+        return EXIT_NOTHING
+    try:
+        params = {}
+        for item in args.param:
+            key, eq, value = item.partition("=")
+            if not eq or not key:
+                raise ValueError(f"--param {item!r} is not KEY=VALUE")
+            params[key] = value
+        report = backtest.run(
+            args.data, args.strategy, params=params,
+            symbols=args.symbols.split(",") if args.symbols else None,
+            balance=args.balance, maker_fee=args.maker_fee, taker_fee=args.taker_fee,
+            leverage=args.leverage, fill=args.fill, queue=args.queue,
+            slippage_ticks=args.slippage_ticks, funding_rate=args.funding_rate,
+            funding_interval_ms=parse_interval(args.funding_interval),
+            equity_interval_ms=parse_interval(args.equity_interval), account=args.account,
+            fast=not args.step, progress=args.progress,
+        )
+    except (ValueError, OSError) as e:
+        print(f"fapisim: error: {e}", file=sys.stderr)
+        return EXIT_NOTHING
+    print(report.to_json() if args.json else report.text(), end="\n" if not args.json else "")
+    if args.out:
+        for path in report.write(args.out, plot=not args.no_plot):
+            print(f"wrote {path}", file=sys.stderr if args.json else sys.stdout)
     return EXIT_OK

@@ -281,6 +281,9 @@ class Exchange(
         self._run(self._advance_to, ms)
 
     def _advance_to(self, target: int) -> None:
+        if not self._countdowns:  # the common case: nothing can fall due
+            self._set_now(target)
+            return
         while True:
             due = [(t, k) for k, t in self._countdowns.items() if t <= target]
             if not due:
@@ -370,7 +373,7 @@ class Exchange(
         only: the payload is a pickle."""
         from engine.snapshot import load
 
-        return load(data)[0]
+        return load(data, cls)[0]
 
     @classmethod
     def replay(
@@ -386,7 +389,7 @@ class Exchange(
         """
         from engine.journal import replay_exchange
 
-        return replay_exchange(path, snapshot=snapshot, resume=resume, strict=strict)
+        return replay_exchange(path, snapshot=snapshot, resume=resume, strict=strict, cls=cls)
 
     # -- invariants and hashing --------------------------------------------------------
     def check_invariants(self) -> None:
@@ -476,11 +479,13 @@ class Exchange(
 
 
 def _order_state(o: Any) -> tuple:
+    # ``_value_`` is ``value`` without the enum property's call: the property tests hash
+    # the venue before every call, and this tuple is built for every order
     base = (
-        o.order_id, o.owner.name, o.inst.symbol, o.side.value, o.pside.value, o.type.value,
-        o.orig_type.value, o.tif.value, o.price, o.stop_price, o.qty, o.executed,
-        o.cum_quote_e8, o.reduce_only, o.status.value, o.time, o.update_time, o.cid,
-        o.stp.value, o.margin0_e8, o.working_type.value,
+        o.order_id, o.owner.name, o.inst.symbol, o.side._value_, o.pside._value_,
+        o.type._value_, o.orig_type._value_, o.tif._value_, o.price, o.stop_price, o.qty,
+        o.executed, o.cum_quote_e8, o.reduce_only, o.status._value_, o.time, o.update_time,
+        o.cid, o.stp._value_, o.margin0_e8, o.working_type._value_,
         None if o.rows is None else tuple(r.order_id for r in o.rows),
     )
     if not o.is_trigger:

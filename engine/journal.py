@@ -5,7 +5,7 @@ builds a new venue from it with the same ``state_hash()``, checking on the way
 that every command gives the response it gave the first time.
 
 Format (JSON lines, UTF-8, ASCII-escaped, strict JSON)
------------------------------------------------------
+------------------------------------------------------
 Line 1, the header, describes the venue as it was built::
 
     {"fapisim_journal": 1, "start_time": 1704067200000, "instruments": [{...}, ...]}
@@ -98,6 +98,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
@@ -326,11 +327,13 @@ class Journal:
     ``path`` and ``seq`` (the last line written) are public.
     """
 
-    __slots__ = ("path", "seq", "_file", "_sha", "_uid", "_broken")
+    __slots__ = ("path", "seq", "_fd", "_sink", "_sha", "_uid", "_broken")
 
-    def __init__(self, path: str, file: Any, seq: int, sha: Any, uid: int) -> None:
+    def __init__(self, path: str, fd: int, seq: int, sha: Any, uid: int) -> None:
         self.path, self.seq = path, seq
-        self._file, self._sha, self._uid = file, sha, uid
+        self._fd, self._sha, self._uid = fd, sha, uid
+        #: ``write(data) -> bytes written``: one unbuffered write(2) (tests swap it)
+        self._sink: Callable[[memoryview], int] = partial(os.write, fd)
         self._broken: str | None = None
 
     def __repr__(self) -> str:
@@ -340,9 +343,9 @@ class Journal:
     def create(cls, ex: Exchange, path: str | os.PathLike[str]) -> Journal:
         """Start a journal for a freshly built venue: the header line, then nothing."""
         path = os.fspath(path)
-        file = open(path, "ab", buffering=0)  # held open until close()
-        if file.tell():
-            file.close()
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        if os.fstat(fd).st_size:
+            os.close(fd)
             raise JournalError(
                 f"{path}: the file already holds a journal; continue it with "
                 "Exchange.replay(path, resume=True), or choose a new file"
@@ -352,14 +355,21 @@ class Journal:
             "start_time": ex.now,
             "instruments": [instrument_params(i) for i in ex._instruments.values()],
         }
-        journal = cls(path, file, 0, hashlib.sha256(), ex._update_id)
+        journal = cls(path, fd, 0, hashlib.sha256(), ex._update_id)
         journal._write(_dumps(header))
         return journal
 
     def close(self) -> None:
         """Close the file; the journal refuses later commands."""
-        self._file.close()
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
         self._broken = self._broken or "it was closed"
+
+    def __del__(self) -> None:
+        # every line is already written: closing on collection loses nothing
+        if getattr(self, "_fd", -1) >= 0:
+            os.close(self._fd)
 
     def prefix_digest(self) -> str:
         """SHA-256 of every byte written so far (what a snapshot records)."""
@@ -404,7 +414,7 @@ class Journal:
         view = memoryview(data)
         try:
             while view:
-                n = self._file.write(view)
+                n = self._sink(view)
                 view = view[n:]
         except BaseException as e:
             self._broken = f"a write failed ({e!r}); the file may end in a torn line"
@@ -437,12 +447,14 @@ def _header(path: str, raw: bytes) -> dict[str, Any]:
 def replay(
     path: str | os.PathLike[str], *, snapshot: bytes | None = None, resume: bool = False,
     on_response: Callable[[int, str, Any], None] | None = None,
+    cls: type[Exchange] | None = None,
 ) -> Replay:
     """Rebuild the venue a journal describes; see the module docstring.
 
     ``snapshot``: start from it and apply only the lines after its ``seq``.
     ``resume``: keep journaling to ``path`` (a torn tail is cut first).
     ``on_response(seq, cmd, response)`` sees every replayed response.
+    ``cls``: the venue's class (default ``Exchange``).
     Runtime complexity: O(size of the journal + work of the commands applied).
     """
     from engine.exchange import Exchange
@@ -456,7 +468,7 @@ def replay(
         offset = len(raw)
         after, prefix = 0, None
         if snapshot is not None:
-            ex, meta = load(snapshot)
+            ex, meta = load(snapshot, cls)
             if meta.get("journal") is None:
                 raise JournalError("the snapshot was not taken from a journaled venue")
             after, prefix = meta["journal"]["seq"], meta["journal"]["sha256"]
@@ -464,7 +476,7 @@ def replay(
                 raise _line_error(path, 1, "the snapshot was taken from another journal")
         else:
             instruments = [instrument_from(p) for p in head["instruments"]]
-            ex = Exchange(instruments, start_time=head["start_time"])
+            ex = (cls or Exchange)(instruments, start_time=head["start_time"])
         seq = applied = 0
         torn = None
         for lineno, raw in enumerate(f, start=2):
@@ -515,20 +527,20 @@ def replay(
 def _resume(result: Replay, path: str) -> None:
     """Reattach the replayed venue to its journal, after its last complete line."""
     offset, sha = result._end
-    file = open(path, "r+b", buffering=0)  # held open by the Journal until close()
-    file.truncate(offset)  # cut a torn tail: the command it described never returned
-    file.seek(offset)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    os.ftruncate(fd, offset)  # cut a torn tail: the command it described never returned
     ex = result.exchange
-    ex._journal = Journal(path, file, result.seq, sha, ex._update_id)
+    ex._journal = Journal(path, fd, result.seq, sha, ex._update_id)
 
 
 def replay_exchange(
-    path: str | os.PathLike[str], *, snapshot: bytes | None, resume: bool, strict: bool
+    path: str | os.PathLike[str], *, snapshot: bytes | None, resume: bool, strict: bool,
+    cls: type[Exchange] | None = None,
 ) -> Exchange:
     """:meth:`Exchange.replay`: :func:`replay`, reporting a torn tail with a
     :class:`JournalTornWarning` or, ``strict``, a :class:`JournalTornError` (then
     nothing is cut or reopened)."""
-    result = replay(path, snapshot=snapshot)
+    result = replay(path, snapshot=snapshot, cls=cls)
     if result.torn is not None:
         message = _torn_message(path, result.torn)
         if strict:

@@ -67,11 +67,16 @@ class Market:
         return self.prev_mark if wt is WorkingType.MARK_PRICE else self.prev_last
 
     def set_prev(self, wt: WorkingType, price: int) -> None:
-        name = "prev_mark" if wt is WorkingType.MARK_PRICE else "prev_last"
-        old = getattr(self, name)
-        if old != price:
-            self._undo.append((setattr, self, name, old))
-            setattr(self, name, price)
+        if wt is WorkingType.MARK_PRICE:
+            old = self.prev_mark
+            if old != price:
+                self._undo.append((setattr, self, "prev_mark", old))
+                self.prev_mark = price
+        else:
+            old = self.prev_last
+            if old != price:
+                self._undo.append((setattr, self, "prev_last", old))
+                self.prev_last = price
 
     def _state(self) -> tuple:
         return (self.inst.symbol, self.last, self.mark, self.prev_mark, self.prev_last,

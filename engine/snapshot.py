@@ -186,15 +186,17 @@ def _meta(payload: bytes) -> dict[str, Any]:
     return meta
 
 
-def load(data: bytes) -> tuple[Exchange, dict[str, Any]]:
-    """A new venue from a snapshot, and the snapshot's ``meta``; see the module docstring."""
+def load(data: bytes, cls: type[Exchange] | None = None) -> tuple[Exchange, dict[str, Any]]:
+    """A new venue (of ``cls``, default ``Exchange``) from a snapshot, and the snapshot's
+    ``meta``; see the module docstring."""
     from engine.errors import InvariantError
     from engine.exchange import Exchange
 
+    cls = Exchange if cls is None else cls
     payload = _verified_payload(data)
     meta = _meta(payload)
     (n,) = _META_LEN.unpack_from(payload)
-    ex = Exchange.__new__(Exchange)
+    ex = cls.__new__(cls)
     try:
         raw = zlib.decompress(payload[_META_LEN.size + n:])
         state = _Unpickler(io.BytesIO(raw), ex).load()

@@ -29,7 +29,11 @@ the live venue, so a later MARKET order without quotes prices off them.
 Fast path for replay loops: :meth:`~TapeMixin.tape_band` gives the range of
 prices where a print changes nothing but the last price and the clock, and
 :meth:`~TapeMixin.tape_touch` applies such a print cheaply.  A replay may
-skip any run of prints inside the band, then touch the last one skipped.
+skip a run of prints of that symbol inside the band, then touch the last one
+skipped — as long as nothing else happens in between: the band is computed
+from the venue as it is now, and under cross margin a print of another symbol
+whose mark is its last price moves every liquidation price of the accounts
+holding both (recompute the band after any other event).
 
 The tape account is never margin-checked or liquidated and pays no fees.
 """
@@ -242,7 +246,8 @@ class TapeMixin:
 
     # -- the band of prints that change nothing ----------------------------------------------
     def tape_band(self: Exchange, symbol: str) -> tuple[int, int] | None:
-        """Inclusive ``(lo, hi)`` ticks: prints inside change only the last price and clock.
+        """Inclusive ``(lo, hi)`` ticks: prints of ``symbol`` inside change only its last
+        price and the clock — valid until any other event (see the module docstring).
 
         None when no print is safe to skip (a trailing stop watches the last
         price).  ``lo > hi`` means the band is empty.  Considers resting orders

@@ -36,9 +36,32 @@ from typing import Any
 
 
 class UndoLog(list):  # type: ignore[type-arg]
-    """A list of ``(function, *args)`` inverses, newest last."""
+    """A list of ``(function, *args)`` inverses, newest last.
 
-    __slots__ = ()
+    ``_mark`` is used only inside a :func:`savepoint`: the length at its last commit.
+    """
+
+    __slots__ = ("_mark",)
+    _mark: int
+
+
+def _relative_len(self: Any) -> int:
+    return list.__len__(self) - self._mark
+
+
+def _commit_to_savepoint(self: Any) -> None:
+    self._mark = list.__len__(self)
+
+
+def _savepoint_class(outer: type) -> type:
+    """``outer`` with ``len`` and ``clear`` relative to the savepoint's mark."""
+    return type("SavepointLog", (outer,), {
+        "__slots__": (), "__len__": _relative_len, "clear": _commit_to_savepoint,
+    })
+
+
+#: the savepoint class of a plain log, built once (a batch cancel opens one per batch)
+_SAVEPOINT_LOG = _savepoint_class(UndoLog)
 
 
 class InjectedFault(Exception):
@@ -77,17 +100,9 @@ def savepoint(log: UndoLog) -> Iterator[None]:
     """
     outer = log.__class__
     start = list.__len__(log)
-    mark = [start]
-
-    def __len__(self: Any) -> int:
-        return list.__len__(self) - mark[0]
-
-    def clear(self: Any) -> None:
-        mark[0] = list.__len__(self)
-
-    log.__class__ = type(
-        "SavepointLog", (outer,), {"__slots__": (), "__len__": __len__, "clear": clear}
-    )
+    outer_mark = getattr(log, "_mark", None)  # an enclosing savepoint's
+    log._mark = start
+    log.__class__ = _SAVEPOINT_LOG if outer is UndoLog else _savepoint_class(outer)
     try:
         yield
     except BaseException:
@@ -97,7 +112,10 @@ def savepoint(log: UndoLog) -> Iterator[None]:
             entry = pop()
             entry[0](*entry[1:])
         raise
-    log.__class__ = outer
+    finally:
+        log.__class__ = outer
+        if outer_mark is not None:
+            log._mark = outer_mark
 
 
 @contextmanager

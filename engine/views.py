@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from engine.decimals import fmt_ratio, fmt_scaled, parse_int, present, scaled_exact
+from engine.decimals import fmt_ratio, fmt_scaled, parse_int, present
 from engine.enums import IncomeType, PositionSide, Side
 from engine.errors import InvariantError, reject
 from engine.instrument import money_str
@@ -32,6 +32,20 @@ if TYPE_CHECKING:
     from engine.order import Order
 
 _DEPTH_MAX = 1000
+
+
+def _money_e8(text: str) -> int:
+    """Inverse of ``money_str``: a minimal decimal string with ≤ 8 decimals → 10⁻⁸ USDT.
+
+    Exact, and without ``Decimal``: the invariant check reads back every money
+    field of every account once per property-test step.
+    """
+    digits = text[1:] if text[:1] == "-" else text
+    head, _dot, tail = digits.partition(".")
+    if len(tail) > 8 or not head.isdigit() or not (tail.isdigit() or not tail):
+        raise InvariantError(f"{text!r} is not an amount of money")
+    value = int(head) * 100_000_000 + int(tail.ljust(8, "0") or "0")
+    return -value if digits is not text else value
 
 
 def _limit(params: Mapping[str, Any], default: int, maximum: int) -> int:
@@ -337,14 +351,7 @@ class ViewsMixin:
             info = self.account_info(acct)
             bal = self.balance_info(acct)[0]
             rows = self._position_rows(acct, None)
-
-            def e8(s: str) -> int:
-                from decimal import Decimal
-
-                v = scaled_exact(Decimal(s), 8)
-                assert v is not None
-                return v
-
+            e8 = _money_e8
             avail = e8(info["availableBalance"])
             expect = (
                 e8(info["totalWalletBalance"]) + e8(info["totalUnrealizedProfit"])

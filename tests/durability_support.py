@@ -18,10 +18,10 @@ from engine import ClientError, Exchange
 from engine.instrument import Instrument, make_brackets
 
 
-def answer(call: Any) -> Any:
-    """The call's response, or its refusal as ``("error", code, msg)``."""
+def answer(call: Any, *args: Any, **kwargs: Any) -> Any:
+    """``call(*args, **kwargs)``'s response, or its refusal as ``("error", code, msg)``."""
     try:
-        return call()
+        return call(*args, **kwargs)
     except ClientError as e:
         return ("error", e.error_code, e.error_message)
 
@@ -55,7 +55,8 @@ def busy_session(ex: Exchange) -> list[Any]:
     add(answer(lambda: c.change_margin_type(symbol="BTCUSDT", marginType="ISOLATED")))
     parent = a.new_order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
                          quantity=0.013, price=Decimal("30000"), takeProfitPrice="31000",
-                         stopLossPrice="29500", newClientOrderId="parent")
+                         stopLossPrice="29500", newClientOrderId="parent",
+                         tpslWorkingType="MARK_PRICE")
     add(parent)
     add(b.new_order(symbol="BTCUSDT", side="SELL", type="MARKET", quantity="0.005"))  # partial
     for i in range(3):
@@ -65,7 +66,7 @@ def busy_session(ex: Exchange) -> list[Any]:
                         quantity="0.004", price=f"{29400 - 10 * i}"))
     add(b.new_order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.010"))  # sweeps
     add(a.new_order(symbol="BTCUSDT", side="SELL", type="STOP_MARKET", stopPrice="29700",
-                    parentOrderId=parent["orderId"]))  # a row attached later
+                    parentOrderId=parent["orderId"], workingType="MARK_PRICE"))  # attached later
     add(answer(lambda: a.new_order(symbol="BTCUSDT", side="BUY", type="LIMIT",
                                    timeInForce="GTC", quantity="0.001", price="1")))  # refused
     add(ex.new_algo_order(alice, {"algoType": "CONDITIONAL", "symbol": "ETHUSDT", "side": "BUY",
@@ -82,7 +83,7 @@ def busy_session(ex: Exchange) -> list[Any]:
     add(c.new_order(symbol="ETHUSDT", side="SELL", type="LIMIT", timeInForce="GTC",
                     quantity="1", price="2095"))
     ex.set_mark_price("ETHUSDT", "2092")  # alice's stop entry fires and buys from carol
-    ex.set_mark_price("BTCUSDT", "29650")  # the SL fires: sells into carol's bids
+    ex.set_mark_price("BTCUSDT", "29650")  # the late row fires, sells into carol's bids
     add(c.new_order(symbol="SOLUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
                     quantity="10", price="99.5", stopLossPrice="95"))
     add(c.new_order(symbol="SOLUSDT", side="SELL", type="LIMIT", timeInForce="GTC",
@@ -128,17 +129,17 @@ def random_session(ex: Exchange, seed: int, steps: int) -> list[Any]:
             if rng.random() < 0.3:
                 sign = 1 if side == "BUY" else -1
                 params["stopLossPrice"] = f"{(ticks - sign * 600) // 10}"
-            out.append(answer(lambda p=params: c.new_order(**p)))  # type: ignore[misc]
+            out.append(answer(c.new_order, **params))
         elif roll < 0.55:
-            out.append(answer(lambda: c.new_order(symbol="BTCUSDT", side=side, type="MARKET",
-                                                  quantity=f"0.{rng.randint(1, 20):03d}")))
+            out.append(answer(c.new_order, symbol="BTCUSDT", side=side, type="MARKET",
+                              quantity=f"0.{rng.randint(1, 20):03d}"))
         elif roll < 0.8:
             oid = rng.randint(1, max(1, ex._last_id))
-            out.append(answer(lambda: c.cancel_order(symbol="BTCUSDT", orderId=oid)))
+            out.append(answer(c.cancel_order, symbol="BTCUSDT", orderId=oid))
         elif roll < 0.9:
             ex.set_mark_price("BTCUSDT", price)
         elif roll < 0.95:
-            out.append(answer(lambda: c.cancel_open_orders(symbol="BTCUSDT")))
+            out.append(answer(c.cancel_open_orders, symbol="BTCUSDT"))
         else:
             ex.advance(rng.randint(0, 3000))
     return out
