@@ -29,16 +29,17 @@ def table(summary: dict) -> str:
         f"Measured with `python -m pytest benchmarks/ -q` on {m['cpus']} cores, "
         f"Python {m['python']}, {m['platform']}.",
         "",
-        "| operation | resting orders | venue ops/s | floor ops/s | ratio | target |",
+        "| operation | resting orders (events) | venue ops/s | floor ops/s | ratio | target |",
         "|---|---:|---:|---:|---:|---|",
     ]
     for r in summary["rows"]:
-        floor = f"{r['floor_ops_per_second']:,}" if r["floor_ops_per_second"] else ""
+        floor = ""
+        if r["floor_ops_per_second"]:
+            floor = f"{r['floor_ops_per_second']:,} ({r['floor'].replace('floor_', '')})"
         ratio = f"{r['ratio']:.1%}" if r["ratio"] is not None else ""
-        floor_name = (r["floor"] or "").replace("floor_", "")
         lines.append(
             f"| {r['operation']} | {r['depth']:,} | {r['ops_per_second']:,} | "
-            f"{floor} ({floor_name}) | {ratio} | {TARGETS.get(r['operation'], '')} |"
+            f"{floor} | {ratio} | {TARGETS.get(r['operation'], '')} |"
         )
     extra = summary.get("extra", {})
     scaling = extra.get("depth scaling", {})

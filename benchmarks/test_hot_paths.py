@@ -20,12 +20,12 @@ from benchmarks.conftest import DEPTHS, record
 from benchmarks.workload import ASK_BASE, BID_BASE, LEVELS, LOT, SYMBOL, price_str, resting_prices
 
 K = 1000
-ROUNDS = 12
+ROUNDS = 20
 NEW = dict(symbol=SYMBOL, type="LIMIT", timeInForce="GTC", quantity=LOT)
 
 
 def _bench(benchmark, target, setup, teardown, rounds=ROUNDS):
-    benchmark.pedantic(target, setup=setup, teardown=teardown, rounds=rounds, warmup_rounds=1)
+    benchmark.pedantic(target, setup=setup, teardown=teardown, rounds=rounds, warmup_rounds=2)
 
 
 # -- the floor ------------------------------------------------------------------------------
