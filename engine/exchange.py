@@ -43,8 +43,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -66,7 +65,7 @@ from engine.risk import RiskMixin
 from engine.settings import SettingsMixin
 from engine.tape import TapeMixin
 from engine.triggers import TriggerRegistry
-from engine.txn import UndoLog, rollback, savepoint
+from engine.txn import Savepoint, UndoLog, rollback
 from engine.views import ViewsMixin
 
 if TYPE_CHECKING:
@@ -333,19 +332,11 @@ class Exchange(
             self._update_id += 1
         return out
 
-    @contextmanager
-    def _atomic(self) -> Iterator[None]:
-        """Run several commands as one transaction (``txn.savepoint``): each still
+    def _atomic(self) -> _Atomic:
+        """Run several commands as one transaction (``txn.Savepoint``): each still
         succeeds or is refused on its own, but an exception escaping the block undoes
         them all, update counter included.  Used by batch cancels and the journal."""
-        update_id = self._update_id
-        try:
-            with savepoint(self._undo):
-                yield
-        except BaseException:
-            self._update_id = update_id
-            raise
-        self._undo.clear()  # commit: at the top level this empties the log
+        return _Atomic(self)
 
     # -- durability ------------------------------------------------------------------------
     @property
@@ -476,6 +467,24 @@ class Exchange(
             self._ledger._state(), self._index._state(), self._registry._state(), orders,
         )
         return hashlib.sha256(repr(state).encode()).hexdigest()
+
+
+class _Atomic(Savepoint):
+    """:meth:`Exchange._atomic`: a savepoint that also restores the update counter on
+    failure, and commits to the enclosing level on success."""
+
+    __slots__ = ("_ex", "_update_id")
+
+    def __init__(self, ex: Exchange) -> None:
+        super().__init__(ex._undo)
+        self._ex, self._update_id = ex, ex._update_id
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        super().__exit__(kind, exc, tb)
+        if kind is not None:
+            self._ex._update_id = self._update_id
+        else:
+            self.log.clear()  # commit: at the top level this empties the log
 
 
 def _order_state(o: Any) -> tuple:

@@ -218,11 +218,19 @@ def decode(v: Any) -> Any:
 
 
 def digest(response: Any) -> str:
-    """The first 16 hex digits of SHA-256 over a response's canonical JSON."""
-    if hasattr(response, "__dataclass_fields__"):  # an Account
-        response = {f: getattr(response, f) for f in response.__dataclass_fields__}
-    text = json.dumps(encode(response), sort_keys=True, separators=(",", ":"), allow_nan=False)
+    """The first 16 hex digits of SHA-256 over a response's canonical JSON.
+
+    Responses are plain JSON values but for an :class:`~engine.exchange.Account`
+    (``create_account``) and the odd ``Decimal``, which ``_plain`` spells out.
+    """
+    text = json.dumps(response, sort_keys=True, separators=(",", ":"), default=_plain)
     return hashlib.sha256(text.encode()).hexdigest()[:_DIGITS]
+
+
+def _plain(v: Any) -> Any:
+    if hasattr(v, "__dataclass_fields__"):
+        return {f: getattr(v, f) for f in v.__dataclass_fields__}
+    return encode(v)
 
 
 def _dumps(obj: Any) -> bytes:

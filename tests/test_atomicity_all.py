@@ -77,6 +77,14 @@ def alice_at_the_edge_of_liquidation() -> Exchange:
     return ex
 
 
+def alice_with_two_protected_parents() -> Exchange:
+    """The partly filled parent (1, rows 2 and 3), and a second resting one with an SL."""
+    ex = venue_with_protected_partial_fill()
+    ex.client("alice").new_order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
+                                 quantity="0.004", price="29900", stopLossPrice="29000")
+    return ex
+
+
 def with_algo_rows() -> Exchange:
     ex = three_accounts()
     bob = ex.account_state("bob")
@@ -187,11 +195,10 @@ CASES: dict[str, tuple[Callable[[], Exchange], Callable[[Exchange], object], int
         lambda ex: ex.client("alice").cancel_order(symbol="BTCUSDT",
                                                    origClientOrderId="parent"), 8),
     "cancel_batch with cascades and refusals": (
-        venue_with_protected_partial_fill,
+        alice_with_two_protected_parents,
         lambda ex: ex.client("alice").cancel_batch_order(
-            "BTCUSDT", [1, 2, 999, *[o["orderId"] for o in ex.client("alice").get_orders(
-                symbol="BTCUSDT")]], None), 8),
-    "cancel_batch of another's orders": (
+            "BTCUSDT", [1, 2, 999, ex._last_id - 1, ex._last_id], None), 12),
+    "cancel_batch of four resting orders": (
         book_both_sides,
         lambda ex: ex.client("carol").cancel_batch_order("BTCUSDT", [1, 2, 3, 4], None), 4),
     "cancel_open_orders": (

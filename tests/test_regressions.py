@@ -70,3 +70,31 @@ def test_an_ioc_limit_that_crosses_nothing_expires_instead_of_resting(ex):
     assert (ioc["status"], ioc["executedQty"]) == ("EXPIRED", "0")
     assert alice.depth(symbol="BTCUSDT")["bids"] == []
     assert alice.account()["totalOpenOrderInitialMargin"] == "0"
+
+
+def test_a_fault_in_the_middle_of_a_batch_cancel_undoes_the_items_before_it():
+    # Found by the atomicity table (test_atomicity_all): each item committed on its own,
+    # so a fault in item 3 left items 1 and 2 cancelled — and a journal, which records
+    # only commands that succeed, could no longer rebuild the venue.
+    from engine.txn import InjectedFault, inject_fault
+
+    def three_bids() -> tuple[Exchange, list[int]]:
+        ex = Exchange()
+        ex.create_account("carol", balance="100000")
+        ex.set_mark_price("ETHUSDT", "2000")
+        c = ex.client("carol")
+        return ex, [c.new_order(symbol="ETHUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
+                                quantity="0.100", price=f"{1990 - i}")["orderId"]
+                    for i in range(3)]
+
+    probe, ids = three_bids()
+    with inject_fault(probe._undo, 0) as count:
+        probe.client("carol").cancel_batch_order("ETHUSDT", ids, None)
+    ex, ids = three_bids()
+    before = ex.state_hash()
+
+    with inject_fault(ex._undo, 2 * count[0] // 3 + 1), pytest.raises(InjectedFault):
+        ex.client("carol").cancel_batch_order("ETHUSDT", ids, None)  # fails in item 3
+
+    assert ex.state_hash() == before
+    assert len(ex.client("carol").get_orders(symbol="ETHUSDT")) == 3

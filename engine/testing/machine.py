@@ -505,11 +505,16 @@ class VenueMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         if not self.clients:
             return
-        seen = {}
+        seen: dict[int, dict] = {}
         for client in self.clients.values():
             for symbol in SYMBOLS:
-                for wire in client.get_all_orders(symbol=symbol, limit=1000):
-                    seen[wire["orderId"]] = wire
+                from_id = 0
+                while True:  # a page holds at most 1000 orders
+                    page = client.get_all_orders(symbol=symbol, orderId=from_id, limit=1000)
+                    seen.update((w["orderId"], w) for w in page)
+                    if len(page) < 1000:
+                        break
+                    from_id = page[-1]["orderId"] + 1
         self.model.check_final(seen)
         for client in self.clients.values():
             for symbol in SYMBOLS:

@@ -9,7 +9,8 @@ Valid commands (:func:`valid_orders` and its parts) are on the grid, inside
 the filters and PERCENT_PRICE band around a mark near each symbol's
 :data:`MARKETS` centre; whether one succeeds still depends on the venue
 (margin, reduce-only, a would-trigger-at-once stop).  Invalid commands
-(:func:`invalid_commands`) must be refused whatever the venue's state, and
+(:func:`invalid_commands`) must be refused in any state of a venue whose marks
+lie within ±15% of the centres (the machine keeps them within ±1.5%), and
 carry the exact codes they may be refused with in ``expect``:
 
 * malformed values — not numbers, booleans, lists, empty strings (-1100, -1102);
@@ -24,9 +25,6 @@ carry the exact codes they may be refused with in ``expect``:
 Foreign ids (another account's orders) depend on the venue's history: the
 :class:`~engine.testing.machine.VenueMachine` draws them from its bundles and
 predicts the code with the cascade model.
-
-The PERCENT_PRICE cases assume a mark within ±15% of the centre (the machine
-keeps its marks within ±1.5%).
 
 >>> from engine import Exchange
 >>> ex = Exchange(); _ = ex.create_account("alice", balance="1000")
