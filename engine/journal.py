@@ -26,10 +26,9 @@ command began; ``cmd`` is the :class:`~engine.exchange.Exchange` method;
 16 hex digits of the SHA-256 of the response's canonical JSON, which replay
 compares.  The journaled methods are the keys of :data:`COMMANDS`: every
 mutating method the client, the REST facade and the algo endpoints call.
-``change_margin_type`` never changes state here and is not journaled; the
-replay-mode methods (``enable_tape``, ``tape_*``, ``settle_funding``) are not
-journaled yet — a journaled venue refuses its next command after one of them
-(see *Divergence*).
+``change_margin_type`` never changes state here and is not journaled.  The
+replay-mode methods (``enable_tape``, ``tape_*``) and ``settle_funding`` are
+journaled like the rest, so a backtest can be journaled and replayed too.
 
 What is written: a command that changed state (it moved the venue's update
 counter; ``add_instrument`` always).  A refused command changes nothing
@@ -276,6 +275,7 @@ class Command(NamedTuple):
     account: bool  # the method's first argument is the caller's AccountState
     mapping: bool = False  # one argument: the wire parameter mapping itself
     always: bool = False  # written whenever it succeeds (it moves no update counter)
+    keywords: bool = False  # the method takes its parameters by keyword only
 
 
 def _acct(params: tuple[str, ...]) -> Command:
@@ -299,6 +299,13 @@ COMMANDS: dict[str, Command] = {
     "new_algo_order": Command((), True, mapping=True),
     "cancel_algo_order": Command((), True, mapping=True),
     "cancel_algo_open_orders": Command((), True, mapping=True),
+    # replay mode (backtests) and funding
+    "enable_tape": Command(("fill", "queue", "slippage_ticks"), False, keywords=True),
+    "tape_trade": Command(("symbol", "price", "qty", "buyer_maker", "time"), False),
+    "tape_touch": Command(("symbol", "price", "time"), False),
+    "tape_quote": Command(("symbol", "bid", "bid_qty", "ask", "ask_qty", "time"), False),
+    "tape_mark": Command(("symbol", "price", "time"), False),
+    "settle_funding": Command(("symbol", "rate"), False),
 }
 
 
@@ -308,6 +315,8 @@ def _invoke(ex: Exchange, cmd: str, acct: AccountState | None, args: tuple) -> A
         name, balance, key, secret = args
         return ex.create_account(name, balance, api_key=key, api_secret=secret)
     method: Callable[..., Any] = getattr(ex, cmd)
+    if COMMANDS[cmd].keywords:
+        return method(**dict(zip(COMMANDS[cmd].params, args, strict=True)))
     return method(acct, *args) if acct is not None else method(*args)
 
 

@@ -66,6 +66,8 @@ class RiskMixin:
 
         Returns the payments as ``{"account", "income"}`` rows, by account name.
         """
+        if self._journal is not None:
+            return self._journal.record(self, "settle_funding", None, symbol, rate)
         inst = parse_symbol({"symbol": symbol}, self._instruments)
         rate_e8 = scaled_exact(parse_decimal(rate, "rate"), 8)
         if rate_e8 is None:

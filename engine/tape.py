@@ -81,6 +81,9 @@ class TapeMixin:
             raise ValueError(f"slippage_ticks must be an int ≥ 0, not {slippage_ticks!r}")
         if self._tape is not None:
             raise ValueError("the tape is already enabled")
+        if self._journal is not None:
+            self._journal.record(self, "enable_tape", None, fill, queue, slippage_ticks)
+            return
         config = TapeConfig(fill, bool(queue), slippage_ticks)
 
         def commit() -> None:
@@ -95,6 +98,10 @@ class TapeMixin:
         self: Exchange, symbol: str, price: int, qty: int, buyer_maker: bool, time_ms: int
     ) -> None:
         """Replay one print (``price`` in ticks, ``qty`` in lots) at ``time_ms``."""
+        if self._journal is not None:
+            self._journal.record(self, "tape_trade", None, symbol, price, qty, buyer_maker,
+                                 time_ms)
+            return
         market = self._tape_market(symbol)
         self._run(self._tape_trade, market, price, qty, buyer_maker, time_ms)
 
@@ -115,6 +122,9 @@ class TapeMixin:
         Equivalent to :meth:`tape_trade` for such a print (nothing fills, fires
         or is liquidated); the caller vouches for the band.
         """
+        if self._journal is not None:
+            self._journal.record(self, "tape_touch", None, symbol, price, time_ms)
+            return
         market = self._tape_market(symbol)
 
         def commit() -> None:
@@ -132,6 +142,10 @@ class TapeMixin:
         time_ms: int,
     ) -> None:
         """Replay the best bid/ask (ticks, lots); 0 means that side is empty."""
+        if self._journal is not None:
+            self._journal.record(self, "tape_quote", None, symbol, bid, bid_qty, ask, ask_qty,
+                                 time_ms)
+            return
         market = self._tape_market(symbol)
 
         def commit() -> None:
@@ -144,6 +158,9 @@ class TapeMixin:
 
     def tape_mark(self: Exchange, symbol: str, price: int, time_ms: int) -> None:
         """Replay a mark price (ticks) at ``time_ms``; triggers and liquidation follow."""
+        if self._journal is not None:
+            self._journal.record(self, "tape_mark", None, symbol, price, time_ms)
+            return
         market = self._tape_market(symbol)
 
         def commit() -> None:

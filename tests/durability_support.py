@@ -104,6 +104,13 @@ def busy_session(ex: Exchange) -> list[Any]:
     add(d.change_position_mode(dualSidePosition="true"))
     add(d.new_order(symbol="SOLUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
                     quantity="1", price="99", positionSide="LONG"))
+    # replay mode and funding: prints, quotes, marks, a touch, a funding payment
+    ex.enable_tape(fill="touch", slippage_ticks=1)
+    ex.tape_quote("SOLUSDT", 9_940, 500, 10_020, 500, ex.now + 1)
+    ex.tape_trade("SOLUSDT", 9_900, 300, True, ex.now + 2)  # fills dave's bid at 99
+    ex.tape_touch("SOLUSDT", 9_950, ex.now + 3)
+    ex.tape_mark("SOLUSDT", 9_960, ex.now + 4)
+    add(ex.settle_funding("SOLUSDT", "0.0001"))
     return out
 
 

@@ -235,6 +235,7 @@ CASES: dict[str, tuple[Callable[[], Exchange], Callable[[Exchange], object], int
                                ex.client("carol").get_orders()), 6),
     "tape_quote": (with_tape, lambda ex: ex.tape_quote("BTCUSDT", 299900, 5, 300100, 5,
                                                        ex.now + 1), 1),
+    "tape_touch": (with_tape, lambda ex: ex.tape_touch("BTCUSDT", 300500, ex.now + 1), 3),
     "tape_mark fires a stop": (
         lambda: _traded(with_tape()),
         lambda ex: (ex.tape_mark("BTCUSDT", 294000, ex.now + 2),
