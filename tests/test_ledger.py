@@ -36,21 +36,6 @@ def ex():
     venue.check_invariants()
 
 
-@pytest.fixture
-def alice(ex):
-    return ex.client("alice")
-
-
-@pytest.fixture
-def bob(ex):
-    return ex.client("bob")
-
-
-@pytest.fixture
-def carol(ex):
-    return ex.client("carol")
-
-
 def limit(client, side: str, qty: str, price: str, **kw) -> dict:
     return client.new_order(
         symbol=kw.pop("symbol", BTC),
