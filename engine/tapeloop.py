@@ -63,6 +63,9 @@ def skip_run(ex: Exchange, last: Iterable[tuple], updates: int) -> None:
     """
     if isinstance(updates, bool) or not isinstance(updates, int) or updates < 0:
         raise ValueError(f"updates must be an int ≥ 0, not {updates!r}")
+    if ex.journal is not None:
+        # the counter is set directly below, which a journal could not replay
+        raise ValueError("skip_run on a journaled venue: replay every event instead")
     start = ex._update_id
     for event in last:
         if event[0] == "trade":
