@@ -36,8 +36,7 @@ from engine.decimals import parse_int, present
 from engine.enums import OPEN_STATUSES, OrderStatus, Side
 from engine.errors import ClientError, reject
 from engine.params import parse_symbol
-from engine.txn import rollback
-from engine.wire import order_wire
+from engine.wire import order_result
 
 if TYPE_CHECKING:
     from engine.exchange import Exchange
@@ -68,7 +67,7 @@ class CancelMixin:
                 out = self._cancel_plain(o)
                 if out is not None:
                     return out
-        return self._run_fmt(self._cancel_one, _cancel_response, acct, symbol, order_id, cid)
+        return self._run_fmt(self._cancel_one, order_result, acct, symbol, order_id, cid)
 
     def _cancel_plain(self: Exchange, o: Order) -> dict | None:
         """The hot path: an open, ordinary, non-reduce-only order by its id, whose rows
@@ -87,6 +86,13 @@ class CancelMixin:
                     if r.armed:
                         return None  # ARMED rows leave the fire index: general path
                     cascade.append(r)
+        return self._run_fmt(
+            self._cancel_plain_commit, order_result, o, cascade if rows is not None else None
+        )
+
+    def _cancel_plain_commit(
+        self: Exchange, o: Order, cascade: list[TriggerRow] | None
+    ) -> tuple[Order, list[TriggerRow] | None]:
         u = self._undo
         inst = o.inst
         book = self._markets[inst.symbol].book
@@ -104,37 +110,25 @@ class CancelMixin:
         open_key = (acct.name, inst.symbol)
         table = index.open_orders[open_key]
         now = self.now
-        try:
-            u.append((_uncancel_plain, o, levels, key, level, leaves, frozen, o.status,
-                      o.update_time, table))
-            orders = level.orders
-            del orders[oid]
-            level.total -= leaves
-            if not orders:
-                del levels[key]
-            acct.frozen_e8 -= frozen
-            o.status = OrderStatus.CANCELED
-            o.update_time = now
-            del table[oid]
-            if cascade:
-                row_table = index.open_rows[open_key]
-                u.append((_uncancel_rows, [(r, r.update_time) for r in cascade], row_table))
-                for r in cascade:
-                    r.status = OrderStatus.CANCELED
-                    r.update_time = now
-                    del row_table[r.order_id]
-                out = order_wire(o)
-                out["triggerOrders"] = [order_wire(r) for r in cascade]
-            else:
-                out = order_wire(o)
-                if rows is not None:
-                    out["triggerOrders"] = []
-        except BaseException:
-            rollback(u)
-            raise
-        u.clear()
-        self._update_id += 1
-        return out
+        u.append((_uncancel_plain, o, levels, key, level, leaves, frozen, o.status,
+                  o.update_time, table))
+        orders = level.orders
+        del orders[oid]
+        level.total -= leaves
+        if not orders:
+            del levels[key]
+        acct.frozen_e8 -= frozen
+        o.status = OrderStatus.CANCELED
+        o.update_time = now
+        del table[oid]
+        if cascade:
+            row_table = index.open_rows[open_key]
+            u.append((_uncancel_rows, [(r, r.update_time) for r in cascade], row_table))
+            for r in cascade:
+                r.status = OrderStatus.CANCELED
+                r.update_time = now
+                del row_table[r.order_id]
+        return o, cascade
 
     def _cancel_one(
         self: Exchange, acct: AccountState, symbol: Any, order_id: Any, cid: Any
@@ -276,14 +270,6 @@ def _uncancel_rows(rows: list[tuple[TriggerRow, int]], table: dict) -> None:
         r.status = OrderStatus.NEW
         r.update_time = update_time
         table[r.order_id] = r
-
-
-def _cancel_response(result: tuple[Order, list[TriggerRow] | None]) -> dict:
-    order, rows = result
-    d = order_wire(order)
-    if rows is not None:
-        d["triggerOrders"] = [order_wire(r) for r in rows]
-    return d
 
 
 def _id_list(value: Any, param: str) -> list[Any]:

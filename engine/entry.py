@@ -60,8 +60,7 @@ from engine.ledger import DEFAULT_LEVERAGE
 from engine.order import Order, TriggerRow, row_rises
 from engine.params import _PLAIN_KEYS, _SIDES, OrderRequest, parse_new_order
 from engine.triggers import fires_at
-from engine.txn import rollback
-from engine.wire import order_wire, order_with_rows
+from engine.wire import order_result, order_wire
 
 if TYPE_CHECKING:
     from engine.exchange import Exchange
@@ -88,7 +87,7 @@ class EntryMixin:
             out = self._place_resting(acct, params)
             if out is not None:
                 return out
-        return self._run_fmt(self._new_order, _entry_response, acct, params)
+        return self._run_fmt(self._new_order, order_result, acct, params)
 
     def _place_resting(self: Exchange, acct: AccountState, params: Mapping[str, Any]) -> (
         dict | None
@@ -159,16 +158,7 @@ class EntryMixin:
             self.now, None, SelfTradePrevention.NONE,
         )
         order.margin0_e8 = need
-        u = self._undo
-        try:
-            self._rest_new(order, market)
-            out = order_wire(order)
-        except BaseException:
-            rollback(u)
-            raise
-        u.clear()
-        self._update_id += 1
-        return out
+        return self._run_fmt(self._rest_new, order_wire, order, market)
 
     def _new_order(
         self: Exchange, acct: AccountState, params: Mapping[str, Any]
@@ -249,7 +239,7 @@ class EntryMixin:
         self._take(order, market)
         return order, rows
 
-    def _rest_new(self: Exchange, order: Order, market: Market) -> None:
+    def _rest_new(self: Exchange, order: Order, market: Market) -> Order:
         """Commit a new LIMIT order that crosses nothing and has no rows, no client id,
         no reduce-only: id, order index, frozen margin, book — one compound undo record.
 
@@ -279,6 +269,7 @@ class EntryMixin:
         index.by_id[oid] = order
         table[oid] = order
         acct.frozen_e8 += order.margin0_e8
+        return order
 
     def _entry_margin(self: Exchange, order: Order, market: Market, reducible: int) -> int | None:
         """Margin to freeze for ``order`` (0 for MARKET), or None when it exceeds available."""
@@ -457,6 +448,3 @@ def _unrest_new(
     order.order_id = 0
 
 
-def _entry_response(result: tuple[Order, list[TriggerRow] | None]) -> dict:
-    order, rows = result
-    return order_with_rows(order, rows)

@@ -218,10 +218,6 @@ class Instrument:
     def signed_qty_str(self, lots: int) -> str:
         return "-" + self.qty_str(-lots) if lots < 0 else self.qty_str(lots)
 
-    def ticks_to_e8_price(self, ticks: int) -> int:
-        """A price in ticks as 10⁻⁸ USDT per unit of base asset."""
-        return ticks * self.tick_m * 10 ** (8 - self.price_exp)
-
     # -- brackets ------------------------------------------------------------------------
     def bracket_for(self, notional_e8: int) -> Bracket:
         """The bracket whose band holds ``|notional|`` (the last one beyond every cap)."""

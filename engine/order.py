@@ -205,10 +205,6 @@ class TriggerRow(Order):
         return TriggerState(status.value)
 
     @property
-    def is_attached(self) -> bool:
-        return self.parent is not None
-
-    @property
     def rises(self) -> bool:
         """True when the row fires on a rising price (price ≥ trigger), else on a falling one.
 

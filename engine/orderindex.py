@@ -89,11 +89,6 @@ class OrderIndex:
         u.append((table.pop, order.order_id))
         table[order.order_id] = order
 
-    def remove_reducer(self, order: Order) -> None:
-        table = self.reducers[(order.owner.name, order.inst.symbol)]
-        self._undo.append((table.__setitem__, order.order_id, order))
-        del table[order.order_id]
-
     def find_cid(self, account: str, cid: str) -> Order | None:
         """The caller's order with client id ``cid``: the open one, else the most recent."""
         explicit = self.cids.get(account, {}).get(cid)

@@ -192,14 +192,16 @@ class TapeMixin:
         slip = self._tape.slippage  # type: ignore[union-attr]
         return last + slip if buy else max(1, last - slip)
 
-    def _fill_external(self: Exchange, taker: Order, lots: int, price: int, market: Market) -> (
-        None
-    ):
+    def _fill_external(
+        self: Exchange, order: Order, lots: int, price: int, market: Market,
+        is_maker: bool = False,
+    ) -> None:
+        """Fill ``order`` against the tape account (which pays no fee) at ``price``."""
         tape = self._ledger.accounts[TAPE]
         trade_id = self._ledger.next_trade_id()
-        dq = lots if taker.side is Side.BUY else -lots
+        dq = lots if order.side is Side.BUY else -lots
         self._ledger.apply_fill(tape, market.inst, PositionSide.BOTH, -dq, price, 0, self.now)
-        self._fill(taker, lots, price, False, trade_id, market)
+        self._fill(order, lots, price, is_maker, trade_id, market)
 
     def _tape_fills(self: Exchange, market: Market, price: int, qty: int, buyer_maker: bool) -> (
         None
@@ -207,7 +209,6 @@ class TapeMixin:
         config = self._tape
         assert config is not None
         touch = config.fill == "touch"
-        tape = self._ledger.accounts[TAPE]
         book = market.book
         remaining = qty
         for levels, bid in ((book.bids, True), (book.asks, False)):
@@ -237,11 +238,7 @@ class TapeMixin:
                         continue
                     lots = cap if cap < lots else lots
                 lots = remaining if remaining < lots else lots
-                trade_id = self._ledger.next_trade_id()
-                dq = lots if maker.side is Side.BUY else -lots
-                self._ledger.apply_fill(tape, market.inst, PositionSide.BOTH, -dq, px, 0,
-                                        self.now)
-                self._fill(maker, lots, px, True, trade_id, market)
+                self._fill_external(maker, lots, px, market, is_maker=True)
                 remaining -= lots
                 if maker.reduce_only and maker.status in (
                     OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED

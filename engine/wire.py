@@ -116,6 +116,11 @@ def order_wire_timed(o: Order) -> dict[str, Any]:
     return d
 
 
+def order_result(result: tuple[Order, list[TriggerRow] | None]) -> dict[str, Any]:
+    """The response of a command that returns ``(order, rows)``: see :func:`order_with_rows`."""
+    return order_with_rows(*result)
+
+
 def order_with_rows(o: Order, rows: list[TriggerRow] | None) -> dict[str, Any]:
     """``order_wire(o)`` plus ``triggerOrders`` when ``rows`` is not None."""
     d = order_wire(o)

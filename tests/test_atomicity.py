@@ -139,7 +139,7 @@ def test_a_cancel_logs_the_same_number_of_mutations_in_a_small_and_a_large_venue
 
 
 def test_the_fast_cancel_path_and_the_general_one_leave_identical_venues():
-    from engine.cancel import _cancel_response
+    from engine.wire import order_result
 
     def build() -> Exchange:
         ex = venue_with_protected_partial_fill()
@@ -160,7 +160,7 @@ def test_the_fast_cancel_path_and_the_general_one_leave_identical_venues():
                 continue
             got_fast = fast.cancel_order(acct_f, symbol, oid)
             got_general = general._run_fmt(
-                general._cancel_one, _cancel_response, acct_g, symbol, oid, None
+                general._cancel_one, order_result, acct_g, symbol, oid, None
             )
             assert got_fast == got_general
             assert fast.state_hash() == general.state_hash()

@@ -822,3 +822,16 @@ def test_depth_and_book_ticker_follow_a_partial_fill_of_a_level(ex, alice, bob, 
         "30000",
         "0.003",
     )
+
+
+def test_new_order_resp_type_ack_answers_the_same_order_object_as_result():
+    shapes = []
+    for resp in ("RESULT", "ACK"):
+        venue = Exchange()
+        venue.create_account("alice", balance="10000")
+        shapes.append(venue.client("alice").new_order(
+            symbol=BTC, side="BUY", type="LIMIT", timeInForce="GTC", quantity="0.010",
+            price="30000", newOrderRespType=resp,
+        ))
+    assert shapes[0] == shapes[1]
+    assert shapes[0]["status"] == "NEW" and shapes[0]["origQty"] == "0.01"
