@@ -68,7 +68,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from engine.decimals import fmt_scaled, parse_int, present
-from engine.enums import OrderStatus, OrderType
+from engine.enums import (
+    LIMIT,
+    MARKET,
+    TRAILING_STOP_MARKET,
+    OrderStatus,
+)
 from engine.errors import ClientError, reject
 from engine.params import parse_symbol
 from engine.wire import avg_price_str
@@ -131,7 +136,7 @@ def algo_wire(row: TriggerRow, child: Order | None) -> dict[str, Any]:
         "goodTillDate": 0,
         "parentOrderId": 0 if row.parent is None else row.parent.order_id,
     }
-    if row.orig_type is OrderType.TRAILING_STOP_MARKET:
+    if row.orig_type is TRAILING_STOP_MARKET:
         d["activatePrice"] = ps(row.activation or 0)
         d["callbackRate"] = fmt_scaled(row.rate, 1)
     return d
@@ -145,7 +150,7 @@ def algo_to_order_params(params: Mapping[str, Any]) -> dict[str, Any]:
     if algo_type != ALGO_TYPE:
         raise reject("INVALID_PARAMETER", "algoType")
     type_v = params.get("type")
-    if type_v in (OrderType.LIMIT, OrderType.MARKET):
+    if type_v in (LIMIT, MARKET):
         raise reject("INVALID_ORDER_TYPE")
     out = {k: v for k, v in params.items() if k not in _NOT_PASSED}
     for algo_name, order_name in (

@@ -31,7 +31,12 @@ from typing import TYPE_CHECKING
 
 from sortedcontainers import SortedDict
 
-from engine.enums import OPEN_STATUSES, Side
+from engine.enums import (
+    BUY,
+    OPEN_STATUSES,
+    SELL,
+    Side,
+)
 from engine.errors import InvariantError
 
 if TYPE_CHECKING:
@@ -67,27 +72,27 @@ class OrderBook:
     # -- queries ------------------------------------------------------------------
     def side_of(self, side: Side) -> SortedDict:
         """The levels on which orders of ``side`` rest (BUY → bids)."""
-        return self.bids if side is Side.BUY else self.asks
+        return self.bids if side is BUY else self.asks
 
     def best(self, side: Side) -> int | None:
         """Best resting price (ticks) of orders of ``side``, or None when that side is empty."""
-        levels = self.bids if side is Side.BUY else self.asks
+        levels = self.bids if side is BUY else self.asks
         if not levels:
             return None
         key = levels.peekitem(0)[0]
-        return -key if side is Side.BUY else key
+        return -key if side is BUY else key
 
     def best_level(self, side: Side) -> tuple[int, Level] | None:
         """``(price_ticks, level)`` of the best level of orders of ``side``."""
-        levels = self.bids if side is Side.BUY else self.asks
+        levels = self.bids if side is BUY else self.asks
         if not levels:
             return None
         key, level = levels.peekitem(0)
-        return (-key if side is Side.BUY else key), level
+        return (-key if side is BUY else key), level
 
     def contains(self, order: Order) -> bool:
         """True when ``order`` rests in this book.  O(1)."""
-        if order.side is Side.BUY:
+        if order.side is BUY:
             level = self.bids.get(-order.price)
         else:
             level = self.asks.get(order.price)
@@ -95,8 +100,8 @@ class OrderBook:
 
     def depth(self, side: Side, limit: int) -> list[tuple[int, int]]:
         """Up to ``limit`` ``(price_ticks, total_lots)`` pairs, best first.  O(limit)."""
-        levels = self.bids if side is Side.BUY else self.asks
-        sign = -1 if side is Side.BUY else 1
+        levels = self.bids if side is BUY else self.asks
+        sign = -1 if side is BUY else 1
         out = []
         for key in levels.islice(0, limit):
             out.append((sign * key, levels[key].total))
@@ -110,7 +115,7 @@ class OrderBook:
     # -- mutations --------------------------------------------------------------------
     def add(self, order: Order) -> None:
         """Rest ``order`` at the back of its price level."""
-        if order.side is Side.BUY:
+        if order.side is BUY:
             levels, key = self.bids, -order.price
         else:
             levels, key = self.asks, order.price
@@ -126,7 +131,7 @@ class OrderBook:
 
     def remove(self, order: Order) -> None:
         """Take ``order`` (with its current leaves) off the book."""
-        if order.side is Side.BUY:
+        if order.side is BUY:
             levels, key = self.bids, -order.price
         else:
             levels, key = self.asks, order.price
@@ -143,8 +148,8 @@ class OrderBook:
 
     def reduce(self, order: Order, lots: int) -> None:
         """Lower the level total by ``lots`` for a partial fill of ``order`` (caller updates it)."""
-        levels = self.bids if order.side is Side.BUY else self.asks
-        level = levels[-order.price if order.side is Side.BUY else order.price]
+        levels = self.bids if order.side is BUY else self.asks
+        level = levels[-order.price if order.side is BUY else order.price]
         self._undo.append((self._add_total, level, lots))
         level.total -= lots
 
@@ -176,7 +181,7 @@ class OrderBook:
     # -- checks -------------------------------------------------------------------------
     def _check(self) -> None:
         """Assert the book's structure: not crossed, totals, FIFO, sides, openness."""
-        for levels, side, sign in ((self.bids, Side.BUY, -1), (self.asks, Side.SELL, 1)):
+        for levels, side, sign in ((self.bids, BUY, -1), (self.asks, SELL, 1)):
             for key, level in levels.items():
                 if not level.orders:
                     raise InvariantError(f"{self.inst.symbol}: empty level at {sign * key}")
@@ -195,7 +200,7 @@ class OrderBook:
                     raise InvariantError(
                         f"{self.inst.symbol}: level {sign * key} total {level.total} != {total}"
                     )
-        bid, ask = self.best(Side.BUY), self.best(Side.SELL)
+        bid, ask = self.best(BUY), self.best(SELL)
         if bid is not None and ask is not None and bid >= ask:
             raise InvariantError(f"{self.inst.symbol}: book crossed, bid {bid} >= ask {ask}")
 

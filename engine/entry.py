@@ -47,13 +47,23 @@ from typing import TYPE_CHECKING, Any
 
 from engine.book import Level
 from engine.enums import (
+    BOTH,
+    BUY,
+    CANCELED,
     CONDITIONAL_TYPES,
+    FOK,
+    GTC,
+    GTX,
+    LIMIT,
+    REJECTED,
+    SELL,
+    SHORT,
+    STP_NONE,
+    TRAILING_STOP_MARKET,
     OrderStatus,
     OrderType,
     PositionSide,
-    SelfTradePrevention,
     Side,
-    TimeInForce,
 )
 from engine.errors import reject
 from engine.ledger import DEFAULT_LEVERAGE
@@ -67,13 +77,13 @@ if TYPE_CHECKING:
     from engine.ledger import AccountState
     from engine.market import Market
 
-_OPPOSITE = {Side.BUY: Side.SELL, Side.SELL: Side.BUY}
-_RESTING_TIFS = {"GTC": TimeInForce.GTC, "GTX": TimeInForce.GTX}
+_OPPOSITE = {BUY: SELL, SELL: BUY}
+_RESTING_TIFS = {"GTC": GTC, "GTX": GTX}
 
 
 def _closing(acct: AccountState, side: Side, pside: PositionSide) -> bool:
     """Hedge mode: BUY SHORT and SELL LONG close a position."""
-    return acct.dual_side and (side is Side.BUY) == (pside is PositionSide.SHORT)
+    return acct.dual_side and (side is BUY) == (pside is SHORT)
 
 
 class EntryMixin:
@@ -135,13 +145,13 @@ class EntryMixin:
         table = self._index.open_orders.get((acct.name, symbol))
         if table is not None and len(table) >= inst.max_num_orders:
             return None
-        buy = side is Side.BUY
+        buy = side is BUY
         opposite = market.book.asks if buy else market.book.bids
         if opposite:
             best = opposite.peekitem(0)[0]
             if (price >= best) if buy else (price <= -best):
                 return None
-        position = acct.positions.get((symbol, PositionSide.BOTH))
+        position = acct.positions.get((symbol, BOTH))
         q = 0 if position is None else position.qty
         reducible = (-q if q < 0 else 0) if buy else (q if q > 0 else 0)
         opening = qty - reducible if qty > reducible else 0
@@ -154,8 +164,7 @@ class EntryMixin:
             if need > self._ledger.available_e8(acct, self._instruments):
                 return None
         order = Order(
-            0, acct, inst, side, PositionSide.BOTH, OrderType.LIMIT, tif, price, qty, False,
-            self.now, None, SelfTradePrevention.NONE,
+            0, acct, inst, side, BOTH, LIMIT, tif, price, qty, False, self.now, None, STP_NONE,
         )
         order.margin0_e8 = need
         return self._run_fmt(self._rest_new, order_wire, order, market)
@@ -183,10 +192,10 @@ class EntryMixin:
         side = req.side
         reduce = req.reduce_only or _closing(acct, side, req.pside)
         q = acct.position_qty(inst.symbol, req.pside)
-        reducible = (-q if q < 0 else 0) if side is Side.BUY else (q if q > 0 else 0)
+        reducible = (-q if q < 0 else 0) if side is BUY else (q if q > 0 else 0)
         if reduce and (reducible == 0 or req.legs):
             raise reject("REDUCE_ONLY_REJECT")
-        limit = req.type is OrderType.LIMIT
+        limit = req.type is LIMIT
         price = req.price
         mark = market.mark_price()
         if limit and mark is not None:
@@ -202,11 +211,11 @@ class EntryMixin:
         if limit:
             if self._index.count_open(acct.name, inst.symbol) >= inst.max_num_orders:
                 raise reject("MAX_OPEN_ORDER_EXCEEDED")
-            if req.tif is TimeInForce.GTX:
+            if req.tif is GTX:
                 best = book.best(_OPPOSITE[side])
-                if best is not None and (price >= best if side is Side.BUY else price <= best):
+                if best is not None and (price >= best if side is BUY else price <= best):
                     raise reject("GTX_ORDER_REJECT")
-            elif req.tif is TimeInForce.FOK:
+            elif req.tif is FOK:
                 if sum(t for _p, t in self._walk(book, side, req.qty, price)) < req.qty:
                     raise reject("FOK_ORDER_REJECT")
         if req.legs:
@@ -223,10 +232,10 @@ class EntryMixin:
         # -- commit --
         if (
             limit and not reduce and not req.legs and req.cid is None and self._fast_paths
-            and self._tape is None and (req.tif is TimeInForce.GTC or req.tif is TimeInForce.GTX)
+            and self._tape is None and (req.tif is GTC or req.tif is GTX)
         ):
             best = book.best(_OPPOSITE[side])
-            if best is None or (price < best if side is Side.BUY else price > best):
+            if best is None or (price < best if side is BUY else price > best):
                 self._rest_new(order, market)  # crosses nothing: the common resting case
                 return order, None
         order.order_id = self._next_order_id()
@@ -253,7 +262,7 @@ class EntryMixin:
         if table is None:
             table = index.open_orders[key] = {}
         book = market.book
-        if order.side is Side.BUY:
+        if order.side is BUY:
             levels, bkey = book.bids, -order.price
         else:
             levels, bkey = book.asks, order.price
@@ -278,8 +287,8 @@ class EntryMixin:
         lev = acct.leverage_of(inst.symbol)
         unit = inst.notional_unit_e8
         mark = market.mark_price()
-        direction = 1 if order.side is Side.BUY else -1
-        if order.type is OrderType.LIMIT:
+        direction = 1 if order.side is BUY else -1
+        if order.type is LIMIT:
             q = order.qty - reducible if order.qty > reducible else 0
             if not q:
                 return 0
@@ -310,7 +319,7 @@ class EntryMixin:
     def _check_legs(self: Exchange, req: OrderRequest, market: Market) -> None:
         row_side = _OPPOSITE[req.side]
         watched = market.watched(req.tpsl_working_type)
-        parent_price = req.price if req.type is OrderType.LIMIT else None
+        parent_price = req.price if req.type is LIMIT else None
         for leg in req.legs:
             rises = row_rises(leg.type, row_side)
             if parent_price is not None and (
@@ -359,7 +368,7 @@ class EntryMixin:
     ):
         """-2021 when the row would fire at the watched price now (trailing: activation side)."""
         watched = market.watched(row.working_type)
-        if row.orig_type is OrderType.TRAILING_STOP_MARKET:
+        if row.orig_type is TRAILING_STOP_MARKET:
             act = req.activation
             if act is not None and watched is not None and (
                 act >= watched if row.rises else act <= watched
@@ -395,8 +404,8 @@ class EntryMixin:
         parent = self._index.by_id.get(req.parent_id)  # type: ignore[arg-type]
         if (
             parent is None or parent.is_trigger or parent.owner is not acct
-            or parent.inst is not req.inst or parent.status is OrderStatus.CANCELED
-            or parent.status is OrderStatus.REJECTED
+            or parent.inst is not req.inst or parent.status is CANCELED
+            or parent.status is REJECTED
         ):
             raise reject("NO_SUCH_ORDER")
         if req.side is parent.side or req.pside is not parent.pside or parent.reduce_only:
@@ -414,7 +423,7 @@ class EntryMixin:
             raise reject("REDUCE_ONLY_REJECT")
         base = parent.executed if armed else parent.qty
         row.qty = base if row.cap is None or row.cap > base else row.cap
-        if parent.type is OrderType.LIMIT and row.orig_type is not OrderType.TRAILING_STOP_MARKET:
+        if parent.type is LIMIT and row.orig_type is not TRAILING_STOP_MARKET:
             if row.stop_price <= parent.price if row.rises else row.stop_price >= parent.price:
                 raise reject("WOULD_IMMEDIATELY_TRIGGER")
         self._check_row_price(row, req, market)

@@ -97,3 +97,20 @@ class IncomeType(StrEnum):
 
 
 OPEN_STATUSES = frozenset({OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED})
+
+# Members as module constants, for the hot paths.  In Python 3.11 every attribute
+# lookup on an enum class (``Side.BUY``) goes through ``EnumType.__getattr__``'s
+# slow hook: about 90 ns, against about 10 ns for a module global.
+BUY, SELL = Side.BUY, Side.SELL
+NEW, PARTIALLY_FILLED, FILLED = OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED
+CANCELED, EXPIRED, REJECTED = OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.REJECTED
+LIMIT, MARKET, STOP, STOP_MARKET = (
+    OrderType.LIMIT, OrderType.MARKET, OrderType.STOP, OrderType.STOP_MARKET
+)
+TAKE_PROFIT, TAKE_PROFIT_MARKET = OrderType.TAKE_PROFIT, OrderType.TAKE_PROFIT_MARKET
+TRAILING_STOP_MARKET = OrderType.TRAILING_STOP_MARKET
+GTC, IOC, FOK, GTX = TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK, TimeInForce.GTX
+BOTH, LONG, SHORT = PositionSide.BOTH, PositionSide.LONG, PositionSide.SHORT
+MARK_PRICE, CONTRACT_PRICE = WorkingType.MARK_PRICE, WorkingType.CONTRACT_PRICE
+STP_NONE, EXPIRE_TAKER = SelfTradePrevention.NONE, SelfTradePrevention.EXPIRE_TAKER
+EXPIRE_MAKER, EXPIRE_BOTH = SelfTradePrevention.EXPIRE_MAKER, SelfTradePrevention.EXPIRE_BOTH

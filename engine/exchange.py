@@ -52,7 +52,13 @@ from engine.algo import AlgoMixin
 from engine.cancel import CancelMixin
 from engine.decimals import decimals_of, scaled_exact
 from engine.entry import EntryMixin
-from engine.enums import OrderStatus, PositionSide, TriggerState
+from engine.enums import (
+    CANCELED,
+    FILLED,
+    OrderStatus,
+    PositionSide,
+    TriggerState,
+)
 from engine.errors import InvariantError
 from engine.firing import FiringMixin
 from engine.instrument import Instrument, default_instruments
@@ -321,16 +327,20 @@ class Exchange(
                 self._settle()
             out = result if fmt is None else fmt(result)
         except BaseException:
-            self._dirty = False
-            self._touched.clear()
-            self._risk_names.clear()
-            self._risk_all = False
-            rollback(self._undo)
+            self._abort()
             raise
         if self._undo:
             self._undo.clear()
             self._update_id += 1
         return out
+
+    def _abort(self) -> None:
+        """Roll the current command back: every logged mutation undone, settle flags reset."""
+        self._dirty = False
+        self._touched.clear()
+        self._risk_names.clear()
+        self._risk_all = False
+        rollback(self._undo)
 
     def _atomic(self) -> _Atomic:
         """Run several commands as one transaction (``txn.Savepoint``): each still
@@ -414,7 +424,7 @@ class Exchange(
                 raise InvariantError(f"{o!r}: open={o.is_open} but in book={in_book}")
             if o.executed > o.qty or o.executed < 0:
                 raise InvariantError(f"{o!r}: executed outside [0, qty]")
-            if o.status is OrderStatus.FILLED and o.executed != o.qty:
+            if o.status is FILLED and o.executed != o.qty:
                 raise InvariantError(f"{o!r}: FILLED with leaves")
         for name, acct in self._ledger.accounts.items():
             if acct.frozen_e8 != frozen[name]:
@@ -440,7 +450,7 @@ class Exchange(
             raise InvariantError(f"{r!r} PENDING but parent {parent.status}")
         if state is TriggerState.PENDING and parent.executed:
             raise InvariantError(f"{r!r} PENDING but parent has fills")
-        if state is TriggerState.ARMED and parent.status is OrderStatus.CANCELED:
+        if state is TriggerState.ARMED and parent.status is CANCELED:
             raise InvariantError(f"{r!r} ARMED but parent CANCELED")
         fired = sum(1 for s in parent.rows if s.status is OrderStatus.TRIGGERED)
         if fired > 1:

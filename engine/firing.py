@@ -43,19 +43,25 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from engine.enums import (
+    CANCELED,
+    CONTRACT_PRICE,
+    EXPIRED,
+    GTC,
+    LIMIT,
     LIMIT_CONDITIONAL_TYPES,
+    MARK_PRICE,
+    MARKET,
+    NEW,
+    REJECTED,
+    STP_NONE,
     OrderStatus,
-    OrderType,
-    SelfTradePrevention,
-    TimeInForce,
-    WorkingType,
 )
 from engine.order import Order, TriggerRow
 
 if TYPE_CHECKING:
     from engine.exchange import Exchange
 
-_WORKING_TYPES = (WorkingType.MARK_PRICE, WorkingType.CONTRACT_PRICE)
+_WORKING_TYPES = (MARK_PRICE, CONTRACT_PRICE)
 
 
 class FiringMixin:
@@ -84,7 +90,7 @@ class FiringMixin:
         rows = parent.rows
         assert rows is not None
         for r in rows:
-            if r.status is not OrderStatus.NEW:
+            if r.status is not NEW:
                 continue
             qty = parent.executed if r.cap is None or r.cap > parent.executed else r.cap
             if r.qty != qty:
@@ -97,8 +103,8 @@ class FiringMixin:
         """Rows that end with the parent: all untriggered on cancel, PENDING ones on expiry."""
         out = []
         for r in parent.rows or ():
-            if r.status is OrderStatus.NEW and (canceled or not r.armed):
-                self._close_row(r, OrderStatus.CANCELED)
+            if r.status is NEW and (canceled or not r.armed):
+                self._close_row(r, CANCELED)
                 out.append(r)
         return out
 
@@ -126,7 +132,7 @@ class FiringMixin:
             if o is None or not o.is_open or self._reducible(o):
                 continue
             if o.is_trigger:
-                self._close_row(o, OrderStatus.EXPIRED)  # type: ignore[arg-type]
+                self._close_row(o, EXPIRED)  # type: ignore[arg-type]
             else:
                 self._expire(o)
 
@@ -152,7 +158,7 @@ class FiringMixin:
                 continue
             batch.sort(key=_batch_key)
             for _dist, _oid, row in batch:
-                if row.status is OrderStatus.NEW and row.armed:
+                if row.status is NEW and row.armed:
                     self._fire(row)
                     fired = True
         return fired
@@ -165,21 +171,21 @@ class FiringMixin:
         else:
             size = row.qty
         if size <= 0:
-            self._close_row(row, OrderStatus.EXPIRED)
+            self._close_row(row, EXPIRED)
             return
         self._close_row(row, OrderStatus.TRIGGERED)
         parent = row.parent
         if parent is not None:
             for sibling in parent.rows or ():
-                if sibling is not row and sibling.status is OrderStatus.NEW:
-                    self._close_row(sibling, OrderStatus.CANCELED)
+                if sibling is not row and sibling.status is NEW:
+                    self._close_row(sibling, CANCELED)
         market = self._markets[row.inst.symbol]
         limit_type = row.orig_type in LIMIT_CONDITIONAL_TYPES
         child = Order(
             self._next_order_id(), row.owner, row.inst, row.side, row.pside,
-            OrderType.LIMIT if limit_type else OrderType.MARKET, TimeInForce.GTC,
+            LIMIT if limit_type else MARKET, GTC,
             row.price if limit_type else 0, size, reduce, self.now, None,
-            SelfTradePrevention.NONE,
+            STP_NONE,
         )
         child.orig_type = row.orig_type
         child.stop_price = row.stop_price
@@ -189,7 +195,7 @@ class FiringMixin:
         if not reduce:
             margin0 = self._entry_margin(child, market, self._reducible(child))
             if margin0 is None:
-                child.status = OrderStatus.REJECTED
+                child.status = REJECTED
                 self._index.add(child)
                 self._index.close(child)
                 return

@@ -31,7 +31,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from engine.enums import IncomeType, PositionSide
+from engine.enums import (
+    LONG,
+    SHORT,
+    IncomeType,
+    PositionSide,
+)
 from engine.errors import InvariantError
 
 if TYPE_CHECKING:
@@ -266,9 +271,9 @@ class Ledger:
             for (symbol, pside), pos in acct.positions.items():
                 if pos.qty == 0 and pos.cost_e8 != 0:
                     raise InvariantError(f"{acct.name} {symbol} {pside}: flat with cost")
-                if pside is PositionSide.LONG and pos.qty < 0:
+                if pside is LONG and pos.qty < 0:
                     raise InvariantError(f"{acct.name} {symbol}: negative LONG position")
-                if pside is PositionSide.SHORT and pos.qty > 0:
+                if pside is SHORT and pos.qty > 0:
                     raise InvariantError(f"{acct.name} {symbol}: positive SHORT position")
         if total != deposits:
             raise InvariantError(

@@ -12,7 +12,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from engine.book import OrderBook
-from engine.enums import WorkingType
+from engine.enums import (
+    MARK_PRICE,
+    WorkingType,
+)
 
 if TYPE_CHECKING:
     from engine.instrument import Instrument
@@ -51,7 +54,7 @@ class Market:
         return self.mark if p is None else p
 
     def watched(self, wt: WorkingType) -> int | None:
-        return self.mark_price() if wt is WorkingType.MARK_PRICE else self.last_price()
+        return self.mark_price() if wt is MARK_PRICE else self.last_price()
 
     def set_last(self, price: int) -> None:
         if price != self.last:
@@ -64,10 +67,10 @@ class Market:
             self.mark = price
 
     def prev(self, wt: WorkingType) -> int | None:
-        return self.prev_mark if wt is WorkingType.MARK_PRICE else self.prev_last
+        return self.prev_mark if wt is MARK_PRICE else self.prev_last
 
     def set_prev(self, wt: WorkingType, price: int) -> None:
-        if wt is WorkingType.MARK_PRICE:
+        if wt is MARK_PRICE:
             old = self.prev_mark
             if old != price:
                 self._undo.append((setattr, self, "prev_mark", old))

@@ -26,13 +26,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from engine.enums import (
+    BUY,
+    CANCELED,
+    EXPIRE_BOTH,
+    EXPIRE_TAKER,
+    EXPIRED,
+    FILLED,
+    FOK,
+    GTC,
+    GTX,
+    LIMIT,
     OPEN_STATUSES,
+    PARTIALLY_FILLED,
+    STP_NONE,
     IncomeType,
     OrderStatus,
-    OrderType,
-    SelfTradePrevention,
     Side,
-    TimeInForce,
 )
 from engine.errors import reject
 from engine.instrument import E8
@@ -43,7 +52,7 @@ if TYPE_CHECKING:
     from engine.market import Market
     from engine.order import Order, TriggerRow
 
-_NO_STP = SelfTradePrevention.NONE
+_NO_STP = STP_NONE
 
 
 class MatchingMixin:
@@ -52,7 +61,7 @@ class MatchingMixin:
     def _reducible(self: Exchange, o: Order) -> int:
         """Lots ``o`` could reduce of its position now (BUY reduces a short, SELL a long)."""
         q = o.owner.position_qty(o.inst.symbol, o.pside)
-        if o.side is Side.BUY:
+        if o.side is BUY:
             return -q if q < 0 else 0
         return q if q > 0 else 0
 
@@ -60,14 +69,14 @@ class MatchingMixin:
         """Execute a new (or triggered) ordinary order: match, then rest or expire the rest."""
         self._match(order, market)
         tif = order.tif
-        if tif is TimeInForce.FOK and order.executed < order.qty:
+        if tif is FOK and order.executed < order.qty:
             # not filled completely (short book, capped makers, self-trade prevention)
             raise reject("FOK_ORDER_REJECT")
         if order.status not in OPEN_STATUSES:
             return
         if order.reduce_only and self._reducible(order) == 0:
             self._expire(order)
-        elif order.type is OrderType.LIMIT and (tif is TimeInForce.GTC or tif is TimeInForce.GTX):
+        elif order.type is LIMIT and (tif is GTC or tif is GTX):
             market.book.add(order)
             if self._tape is not None and self._tape.queue:
                 self._queue_rest(order, market)
@@ -76,9 +85,9 @@ class MatchingMixin:
 
     def _match(self: Exchange, taker: Order, market: Market) -> None:
         book = market.book
-        buy = taker.side is Side.BUY
+        buy = taker.side is BUY
         levels = book.asks if buy else book.bids
-        limit = taker.price if taker.type is OrderType.LIMIT else None
+        limit = taker.price if taker.type is LIMIT else None
         stp = taker.stp
         # replay mode: the tape's liquidity competes by price, first at an equal price
         external = None
@@ -108,11 +117,11 @@ class MatchingMixin:
                 return
             maker = next(iter(level.orders.values()))
             if stp is not _NO_STP and maker.owner is taker.owner:
-                if stp is SelfTradePrevention.EXPIRE_TAKER:
+                if stp is EXPIRE_TAKER:
                     self._expire(taker)
                     return
                 self._expire(maker)
-                if stp is SelfTradePrevention.EXPIRE_BOTH:
+                if stp is EXPIRE_BOTH:
                     self._expire(taker)
                     return
                 continue
@@ -144,7 +153,7 @@ class MatchingMixin:
         notional = lots * price * inst.notional_unit_e8
         rate = inst.maker_rate_e8 if is_maker else inst.taker_rate_e8
         fee = -(-notional * rate // E8)
-        dq = lots if order.side is Side.BUY else -lots
+        dq = lots if order.side is BUY else -lots
         realized = self._ledger.apply_fill(acct, inst, order.pside, dq, price, fee, now)
         if is_maker:
             if lots == order.qty - order.executed:
@@ -160,12 +169,12 @@ class MatchingMixin:
         order.cum_quote_e8 += notional
         order.update_time = now
         order.status = (
-            OrderStatus.FILLED if order.executed == order.qty else OrderStatus.PARTIALLY_FILLED
+            FILLED if order.executed == order.qty else PARTIALLY_FILLED
         )
         released = old_frozen - order.frozen_e8()
         if released:
             self._ledger.release(acct, released)
-        if order.status is OrderStatus.FILLED:
+        if order.status is FILLED:
             self._index.close(order)
         u.append((acct.trades.pop,))
         acct.trades.append((
@@ -194,7 +203,7 @@ class MatchingMixin:
         market = self._markets[order.inst.symbol]
         if market.book.contains(order):
             market.book.remove(order)
-        self._close_ordinary(order, OrderStatus.EXPIRED)
+        self._close_ordinary(order, EXPIRED)
 
     def _close_ordinary(
         self: Exchange, order: Order, status: OrderStatus
@@ -212,13 +221,13 @@ class MatchingMixin:
         self._index.close(order)
         if order.rows is None:
             return None
-        return self._on_parent_closed(order, status is OrderStatus.CANCELED)
+        return self._on_parent_closed(order, status is CANCELED)
 
     # -- estimates (no mutation) ----------------------------------------------------------
     @staticmethod
     def _walk(book: OrderBook, side: Side, qty: int, limit: int | None) -> list[tuple[int, int]]:
         """The ``(price, lots)`` a taker of ``side`` would take now, ignoring STP and caps."""
-        buy = side is Side.BUY
+        buy = side is BUY
         levels = book.asks if buy else book.bids
         out = []
         remaining = qty

@@ -26,7 +26,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from engine.enums import (
+    BUY,
+    CONTRACT_PRICE,
+    GTC,
+    NEW,
     OPEN_STATUSES,
+    STOP,
+    STOP_MARKET,
+    STP_NONE,
+    TRAILING_STOP_MARKET,
     OrderStatus,
     OrderType,
     PositionSide,
@@ -46,10 +54,10 @@ AUTO_CID_PREFIX = "x-sim-"
 
 def row_rises(type_: OrderType, side: Side) -> bool:
     """True when a row of that type and side fires on a rising price (see TriggerRow.rises)."""
-    buy = side is Side.BUY
+    buy = side is BUY
     if (
-        type_ is OrderType.STOP or type_ is OrderType.STOP_MARKET
-        or type_ is OrderType.TRAILING_STOP_MARKET
+        type_ is STOP or type_ is STOP_MARKET
+        or type_ is TRAILING_STOP_MARKET
     ):
         return buy
     return not buy
@@ -110,14 +118,14 @@ class Order:
         self.executed = 0
         self.cum_quote_e8 = 0
         self.reduce_only = reduce_only
-        self.status = OrderStatus.NEW
+        self.status = NEW
         self.time = now
         self.update_time = now
         self.cid = cid
         self.stp = stp
         self.margin0_e8 = 0
         self.rows = None
-        self.working_type = WorkingType.CONTRACT_PRICE
+        self.working_type = CONTRACT_PRICE
         self.tmpl = None
 
     @property
@@ -183,8 +191,8 @@ class TriggerRow(Order):
     ) -> None:
         """An unregistered row (id 0, GTC, not reduce-only yet); the caller sets the rest."""
         super().__init__(
-            0, owner, inst, side, pside, type_, TimeInForce.GTC, price, qty, False, now, None,
-            SelfTradePrevention.NONE,
+            0, owner, inst, side, pside, type_, GTC, price, qty, False, now, None,
+            STP_NONE,
         )
         self.armed = False
         self.parent = None
@@ -200,7 +208,7 @@ class TriggerRow(Order):
     def state(self) -> TriggerState:
         """PENDING / ARMED / TRIGGERED / CANCELED / EXPIRED, derived from status and armed."""
         status = self.status
-        if status is OrderStatus.NEW:
+        if status is NEW:
             return TriggerState.ARMED if self.armed else TriggerState.PENDING
         return TriggerState(status.value)
 

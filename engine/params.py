@@ -46,8 +46,19 @@ from engine.decimals import (
     scaled_exact,
 )
 from engine.enums import (
+    BOTH,
     CONDITIONAL_TYPES,
+    CONTRACT_PRICE,
+    GTC,
+    LIMIT,
     LIMIT_CONDITIONAL_TYPES,
+    MARKET,
+    STOP,
+    STOP_MARKET,
+    STP_NONE,
+    TAKE_PROFIT,
+    TAKE_PROFIT_MARKET,
+    TRAILING_STOP_MARKET,
     OrderType,
     PositionSide,
     SelfTradePrevention,
@@ -61,18 +72,18 @@ from engine.instrument import Instrument
 CLIENT_ID = re.compile(r"[\.A-Z\:/a-z0-9_-]{1,36}", re.ASCII)
 _MARKET_FAMILY = frozenset(
     {
-        OrderType.MARKET,
-        OrderType.STOP_MARKET,
-        OrderType.TAKE_PROFIT_MARKET,
-        OrderType.TRAILING_STOP_MARKET,
+        MARKET,
+        STOP_MARKET,
+        TAKE_PROFIT_MARKET,
+        TRAILING_STOP_MARKET,
     }
 )
 _PRICE_MATCH_MODES = frozenset(
     {"OPPONENT", "OPPONENT_5", "OPPONENT_10", "OPPONENT_20", "QUEUE", "QUEUE_5", "QUEUE_10",
      "QUEUE_20"}
 )
-_TP_TYPES = frozenset({OrderType.TAKE_PROFIT_MARKET, OrderType.TAKE_PROFIT})
-_SL_TYPES = frozenset({OrderType.STOP_MARKET, OrderType.STOP})
+_TP_TYPES = frozenset({TAKE_PROFIT_MARKET, TAKE_PROFIT})
+_SL_TYPES = frozenset({STOP_MARKET, STOP})
 
 
 class Leg:
@@ -100,10 +111,10 @@ class OrderRequest:
         self, inst: Instrument, side: Side, type_: OrderType, pside: PositionSide,
         tif: TimeInForce, price: int, qty: int, stop: int = 0, reduce_only: bool = False,
         close_position: bool = False, cid: str | None = None,
-        working_type: WorkingType = WorkingType.CONTRACT_PRICE, price_protect: bool = False,
-        stp: SelfTradePrevention = SelfTradePrevention.NONE, activation: int | None = None,
+        working_type: WorkingType = CONTRACT_PRICE, price_protect: bool = False,
+        stp: SelfTradePrevention = STP_NONE, activation: int | None = None,
         rate: int = 0, parent_id: int | None = None, legs: tuple[Leg, ...] = (),
-        tpsl_working_type: WorkingType = WorkingType.CONTRACT_PRICE,
+        tpsl_working_type: WorkingType = CONTRACT_PRICE,
     ) -> None:
         self.inst, self.side, self.type, self.pside, self.tif = inst, side, type_, pside, tif
         self.price, self.qty, self.stop = price, qty, stop
@@ -274,7 +285,7 @@ def _parse_plain(
     if resp is not None and resp not in ("ACK", "RESULT"):
         return None
     price_v = get("price")
-    if otype is OrderType.LIMIT:
+    if otype is LIMIT:
         tif_v = get("timeInForce")
         tif = _TIFS.get(tif_v) if isinstance(tif_v, str) else None
         if tif is None or price_v is None or price_v == "":
@@ -283,15 +294,15 @@ def _parse_plain(
         if qty is None:
             return None
         price = parse_price(price_v, inst)
-    elif otype is OrderType.MARKET:
+    elif otype is MARKET:
         if present(price_v) or not present(get("quantity")):
             return None
-        tif = TimeInForce.GTC
+        tif = GTC
         qty = parse_quantity(get("quantity"), inst, True)
         price = 0
     else:
         return None
-    return OrderRequest(inst, side, otype, PositionSide.BOTH, tif, price, qty)
+    return OrderRequest(inst, side, otype, BOTH, tif, price, qty)
 
 
 def parse_new_order(
@@ -317,9 +328,9 @@ def parse_new_order(
     # 2. position side against the account's mode
     ps_v = get("positionSide")
     pside = _enum(PositionSide, ps_v, "INVALID_POSITION_SIDE") if present(ps_v) else (
-        PositionSide.BOTH
+        BOTH
     )
-    if dual_side == (pside is PositionSide.BOTH):
+    if dual_side == (pside is BOTH):
         raise reject("POSITION_SIDE_NOT_MATCH")
 
     # 3. flags
@@ -329,7 +340,7 @@ def parse_new_order(
     if dual_side and reduce_only:
         raise reject("PARAM_NOT_REQUIRED", "reduceOnly")
     if close_position:
-        if otype not in (OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET):
+        if otype not in (STOP_MARKET, TAKE_PROFIT_MARKET):
             raise reject("PARAM_NOT_REQUIRED", "closePosition")
         if present(get("quantity")):
             raise reject("PARAM_NOT_REQUIRED", "quantity")
@@ -340,10 +351,10 @@ def parse_new_order(
 
     # 4. time in force
     tif_v = get("timeInForce")
-    if otype is OrderType.LIMIT and not present(tif_v):
+    if otype is LIMIT and not present(tif_v):
         raise reject("MANDATORY_PARAM", "timeInForce")
     if otype in _MARKET_FAMILY or not present(tif_v):
-        tif = TimeInForce.GTC
+        tif = GTC
     else:
         tif = _enum(TimeInForce, tif_v, "INVALID_TIF")
 
@@ -359,7 +370,7 @@ def parse_new_order(
 
     # 6. price
     price_v = get("price")
-    needs_price = otype is OrderType.LIMIT or otype in LIMIT_CONDITIONAL_TYPES
+    needs_price = otype is LIMIT or otype in LIMIT_CONDITIONAL_TYPES
     if needs_price:
         if not present(price_v):
             raise reject("MANDATORY_PARAM", "price")
@@ -371,7 +382,7 @@ def parse_new_order(
 
     # 7. stop price
     stop_v = get("stopPrice")
-    if conditional and otype is not OrderType.TRAILING_STOP_MARKET:
+    if conditional and otype is not TRAILING_STOP_MARKET:
         if not present(stop_v):
             raise reject("MANDATORY_PARAM", "stopPrice")
         stop = parse_stop_price(stop_v, inst)
@@ -383,7 +394,7 @@ def parse_new_order(
     # 8. trailing
     activation: int | None = None
     rate = 0
-    if otype is OrderType.TRAILING_STOP_MARKET:
+    if otype is TRAILING_STOP_MARKET:
         rate_v = get("callbackRate")
         if not present(rate_v):
             raise reject("MANDATORY_PARAM", "callbackRate")
@@ -398,7 +409,7 @@ def parse_new_order(
     wt_v = get("workingType")
     working_type = (
         _working_type(wt_v)
-        if present(wt_v) else WorkingType.CONTRACT_PRICE
+        if present(wt_v) else CONTRACT_PRICE
     )
     cid_v = get("newClientOrderId")
     cid: str | None = None
@@ -409,7 +420,7 @@ def parse_new_order(
     stp_v = get("selfTradePreventionMode")
     stp = (
         _enum(SelfTradePrevention, stp_v, "INVALID_SELF_TRADE_PREVENTION_MODE")
-        if present(stp_v) else SelfTradePrevention.NONE
+        if present(stp_v) else STP_NONE
     )
     pm_v = get("priceMatch")
     if present(pm_v) and pm_v != "NONE":
@@ -448,13 +459,13 @@ def _parse_legs(
     get = params.get
     if conditional:
         _forbid(params, *_LEG_PARAMS)
-        return (), WorkingType.CONTRACT_PRICE
+        return (), CONTRACT_PRICE
     legs: list[Leg] = []
     for stop_name, type_name, limit_name, allowed, default in (
         ("takeProfitPrice", "takeProfitType", "takeProfitLimitPrice", _TP_TYPES,
-         OrderType.TAKE_PROFIT_MARKET),
+         TAKE_PROFIT_MARKET),
         ("stopLossPrice", "stopLossType", "stopLossLimitPrice", _SL_TYPES,
-         OrderType.STOP_MARKET),
+         STOP_MARKET),
     ):
         stop_v = get(stop_name)
         if not present(stop_v):
@@ -479,9 +490,9 @@ def _parse_legs(
     wt_v = get("tpslWorkingType")
     if not legs:
         _forbid(params, "tpslWorkingType")
-        return (), WorkingType.CONTRACT_PRICE
+        return (), CONTRACT_PRICE
     wt = (
         _working_type(wt_v)
-        if present(wt_v) else WorkingType.CONTRACT_PRICE
+        if present(wt_v) else CONTRACT_PRICE
     )
     return tuple(legs), wt

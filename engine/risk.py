@@ -44,7 +44,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from engine.decimals import parse_decimal, scaled_exact
-from engine.enums import IncomeType, OrderStatus, PositionSide, Side
+from engine.enums import (
+    BOTH,
+    BUY,
+    NEW,
+    PARTIALLY_FILLED,
+    SELL,
+    IncomeType,
+    PositionSide,
+)
 from engine.errors import reject
 from engine.instrument import E8
 from engine.params import parse_symbol
@@ -121,7 +129,7 @@ class RiskMixin:
         return qty, cost, balance, maint
 
     def bankruptcy_price(
-        self: Exchange, acct: AccountState, symbol: str, pside: PositionSide = PositionSide.BOTH
+        self: Exchange, acct: AccountState, symbol: str, pside: PositionSide = BOTH
     ) -> int | None:
         """Mark (ticks) at which the account's margin balance is 0, or None (flat / never)."""
         qty, cost, balance, _maint = self._position_and_rest(acct, symbol, pside)
@@ -134,7 +142,7 @@ class RiskMixin:
         return price if price > 0 else None
 
     def liquidation_price(
-        self: Exchange, acct: AccountState, symbol: str, pside: PositionSide = PositionSide.BOTH
+        self: Exchange, acct: AccountState, symbol: str, pside: PositionSide = BOTH
     ) -> int | None:
         """Mark (ticks) at which margin balance meets maintenance margin, or None.
 
@@ -199,8 +207,8 @@ class RiskMixin:
             assert mark is not None
             trade_id = ledger.next_trade_id()
             realized = ledger.apply_fill(acct, inst, pside, -qty, mark, 0, now)
-            ledger.apply_fill(insurance, inst, PositionSide.BOTH, qty, mark, 0, now)
-            side = Side.SELL if qty > 0 else Side.BUY
+            ledger.apply_fill(insurance, inst, BOTH, qty, mark, 0, now)
+            side = SELL if qty > 0 else BUY
             self._undo.append((acct.trades.pop,))
             acct.trades.append((trade_id, symbol, 0, side, pside, mark, abs(qty), realized, 0,
                                 False, now))
@@ -222,6 +230,6 @@ class RiskMixin:
             del self._touched[key]
             self._sweep_reducers(key)  # attached TP/SL EXPIRE before orders are cancelled
         for order in self._index.open_of(acct.name, None):
-            if order.status is OrderStatus.NEW or order.status is OrderStatus.PARTIALLY_FILLED:
+            if order.status is NEW or order.status is PARTIALLY_FILLED:
                 self._cancel_commit(order)
         self._dirty = True

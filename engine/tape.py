@@ -42,7 +42,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from engine.enums import OrderStatus, PositionSide, Side, WorkingType
+from engine.enums import (
+    BOTH,
+    BUY,
+    CONTRACT_PRICE,
+    MARK_PRICE,
+    NEW,
+    PARTIALLY_FILLED,
+    SELL,
+)
 from engine.params import parse_symbol
 
 if TYPE_CHECKING:
@@ -131,9 +139,9 @@ class TapeMixin:
             if time_ms > self.now:
                 self._advance_to(time_ms)
             market.set_last(price)
-            market.set_prev(WorkingType.CONTRACT_PRICE, price)
+            market.set_prev(CONTRACT_PRICE, price)
             if market.mark is None:
-                market.set_prev(WorkingType.MARK_PRICE, price)
+                market.set_prev(MARK_PRICE, price)
 
         self._run(commit)
 
@@ -199,8 +207,8 @@ class TapeMixin:
         """Fill ``order`` against the tape account (which pays no fee) at ``price``."""
         tape = self._ledger.accounts[TAPE]
         trade_id = self._ledger.next_trade_id()
-        dq = lots if order.side is Side.BUY else -lots
-        self._ledger.apply_fill(tape, market.inst, PositionSide.BOTH, -dq, price, 0, self.now)
+        dq = lots if order.side is BUY else -lots
+        self._ledger.apply_fill(tape, market.inst, BOTH, -dq, price, 0, self.now)
         self._fill(order, lots, price, is_maker, trade_id, market)
 
     def _tape_fills(self: Exchange, market: Market, price: int, qty: int, buyer_maker: bool) -> (
@@ -241,7 +249,7 @@ class TapeMixin:
                 self._fill_external(maker, lots, px, market, is_maker=True)
                 remaining -= lots
                 if maker.reduce_only and maker.status in (
-                    OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED
+                    NEW, PARTIALLY_FILLED
                 ) and self._reducible(maker) == 0:
                     self._expire(maker)
 
@@ -251,8 +259,8 @@ class TapeMixin:
         if quote is None:
             return
         bid, bid_qty, ask, ask_qty = quote
-        ahead = bid_qty if order.side is Side.BUY and order.price == bid else (
-            ask_qty if order.side is Side.SELL and order.price == ask else 0
+        ahead = bid_qty if order.side is BUY and order.price == bid else (
+            ask_qty if order.side is SELL and order.price == ask else 0
         )
         if ahead:
             self._undo.append((market.queue_ahead.pop, order.order_id))
@@ -279,9 +287,9 @@ class TapeMixin:
         if book.asks:
             best_ask = book.asks.peekitem(0)[0]
             hi = min(hi, best_ask - 1 if touch else best_ask)
-        watched = [WorkingType.CONTRACT_PRICE]
+        watched = [CONTRACT_PRICE]
         if market.mark is None:
-            watched.append(WorkingType.MARK_PRICE)
+            watched.append(MARK_PRICE)
         registry = self._registry
         for wt in watched:
             key = (symbol, wt)

@@ -28,7 +28,11 @@ from typing import TYPE_CHECKING
 
 from sortedcontainers import SortedList
 
-from engine.enums import OrderStatus, OrderType, WorkingType
+from engine.enums import (
+    NEW,
+    TRAILING_STOP_MARKET,
+    WorkingType,
+)
 from engine.errors import InvariantError
 
 if TYPE_CHECKING:
@@ -92,7 +96,7 @@ class TriggerRegistry:
         oid = row.order_id
         u.append((self.armed.pop, oid))
         self.armed[oid] = row
-        if row.orig_type is OrderType.TRAILING_STOP_MARKET:
+        if row.orig_type is TRAILING_STOP_MARKET:
             table = self._trailing.get(key)
             if table is None:
                 table = self._trailing[key] = {}
@@ -116,7 +120,7 @@ class TriggerRegistry:
         oid = row.order_id
         u.append((self.armed.__setitem__, oid, row))
         del self.armed[oid]
-        if row.orig_type is OrderType.TRAILING_STOP_MARKET:
+        if row.orig_type is TRAILING_STOP_MARKET:
             table = self._trailing[key]
             u.append((table.__setitem__, oid, row))
             del table[oid]
@@ -207,7 +211,7 @@ class TriggerRegistry:
         if seen != len(self.armed):
             raise InvariantError(f"trigger index size {seen} != armed rows {len(self.armed)}")
         for row in self.armed.values():
-            if row.status is not OrderStatus.NEW or not row.armed:
+            if row.status is not NEW or not row.armed:
                 raise InvariantError(f"{row!r} is indexed but not ARMED")
 
     def _state(self) -> tuple:

@@ -20,7 +20,15 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from engine.decimals import fmt_ratio, fmt_scaled, parse_int, present
-from engine.enums import IncomeType, PositionSide, Side
+from engine.enums import (
+    BOTH,
+    BUY,
+    LONG,
+    SELL,
+    SHORT,
+    IncomeType,
+    PositionSide,
+)
 from engine.errors import InvariantError, reject
 from engine.instrument import money_str
 from engine.params import parse_symbol
@@ -135,7 +143,7 @@ class ViewsMixin:
                 continue
             quote = price * lots * inst.notional_unit_e8
             out.append({
-                "buyer": side is Side.BUY,
+                "buyer": side is BUY,
                 "commission": money_str(fee),
                 "commissionAsset": inst.margin_asset,
                 "id": tid,
@@ -200,8 +208,8 @@ class ViewsMixin:
             for o in table.values():
                 k = (sym, o.pside)
                 frozen[k] = frozen.get(k, 0) + o.frozen_e8()
-        sides = (PositionSide.LONG, PositionSide.SHORT) if acct.dual_side else (
-            PositionSide.BOTH,
+        sides = (LONG, SHORT) if acct.dual_side else (
+            BOTH,
         )
         rows = []
         for sym in self._symbols if symbol is None else [symbol]:
@@ -400,8 +408,8 @@ class ViewsMixin:
             "lastUpdateId": self._update_id,
             "E": self.now,
             "T": self.now,
-            "bids": [[ps(p), qs(q)] for p, q in book.depth(Side.BUY, limit)],
-            "asks": [[ps(p), qs(q)] for p, q in book.depth(Side.SELL, limit)],
+            "bids": [[ps(p), qs(q)] for p, q in book.depth(BUY, limit)],
+            "asks": [[ps(p), qs(q)] for p, q in book.depth(SELL, limit)],
         }
 
     def _symbols_param(self: Exchange, params: Mapping[str, Any]) -> list[str] | None:
@@ -434,7 +442,7 @@ class ViewsMixin:
         for sym in one or self._symbols:
             m = self._markets[sym]
             inst = m.inst
-            bid, ask = m.book.best_level(Side.BUY), m.book.best_level(Side.SELL)
+            bid, ask = m.book.best_level(BUY), m.book.best_level(SELL)
             rows.append({
                 "symbol": sym,
                 "bidPrice": inst.price_str(bid[0]) if bid else "0",

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.decimals import fmt_ratio, fmt_scaled
-from engine.enums import OrderType
+from engine.enums import TRAILING_STOP_MARKET
 from engine.instrument import money_str
 from engine.order import AUTO_CID_PREFIX, Order, TriggerRow
 
@@ -101,7 +101,7 @@ def order_wire(o: Order) -> dict[str, Any]:
 def _row_fields(r: TriggerRow, d: dict[str, Any]) -> None:
     d["closePosition"] = r.close_position
     d["priceProtect"] = r.price_protect
-    if r.orig_type is OrderType.TRAILING_STOP_MARKET:
+    if r.orig_type is TRAILING_STOP_MARKET:
         d["activatePrice"] = r.inst.price_str(r.activation or 0)
         d["priceRate"] = fmt_scaled(r.rate, 1)
     d["parentOrderId"] = 0 if r.parent is None else r.parent.order_id

@@ -85,6 +85,15 @@ def alice_with_two_protected_parents() -> Exchange:
     return ex
 
 
+def alice_with_resting_tp_sl_parent() -> Exchange:
+    """An unfilled resting parent with a PENDING take-profit and stop-loss (the inline cascade)."""
+    ex = three_accounts()
+    ex.client("alice").new_order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
+                                 quantity="0.004", price="29900", stopLossPrice="29000",
+                                 takeProfitPrice="31000")
+    return ex
+
+
 def with_algo_rows() -> Exchange:
     ex = three_accounts()
     bob = ex.account_state("bob")
@@ -187,6 +196,10 @@ CASES: dict[str, tuple[Callable[[], Exchange], Callable[[Exchange], object], int
         book_both_sides,
         lambda ex: ex.client("carol").cancel_order(
             symbol="BTCUSDT", orderId=first_open(ex, "carol", "BTCUSDT")["orderId"]), 1),
+    "cancel_order inline cascade": (
+        alice_with_resting_tp_sl_parent,
+        lambda ex: ex.client("alice").cancel_order(
+            symbol="BTCUSDT", orderId=first_open(ex, "alice", "BTCUSDT")["orderId"]), 2),
     "cancel_order of a trigger row": (
         venue_with_protected_partial_fill,
         lambda ex: ex.client("alice").cancel_order(symbol="BTCUSDT", orderId=2), 2),

@@ -25,7 +25,7 @@ def _venue(fast: bool) -> Exchange:
 
 place = st.tuples(
     st.just("place"), st.sampled_from(ACCOUNTS), st.sampled_from(("BUY", "SELL")),
-    st.integers(-30, 30), st.integers(3, 40), st.booleans(), st.booleans(),
+    st.integers(-30, 30), st.integers(3, 40), st.sampled_from((0, 0, 1, 2)), st.booleans(),
     st.sampled_from(("GTC", "GTC", "IOC", "FOK", "GTX")),
 )
 cancel = st.tuples(st.just("cancel"), st.sampled_from(ACCOUNTS), st.integers(1, 60))
@@ -42,9 +42,11 @@ def _apply(ex: Exchange, cmd: tuple) -> object:
             price = 300_000 + off * 50
             params = dict(symbol="BTCUSDT", side=side, type="LIMIT", timeInForce=tif,
                           quantity=f"0.{lots:03d}", price=f"{price // 10}.{price % 10}")
-            if tpsl:
-                sign = 1 if side == "BUY" else -1
+            sign = 1 if side == "BUY" else -1
+            if tpsl:  # 1: a stop-loss row, 2: a stop-loss and a take-profit row
                 params["stopLossPrice"] = f"{(price - sign * 500) // 10}"
+            if tpsl == 2:
+                params["takeProfitPrice"] = f"{(price + sign * 900) // 10}"
             if cid:
                 params["newClientOrderId"] = f"c{off % 3}"
             return c.new_order(**params)
