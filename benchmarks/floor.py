@@ -8,6 +8,10 @@ to this book's rate on the same operations.
 
 from __future__ import annotations
 
+import random
+import time
+from collections.abc import Callable
+
 from sortedcontainers import SortedDict
 
 
@@ -36,3 +40,55 @@ class FloorBook:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+
+class PairedFloor:
+    """Rounds of the floor's add or cancel, run between a venue benchmark's own rounds.
+
+    A venue benchmark calls :meth:`round` in its (untimed) setup, so every venue
+    round has a floor round on the same workload just before it: the same
+    number of operations on a floor book of the same depth, at prices drawn the
+    way the venue's are.  Both medians then come from the same minutes of the
+    same run, and a machine that slows down or speeds up moves both alike.
+    """
+
+    def __init__(self, state: list, op: str, ops: int, prices: Callable[[int, random.Random], list],
+                 seed: int) -> None:
+        self.book: FloorBook = state[0]
+        self.state = state  # [book, next order id]
+        self.op = op
+        self.ops = ops
+        self.prices = prices
+        self.rng = random.Random(seed)
+        self.seconds: list[float] = []
+
+    def round(self) -> None:
+        book, k = self.book, self.ops
+        start = self.state[1]
+        self.state[1] += k
+        prices = [t for _s, t in self.prices(k, self.rng)]
+        if self.op == "add":
+            add = book.add
+            t0 = time.perf_counter()
+            for i, price in enumerate(prices):
+                add(start + i, price, 10)
+            self.seconds.append(time.perf_counter() - t0)
+            for i in range(k):
+                book.cancel(start + i)
+        else:
+            for i, price in enumerate(prices):
+                book.add(start + i, price, 10)
+            ids = list(range(start, start + k))
+            self.rng.shuffle(ids)
+            cancel = book.cancel
+            t0 = time.perf_counter()
+            for oid in ids:
+                cancel(oid)
+            self.seconds.append(time.perf_counter() - t0)
+
+    def rate(self, rounds: int) -> float:
+        """Operations per second: the median of the last ``rounds`` rounds (after warm-up)."""
+        timed = sorted(self.seconds[-rounds:])
+        n = len(timed)
+        median = timed[n // 2] if n % 2 else (timed[n // 2 - 1] + timed[n // 2]) / 2
+        return self.ops / median

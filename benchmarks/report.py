@@ -35,7 +35,7 @@ def table(summary: dict) -> str:
     for r in summary["rows"]:
         floor = ""
         if r["floor_ops_per_second"]:
-            floor = f"{r['floor_ops_per_second']:,} ({r['floor'].replace('floor_', '')})"
+            floor = f"{r['floor_ops_per_second']:,} ({r['floor']})"
         ratio = f"{r['ratio']:.1%}" if r["ratio"] is not None else ""
         lines.append(
             f"| {r['operation']} | {r['depth']:,} | {r['ops_per_second']:,} | "

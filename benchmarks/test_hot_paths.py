@@ -6,8 +6,12 @@ every round sees the same book.  Operations go through the documented front
 door, ``client.<method>(...)``, with string prices and quantities as a bot
 sends them, and return the full Binance response dict.
 
-Ratios: placement and trigger firing (which add orders) are compared with the
-floor's add; cancels and fills (which remove orders) with the floor's cancel.
+The floor (``benchmarks/floor.py``) runs a round of its own before each venue
+round, inside the untimed setup: ``K`` adds or cancels on a floor book of the
+same depth, at prices drawn the same way.  Ratios are venue rate / floor rate,
+both medians over the same rounds, so a noisy machine moves both alike.
+Placement and trigger firing (which add orders) are compared with the floor's
+add; cancels and fills (which remove orders) with the floor's cancel.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import random
 import pytest
 
 from benchmarks.conftest import DEPTHS, record
+from benchmarks.floor import PairedFloor
 from benchmarks.workload import ASK_BASE, BID_BASE, LEVELS, LOT, SYMBOL, price_str, resting_prices
 
 K = 1000
@@ -24,57 +29,28 @@ ROUNDS = 20
 NEW = dict(symbol=SYMBOL, type="LIMIT", timeInForce="GTC", quantity=LOT)
 
 
-def _bench(benchmark, target, setup, teardown, rounds=ROUNDS):
-    benchmark.pedantic(target, setup=setup, teardown=teardown, rounds=rounds, warmup_rounds=2)
+def _bench(benchmark, floor, target, setup, teardown, rounds=ROUNDS):
+    """``rounds`` timed rounds of ``target`` (after 2 warm-up ones), each after a floor round."""
+
+    def paired_setup():
+        floor.round()
+        return setup()
+
+    benchmark.pedantic(target, setup=paired_setup, teardown=teardown, rounds=rounds,
+                       warmup_rounds=2)
 
 
-# -- the floor ------------------------------------------------------------------------------
-@pytest.mark.parametrize("depth", DEPTHS)
-def test_floor_add(benchmark, floors, depth):
-    state = floors(depth)
-    book = state[0]
-    rng = random.Random(1)
-
-    def setup():
-        start = state[1]
-        state[1] += K
-        return (start, [t for _s, t in resting_prices(K, rng)]), {}
-
-    def add(start, prices):
-        add = book.add  # bound once, as the venue loops bind their client method
-        for i, price in enumerate(prices):
-            add(start + i, price, 10)
-
-    def teardown(start, prices):
-        for i in range(K):
-            book.cancel(start + i)
-
-    _bench(benchmark, add, setup, teardown)
-    record(benchmark, "floor_add", depth, K)
+def _bids(n: int, rng: random.Random) -> list[tuple[str, int]]:
+    """Prices as the cascade benchmark draws its parents: bids only."""
+    return [("BUY", BID_BASE + rng.randrange(LEVELS)) for _ in range(n)]
 
 
-@pytest.mark.parametrize("depth", DEPTHS)
-def test_floor_cancel(benchmark, floors, depth):
-    state = floors(depth)
-    book = state[0]
-    rng = random.Random(2)
-
-    def setup():
-        start = state[1]
-        state[1] += K
-        for i, (_s, price) in enumerate(resting_prices(K, rng)):
-            book.add(start + i, price, 10)
-        ids = list(range(start, start + K))
-        rng.shuffle(ids)
-        return (ids,), {}
-
-    def cancel(ids):
-        cancel = book.cancel
-        for oid in ids:
-            cancel(oid)
-
-    _bench(benchmark, cancel, setup, None)
-    record(benchmark, "floor_cancel", depth, K)
+@pytest.fixture
+def paired(floors):
+    """``paired(depth, "add" | "cancel", seed)``: a :class:`PairedFloor` at that depth."""
+    def make(depth: int, op: str, seed: int, prices=resting_prices, ops: int = K) -> PairedFloor:
+        return PairedFloor(floors(depth), op, ops, prices, seed)
+    return make
 
 
 # -- the venue ------------------------------------------------------------------------------
@@ -87,12 +63,15 @@ def _stage(client, rng, n, **extra):
     return ids
 
 
+@pytest.mark.parametrize("quiet", [False, True], ids=["dict", "quiet"])
 @pytest.mark.parametrize("depth", DEPTHS)
-def test_place_limit(benchmark, venues, depth):
+def test_place_limit(benchmark, venues, paired, depth, quiet):
+    """``new_order`` (the full response dict) or ``new_order_quiet`` (only the ``orderId``)."""
+    floor = paired(depth, "add", 3)
     ex, _ids = venues(depth)
     c = ex.client("maker")
     rng = random.Random(3)
-    new_order = c.new_order
+    new_order, new_order_quiet = c.new_order, c.new_order_quiet
 
     def setup():
         return ([(side, price_str(t)) for side, t in resting_prices(K, rng)],), {}
@@ -104,33 +83,42 @@ def test_place_limit(benchmark, venues, depth):
             placed.append(new_order(symbol=SYMBOL, side=side, type="LIMIT", timeInForce="GTC",
                                     quantity=LOT, price=price)["orderId"])
 
+    def place_quiet(orders):
+        for side, price in orders:
+            placed.append(new_order_quiet(symbol=SYMBOL, side=side, type="LIMIT",
+                                          timeInForce="GTC", quantity=LOT, price=price))
+
     def teardown(orders):
         for oid in placed:
             c.cancel_order(symbol=SYMBOL, orderId=oid)
         placed.clear()
 
-    _bench(benchmark, place, setup, teardown)
-    record(benchmark, "place_limit", depth, K)
+    _bench(benchmark, floor, place_quiet if quiet else place, setup, teardown)
+    record(benchmark, "place_limit_quiet" if quiet else "place_limit", depth, K, floor)
 
 
+@pytest.mark.parametrize("quiet", [False, True], ids=["dict", "quiet"])
 @pytest.mark.parametrize("depth", DEPTHS)
-def test_cancel(benchmark, venues, depth):
+def test_cancel(benchmark, venues, paired, depth, quiet):
+    """``cancel_order`` (the full response dict) or ``cancel_order_quiet`` (None)."""
+    floor = paired(depth, "cancel", 4)
     ex, _ids = venues(depth)
     c = ex.client("maker")
     rng = random.Random(4)
-    cancel_order = c.cancel_order
+    cancel_order = c.cancel_order_quiet if quiet else c.cancel_order
 
     def cancel(ids):
         for oid in ids:
             cancel_order(symbol=SYMBOL, orderId=oid)
 
-    _bench(benchmark, cancel, lambda: ((_stage(c, rng, K),), {}), None)
-    record(benchmark, "cancel", depth, K)
+    _bench(benchmark, floor, cancel, lambda: ((_stage(c, rng, K),), {}), None)
+    record(benchmark, "cancel_quiet" if quiet else "cancel", depth, K, floor)
 
 
 @pytest.mark.parametrize("depth", DEPTHS)
-def test_cancel_cascade(benchmark, venues, depth):
+def test_cancel_cascade(benchmark, venues, paired, depth):
     """Cancel a resting parent with a TP and an SL: three orders in one transaction."""
+    floor = paired(depth, "cancel", 5, prices=_bids)
     ex, _ids = venues(depth)
     c = ex.client("maker")
     rng = random.Random(5)
@@ -151,12 +139,13 @@ def test_cancel_cascade(benchmark, venues, depth):
         for oid in ids:
             cancel_order(symbol=SYMBOL, orderId=oid)
 
-    _bench(benchmark, cancel, setup, None)
-    record(benchmark, "cancel_cascade", depth, K)
+    _bench(benchmark, floor, cancel, setup, None)
+    record(benchmark, "cancel_cascade", depth, K, floor)
 
 
 @pytest.mark.parametrize("depth", DEPTHS)
-def test_cancel_by_client_id(benchmark, venues, depth):
+def test_cancel_by_client_id(benchmark, venues, paired, depth):
+    floor = paired(depth, "cancel", 6)
     ex, _ids = venues(depth)
     c = ex.client("maker")
     rng = random.Random(6)
@@ -177,13 +166,14 @@ def test_cancel_by_client_id(benchmark, venues, depth):
         for cid in cids:
             cancel_order(symbol=SYMBOL, origClientOrderId=cid)
 
-    _bench(benchmark, cancel, setup, None)
-    record(benchmark, "cancel_by_client_id", depth, K)
+    _bench(benchmark, floor, cancel, setup, None)
+    record(benchmark, "cancel_by_client_id", depth, K, floor)
 
 
 @pytest.mark.parametrize("depth", DEPTHS)
-def test_cancel_batch_10(benchmark, venues, depth):
+def test_cancel_batch_10(benchmark, venues, paired, depth):
     """``K`` orders cancelled as K/10 batches of 10 (the rate is per order)."""
+    floor = paired(depth, "cancel", 7)
     ex, _ids = venues(depth)
     c = ex.client("maker")
     rng = random.Random(7)
@@ -193,13 +183,14 @@ def test_cancel_batch_10(benchmark, venues, depth):
         for i in range(0, K, 10):
             batch(SYMBOL, ids[i:i + 10], None)
 
-    _bench(benchmark, cancel, lambda: ((_stage(c, rng, K),), {}), None)
-    record(benchmark, "cancel_batch_10", depth, K)
+    _bench(benchmark, floor, cancel, lambda: ((_stage(c, rng, K),), {}), None)
+    record(benchmark, "cancel_batch_10", depth, K, floor)
 
 
 @pytest.mark.parametrize("depth", DEPTHS)
-def test_fill_across_3_levels(benchmark, venues, depth):
+def test_fill_across_3_levels(benchmark, venues, paired, depth):
     """A MARKET buy that sweeps three single-order levels (the rate is per taker order)."""
+    floor = paired(depth, "cancel", 8)
     ex, _ids = venues(depth)
     maker, taker = ex.client("maker"), ex.client("taker")
     n = K // 4
@@ -215,19 +206,20 @@ def test_fill_across_3_levels(benchmark, venues, depth):
         for _ in range(n):
             new_order(symbol=SYMBOL, side="BUY", type="MARKET", quantity="0.030")
 
-    _bench(benchmark, sweep, setup, None)
-    record(benchmark, "fill_across_3_levels", depth, n)
+    _bench(benchmark, floor, sweep, setup, None)
+    record(benchmark, "fill_across_3_levels", depth, n, floor)
 
 
 @pytest.mark.parametrize("fires", [0, 1, 100])
 @pytest.mark.parametrize("depth", DEPTHS)
-def test_mark_move_fires(benchmark, venues, depth, fires):
+def test_mark_move_fires(benchmark, venues, paired, depth, fires):
     """Mark moves (the rate is per move) that fire 0, 1 or 100 stop rows each.
 
     Each fired row is a BUY STOP whose child rests as a LIMIT bid in the gap
     (no fill), so the cost is the trigger path, not the book's liquidity.
     1,000 far-away rows stay armed throughout.
     """
+    floor = paired(depth, "add", 9)
     ex, _ids = venues(depth)
     c = ex.client("trigger")
     moves = 10 if fires == 100 else 100
@@ -258,5 +250,5 @@ def test_mark_move_fires(benchmark, venues, depth, fires):
             if o["type"] == "LIMIT":
                 c.cancel_order(symbol=SYMBOL, orderId=o["orderId"])
 
-    _bench(benchmark, move, setup, teardown, rounds=8)
-    record(benchmark, f"mark_move_fires_{fires}", depth, moves)
+    _bench(benchmark, floor, move, setup, teardown, rounds=8)
+    record(benchmark, f"mark_move_fires_{fires}", depth, moves, floor)

@@ -60,9 +60,13 @@ class CancelMixin:
 
     # -- single -----------------------------------------------------------------------
     def cancel_order(
-        self: Exchange, acct: AccountState, symbol: Any, order_id: Any = None, cid: Any = None
-    ) -> dict:
+        self: Exchange, acct: AccountState, symbol: Any, order_id: Any = None, cid: Any = None,
+        respond: bool = True,
+    ) -> Any:
         """Cancel one order (and cascade); the Binance response dict.  O(log L).
+
+        ``respond=False`` (``Client.cancel_order_quiet``) applies the same rules
+        and refusals but builds no response and returns None.
 
         The hot path is written out inline: an open, unfilled, ordinary order that
         is not reduce-only, named by an int ``orderId`` on its own symbol, whose
@@ -70,8 +74,9 @@ class CancelMixin:
         Anything else — every refusal included — takes the general path, which
         judges it and words the error in the documented order.
         """
-        if self._journal is not None:
-            return self._journal.record(self, "cancel_order", acct, symbol, order_id, cid)
+        if self._journal is not None:  # the journal keeps a digest of the response
+            out = self._journal.record(self, "cancel_order", acct, symbol, order_id, cid)
+            return out if respond else None
         if type(order_id) is int and self._fast_paths:
             o = self._index.by_id.get(order_id)
             if (
@@ -81,7 +86,7 @@ class CancelMixin:
             ):
                 rows = o.rows
                 if rows is None:
-                    return self._cancel_plain(o, None)
+                    return self._cancel_plain(o, None, respond)
                 cascade: list[TriggerRow] = []
                 for r in rows:
                     if r.status is NEW:
@@ -89,11 +94,17 @@ class CancelMixin:
                             break  # ARMED rows leave the fire index: general path
                         cascade.append(r)
                 else:
-                    return self._cancel_plain(o, cascade)
-        return self._run_fmt(self._cancel_one, order_result, acct, symbol, order_id, cid)
+                    return self._cancel_plain(o, cascade, respond)
+        out = self._run_fmt(
+            self._cancel_one, order_result if respond else None, acct, symbol, order_id, cid
+        )
+        return out if respond else None
 
-    def _cancel_plain(self: Exchange, o: Order, cascade: list[TriggerRow] | None) -> dict:
-        """Commit the hot-path cancel of ``o`` (see :meth:`cancel_order`); the response.
+    def _cancel_plain(
+        self: Exchange, o: Order, cascade: list[TriggerRow] | None, respond: bool
+    ) -> dict | None:
+        """Commit the hot-path cancel of ``o`` (see :meth:`cancel_order`); the response
+        (None unless ``respond``).
 
         Same effect as ``_cancel_commit`` — book, margin (all of ``margin0``: the
         order is unfilled), status, open sets, the cascade to PENDING rows —
@@ -140,17 +151,20 @@ class CancelMixin:
                     r.status = CANCELED
                     r.update_time = now
                     del row_table[r.order_id]
-            d = o.tmpl.copy()  # type: ignore[union-attr]
-            d["orderId"] = oid
-            d["status"] = "CANCELED"
-            cid = o.cid
-            d["clientOrderId"] = AUTO_CID_PREFIX + str(oid) if cid is None else cid
-            price = o.price
-            d["price"] = inst._price_cache.get(price) or inst.price_str(price)
-            d["origQty"] = inst._qty_cache.get(qty) or inst.qty_str(qty)
-            d["updateTime"] = now
-            if cascade is not None:
-                d["triggerOrders"] = [order_wire(r) for r in cascade]
+            if respond:
+                d = o.tmpl.copy()  # type: ignore[union-attr]
+                d["orderId"] = oid
+                d["status"] = "CANCELED"
+                cid = o.cid
+                d["clientOrderId"] = AUTO_CID_PREFIX + str(oid) if cid is None else cid
+                price = o.price
+                d["price"] = inst._price_cache.get(price) or inst.price_str(price)
+                d["origQty"] = inst._qty_cache.get(qty) or inst.qty_str(qty)
+                d["updateTime"] = now
+                if cascade is not None:
+                    d["triggerOrders"] = [order_wire(r) for r in cascade]
+            else:
+                d = None
         except BaseException:
             self._abort()
             raise

@@ -71,6 +71,22 @@ class Client:
         """``DELETE /fapi/v1/order``: cancel one order and its untriggered TP/SL."""
         return self._ex.cancel_order(self._acct, symbol, orderId, origClientOrderId)
 
+    # -- the quiet variants, for research code that does not read the responses ------------
+    def new_order_quiet(self, symbol: str, side: str, type: str, **kwargs: Any) -> int:
+        """:meth:`new_order` without the response dict: same rules, same refusals
+        (``ClientError``), same state; returns the new ``orderId``."""
+        params = {"symbol": symbol, "side": side, "type": type}
+        params.update(kwargs)
+        return self._ex.new_order(self._acct, params, False)  # type: ignore[no-any-return]
+
+    def cancel_order_quiet(
+        self, symbol: str, orderId: int | None = None, origClientOrderId: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """:meth:`cancel_order` without the response dict: same rules, same refusals
+        (``ClientError``), same cascade, same state; returns None."""
+        self._ex.cancel_order(self._acct, symbol, orderId, origClientOrderId, False)
+
     def cancel_batch_order(
         self, symbol: str, orderIdList: list | None, origClientOrderIdList: list | None,
         **kwargs: Any,

@@ -81,6 +81,11 @@ _OPPOSITE = {BUY: SELL, SELL: BUY}
 _RESTING_TIFS = {"GTC": GTC, "GTX": GTX}
 
 
+def _order_id(result: tuple[Order, list[TriggerRow] | None]) -> int:
+    """The quiet answer of a placement: the new order's (or trigger row's) id."""
+    return result[0].order_id
+
+
 def _closing(acct: AccountState, side: Side, pside: PositionSide) -> bool:
     """Hedge mode: BUY SHORT and SELL LONG close a position."""
     return acct.dual_side and (side is BUY) == (pside is SHORT)
@@ -89,19 +94,26 @@ def _closing(acct: AccountState, side: Side, pside: PositionSide) -> bool:
 class EntryMixin:
     """``new_order`` and its rules.  Mixed into :class:`~engine.exchange.Exchange`."""
 
-    def new_order(self: Exchange, acct: AccountState, params: Mapping[str, Any]) -> dict:
-        """Place an order for ``acct`` from wire parameters; the Binance response dict."""
-        if self._journal is not None:
-            return self._journal.record(self, "new_order", acct, params)
+    def new_order(
+        self: Exchange, acct: AccountState, params: Mapping[str, Any], respond: bool = True
+    ) -> Any:
+        """Place an order for ``acct`` from wire parameters; the Binance response dict.
+
+        ``respond=False`` (``Client.new_order_quiet``) applies the same rules and
+        refusals but builds no response and returns the new ``orderId``.
+        """
+        if self._journal is not None:  # the journal keeps a digest of the response
+            out = self._journal.record(self, "new_order", acct, params)
+            return out if respond else out["orderId"]
         if self._fast_paths and self._tape is None and not acct.dual_side:
-            out = self._place_resting(acct, params)
+            out = self._place_resting(acct, params, respond)
             if out is not None:
                 return out
-        return self._run_fmt(self._new_order, order_result, acct, params)
+        return self._run_fmt(self._new_order, order_result if respond else _order_id, acct, params)
 
-    def _place_resting(self: Exchange, acct: AccountState, params: Mapping[str, Any]) -> (
-        dict | None
-    ):
+    def _place_resting(
+        self: Exchange, acct: AccountState, params: Mapping[str, Any], respond: bool
+    ) -> Any:
         """The hot path of placement: a plain LIMIT GTC/GTX (one-way mode, no client id,
         TP/SL or reduce-only) whose price and quantity strings parsed cleanly before
         (memo hits), passes every filter, crosses nothing and is covered by the margin
@@ -167,7 +179,8 @@ class EntryMixin:
             0, acct, inst, side, BOTH, LIMIT, tif, price, qty, False, self.now, None, STP_NONE,
         )
         order.margin0_e8 = need
-        return self._run_fmt(self._rest_new, order_wire, order, market)
+        out = self._run_fmt(self._rest_new, order_wire if respond else None, order, market)
+        return out if respond else out.order_id
 
     def _new_order(
         self: Exchange, acct: AccountState, params: Mapping[str, Any]

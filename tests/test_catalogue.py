@@ -53,9 +53,9 @@ def test_catalogue_covers_every_client_method_that_takes_parameters():
         )
     }
     reads_keywords = {"get_orders", "get_income_history", "get_position_risk"}
-    covered = {c.method for c in CASES}
+    covered = {c.method for c in CASES} | {f"{m}_quiet" for m in QUIET}  # run below
     assert takes_parameters | reads_keywords <= covered
-    assert covered == set(ENDPOINTS)
+    assert {c.method for c in CASES} == set(ENDPOINTS)
 
 
 def test_new_order_has_by_far_the_most_cases():
@@ -138,3 +138,22 @@ def test_bad_request_is_refused_exactly_and_changes_nothing(case):
         assert answer == (200, case.expected_items())
     assert ex.state_hash() == before
     ex.check_invariants()
+
+
+#: the quiet variants (no response dict) answer every case of their documented method
+QUIET = ("new_order", "cancel_order")
+QUIET_CASES = [c for c in CASES if c.method in QUIET]
+
+
+@pytest.mark.parametrize("case", QUIET_CASES, ids=[c.id for c in QUIET_CASES])
+def test_the_quiet_variant_refuses_the_same_way_and_changes_nothing(case):
+    ex = build_venue()
+    client = ex.client(case.caller)
+    before = ex.state_hash()
+
+    with pytest.raises(ClientError) as e:
+        getattr(client, f"{case.method}_quiet")(**case.params)
+
+    assert (e.value.status_code, e.value.error_code, e.value.error_message) == (
+        case.status, case.code, case.msg)
+    assert ex.state_hash() == before

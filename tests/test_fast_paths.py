@@ -6,6 +6,8 @@ with it off: every response, every error and every ``state_hash()`` must match.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,8 +16,9 @@ from engine import ClientError, Exchange
 ACCOUNTS = ("alice", "bob")
 
 
-def _venue(fast: bool) -> Exchange:
-    ex = Exchange()
+def _venue(fast: bool = True, journal: Path | None = None) -> Exchange:
+    """alice and bob with 20000 USDT each, BTCUSDT marked at 30000 (also used by test_quiet)."""
+    ex = Exchange(journal=journal)
     ex._fast_paths = fast
     for name in ACCOUNTS:
         ex.create_account(name, balance="20000")
