@@ -82,7 +82,7 @@ class CancelMixin:
             if (
                 o is not None and o.owner is acct and o.status is NEW and not o.executed
                 and not o.reduce_only and not o.is_trigger and not o.stop_price
-                and o.tmpl is not None and o.inst.symbol == symbol
+                and o.inst.symbol == symbol
             ):
                 rows = o.rows
                 if rows is None:
@@ -151,20 +151,23 @@ class CancelMixin:
                     r.status = CANCELED
                     r.update_time = now
                     del row_table[r.order_id]
+            d = None
             if respond:
-                d = o.tmpl.copy()  # type: ignore[union-attr]
-                d["orderId"] = oid
-                d["status"] = "CANCELED"
-                cid = o.cid
-                d["clientOrderId"] = AUTO_CID_PREFIX + str(oid) if cid is None else cid
-                price = o.price
-                d["price"] = inst._price_cache.get(price) or inst.price_str(price)
-                d["origQty"] = inst._qty_cache.get(qty) or inst.qty_str(qty)
-                d["updateTime"] = now
+                t = o.tmpl
+                if t is None:  # placed quietly: no template remembered yet
+                    d = order_wire(o)
+                else:
+                    d = t.copy()
+                    d["orderId"] = oid
+                    d["status"] = "CANCELED"
+                    cid = o.cid
+                    d["clientOrderId"] = AUTO_CID_PREFIX + str(oid) if cid is None else cid
+                    price = o.price
+                    d["price"] = inst._price_cache.get(price) or inst.price_str(price)
+                    d["origQty"] = inst._qty_cache.get(qty) or inst.qty_str(qty)
+                    d["updateTime"] = now
                 if cascade is not None:
                     d["triggerOrders"] = [order_wire(r) for r in cascade]
-            else:
-                d = None
         except BaseException:
             self._abort()
             raise

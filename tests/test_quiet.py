@@ -107,3 +107,17 @@ def test_quiet_commands_are_journaled_and_replay_to_the_same_venue(tmp_path):
     assert c.cancel_order_quiet(symbol="BTCUSDT", orderId=ids[1]) is None
     ex.close_journal()
     assert Exchange.replay(path).state_hash() == ex.state_hash()
+
+
+@pytest.mark.parametrize("legs", [{}, {"stopLossPrice": "29000", "takeProfitPrice": "31000"}])
+def test_an_order_placed_quietly_cancels_with_the_same_response_on_both_paths(legs):
+    answers = []
+    for fast in (True, False):
+        ex = _venue(fast)
+        c = ex.client("alice")
+        oid = c.new_order_quiet(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
+                                quantity="0.010", price="29900", **legs)
+        answers.append((c.cancel_order(symbol="BTCUSDT", orderId=oid), ex.state_hash()))
+    assert answers[0] == answers[1]
+    assert answers[0][0]["status"] == "CANCELED"
+    assert len(answers[0][0].get("triggerOrders", [])) == len(legs)
