@@ -34,6 +34,7 @@ FLOOR_OF = {
     "place_limit": "add",
     "place_limit_quiet": "add",
     "cancel_quiet": "cancel",
+    "skeleton_cancel": "cancel",
     "cancel": "cancel",
     "cancel_cascade": "cancel",
     "cancel_by_client_id": "cancel",

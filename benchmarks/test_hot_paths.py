@@ -22,6 +22,7 @@ import pytest
 
 from benchmarks.conftest import DEPTHS, record
 from benchmarks.floor import PairedFloor
+from benchmarks.skeleton import SkeletonBook
 from benchmarks.workload import ASK_BASE, BID_BASE, LEVELS, LOT, SYMBOL, price_str, resting_prices
 
 K = 1000
@@ -51,6 +52,42 @@ def paired(floors):
     def make(depth: int, op: str, seed: int, prices=resting_prices, ops: int = K) -> PairedFloor:
         return PairedFloor(floors(depth), op, ops, prices, seed)
     return make
+
+
+# -- the skeleton: a reference between the floor and the venue ------------------------------
+_SKELETONS: dict[int, list] = {}
+
+
+@pytest.mark.parametrize("depth", DEPTHS)
+def test_skeleton_cancel(benchmark, paired, depth):
+    """``benchmarks/skeleton.py``: order objects, margin release and the response dict only."""
+    floor = paired(depth, "cancel", 15)
+    if depth not in _SKELETONS:
+        _SKELETONS.clear()
+        book = SkeletonBook()
+        for i, (_s, ticks) in enumerate(resting_prices(depth, random.Random(7)), 1):
+            book.add(i, ticks, 10)
+        _SKELETONS[depth] = [book, depth + 1]
+    state = _SKELETONS[depth]
+    book = state[0]
+    rng = random.Random(15)
+
+    def setup():
+        start = state[1]
+        state[1] += K
+        for i, (_s, price) in enumerate(resting_prices(K, rng)):
+            book.add(start + i, price, 10)
+        ids = list(range(start, start + K))
+        rng.shuffle(ids)
+        return (ids,), {}
+
+    def cancel(ids):
+        cancel = book.cancel
+        for oid in ids:
+            cancel(oid)
+
+    _bench(benchmark, floor, cancel, setup, None)
+    record(benchmark, "skeleton_cancel", depth, K, floor)
 
 
 # -- the venue ------------------------------------------------------------------------------
