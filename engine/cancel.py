@@ -69,16 +69,22 @@ class CancelMixin:
         and refusals but builds no response and returns None.
 
         The hot path is written out inline: an open, unfilled, ordinary order that
-        is not reduce-only, named by an int ``orderId`` on its own symbol, whose
-        rows (if any) are PENDING or closed, goes to :meth:`_cancel_plain`.
+        is not reduce-only, named by an int ``orderId`` (or, without one, by its
+        ``origClientOrderId``) on its own symbol, whose rows (if any) are PENDING
+        or closed, goes to :meth:`_cancel_plain`.
         Anything else — every refusal included — takes the general path, which
         judges it and words the error in the documented order.
         """
         if self._journal is not None:  # the journal keeps a digest of the response
             out = self._journal.record(self, "cancel_order", acct, symbol, order_id, cid)
             return out if respond else None
-        if type(order_id) is int and self._fast_paths:
-            o = self._index.by_id.get(order_id)
+        if self._fast_paths:
+            if type(order_id) is int:
+                o = self._index.by_id.get(order_id)
+            elif order_id is None and type(cid) is str and cid:
+                o = self._index.find_cid(acct.name, cid)  # the caller's own, open one first
+            else:
+                o = None
             if (
                 o is not None and o.owner is acct and o.status is NEW and not o.executed
                 and not o.reduce_only and not o.is_trigger and not o.stop_price

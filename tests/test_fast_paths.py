@@ -31,7 +31,11 @@ place = st.tuples(
     st.integers(-30, 30), st.integers(3, 40), st.sampled_from((0, 0, 1, 2)), st.booleans(),
     st.sampled_from(("GTC", "GTC", "IOC", "FOK", "GTX")),
 )
-cancel = st.tuples(st.just("cancel"), st.sampled_from(ACCOUNTS), st.integers(1, 60))
+cancel = st.one_of(
+    st.tuples(st.just("cancel"), st.sampled_from(ACCOUNTS), st.integers(1, 24)),
+    st.tuples(st.just("cancel"), st.sampled_from(ACCOUNTS),
+              st.sampled_from(("c0", "c1", "c2", "x-sim-3", "x-sim-4", "nope", ""))),
+)
 market = st.tuples(st.just("market"), st.sampled_from(ACCOUNTS),
                    st.sampled_from(("BUY", "SELL")), st.integers(3, 40))
 mark = st.tuples(st.just("mark"), st.sampled_from(ACCOUNTS), st.integers(-400, 400))
@@ -59,6 +63,8 @@ def _apply(ex: Exchange, cmd: tuple) -> object:
         if cmd[0] == "market":
             return c.new_order(symbol="BTCUSDT", side=cmd[2], type="MARKET",
                                quantity=f"0.{cmd[3]:03d}")
+        if isinstance(cmd[2], str):  # by client id (an auto one for "x-sim-N")
+            return c.cancel_order(symbol="BTCUSDT", origClientOrderId=cmd[2])
         return c.cancel_order(symbol="BTCUSDT", orderId=cmd[2])
     except ClientError as e:
         return ("error", e.error_code, e.error_message)
@@ -90,3 +96,21 @@ def test_fast_placement_freezes_the_open_loss_of_a_buy_above_the_mark_like_the_g
     assert fast.state_hash() == general.state_hash()
     # ceil(30100 × 0.004 / 20) + 0.004 × 100 = 6.02 + 0.4
     assert fast.client("alice").account()["totalOpenOrderInitialMargin"] == "6.42"
+
+
+def test_a_second_cancel_of_the_same_order_is_refused_like_the_general_path():
+    answers = []
+    for fast in (True, False):
+        ex = _venue(fast)
+        c = ex.client("alice")
+        oid = c.new_order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
+                          quantity="0.010", price="29900", newClientOrderId="twice")["orderId"]
+        c.cancel_order(symbol="BTCUSDT", orderId=oid)
+        before = ex.state_hash()
+        for kw in ({"orderId": oid}, {"origClientOrderId": "twice"}):
+            try:
+                c.cancel_order(symbol="BTCUSDT", **kw)
+            except ClientError as e:
+                answers.append((fast, e.error_code))
+        assert ex.state_hash() == before
+    assert answers == [(True, -2011), (True, -2011), (False, -2011), (False, -2011)]
