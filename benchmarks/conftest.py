@@ -27,6 +27,8 @@ SUMMARY = Path(__file__).resolve().parent.parent / ".benchmarks" / "summary.json
 RESULTS: dict[tuple[str, int], float] = {}
 #: (operation, depth) -> the floor's operations per second in the rounds interleaved with it
 FLOOR_RATES: dict[tuple[str, int], float] = {}
+#: operation -> cost per operation at the deepest depth / at the shallowest, interleaved rounds
+SCALING: dict[str, float] = {}
 EXTRA: dict[str, object] = {}
 #: which floor operation each venue operation is compared with: placement and trigger
 #: firing (which add orders) with the floor's add; cancels and fills with its cancel
@@ -58,6 +60,11 @@ def record(benchmark, operation: str, depth: int, ops_per_round: int,
         FLOOR_RATES[(operation, depth)] = floor_rate = floor.rate(rounds)
         benchmark.extra_info["floor_ops_per_second"] = floor_rate
     return rate
+
+
+def record_scaling(operation: str, ratio: float) -> None:
+    """Store the depth-scaling ratio measured by ``test_depth_scaling``."""
+    SCALING[operation] = ratio
 
 
 class _Venues:
@@ -110,8 +117,9 @@ def _table() -> list[dict]:
     return rows
 
 
-def _scaling(rows: list[dict]) -> dict[str, float]:
-    """Per operation: cost at the deepest depth measured / cost at the shallowest."""
+def _scaling_from_table(rows: list[dict]) -> dict[str, float]:
+    """Per operation: cost at the deepest depth / at the shallowest, from the table's rows
+    (tests run minutes apart, so this drifts with the machine; see ``SCALING``)."""
     by_op: dict[str, dict[int, int]] = {}
     for r in rows:
         by_op.setdefault(r["operation"], {})[r["depth"]] = r["ops_per_second"]
@@ -135,13 +143,17 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         ratio = f"{r['ratio']:>9.1%}" if r["ratio"] is not None else ""
         tr.write_line(f"{r['operation']:<24}{r['depth']:>9,}{r['ops_per_second']:>14,}"
                       f"{r['floor'] or '':>14}{floor}{ratio}")
-    scaling = _scaling(rows)
-    if scaling:
+    if SCALING:
         tr.write_line("")
-        tr.write_line("cost per operation at the deepest book vs the shallowest (limit 1.5×):")
-        for op, ratio in scaling.items():
+        tr.write_line("cost per operation at the deepest book vs the shallowest, interleaved "
+                      "rounds (limit 1.5×):")
+        for op, ratio in sorted(SCALING.items()):
             tr.write_line(f"  {op:<24}{ratio:>6.2f}×")
-        EXTRA["depth scaling"] = {op: round(r, 3) for op, r in scaling.items()}
+        EXTRA["depth scaling"] = {op: round(r, 3) for op, r in sorted(SCALING.items())}
+    table_scaling = _scaling_from_table(rows)
+    if table_scaling:
+        EXTRA["depth scaling from the table"] = {
+            op: round(r, 3) for op, r in table_scaling.items()}
     for key, value in EXTRA.items():
         tr.write_line(f"{key}: {value}")
     SUMMARY.parent.mkdir(exist_ok=True)

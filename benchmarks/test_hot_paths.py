@@ -4,7 +4,8 @@ Each benchmark round performs ``K`` operations (timed) on a deep venue; setup
 and teardown (untimed) stage the orders it needs and restore the depth, so
 every round sees the same book.  Operations go through the documented front
 door, ``client.<method>(...)``, with string prices and quantities as a bot
-sends them, and return the full Binance response dict.
+sends them, and return the full Binance response dict (the ``*_quiet`` rows
+measure ``new_order_quiet`` / ``cancel_order_quiet``, which build none).
 
 The floor (``benchmarks/floor.py``) runs a round of its own before each venue
 round, inside the untimed setup: ``K`` adds or cancels on a floor book of the
@@ -12,18 +13,35 @@ same depth, at prices drawn the same way.  Ratios are venue rate / floor rate,
 both medians over the same rounds, so a noisy machine moves both alike.
 Placement and trigger firing (which add orders) are compared with the floor's
 add; cancels and fills (which remove orders) with the floor's cancel.
+
+``test_depth_scaling`` pairs the same way: each timed round on the deepest venue
+follows a round on the shallowest, and the cost ratio compares their medians.
+``skeleton_cancel`` (``benchmarks/skeleton.py``) is a reference, not a venue.
 """
 
 from __future__ import annotations
 
 import random
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import pytest
 
-from benchmarks.conftest import DEPTHS, record
+from benchmarks.conftest import DEPTHS, FLOOR_OF, record, record_scaling
 from benchmarks.floor import PairedFloor
 from benchmarks.skeleton import SkeletonBook
-from benchmarks.workload import ASK_BASE, BID_BASE, LEVELS, LOT, SYMBOL, price_str, resting_prices
+from benchmarks.workload import (
+    ASK_BASE,
+    BID_BASE,
+    LEVELS,
+    LOT,
+    SYMBOL,
+    new_venue,
+    price_str,
+    resting_prices,
+)
 
 K = 1000
 ROUNDS = 20
@@ -100,20 +118,21 @@ def _stage(client, rng, n, **extra):
     return ids
 
 
-@pytest.mark.parametrize("quiet", [False, True], ids=["dict", "quiet"])
-@pytest.mark.parametrize("depth", DEPTHS)
-def test_place_limit(benchmark, venues, paired, depth, quiet):
-    """``new_order`` (the full response dict) or ``new_order_quiet`` (only the ``orderId``)."""
-    floor = paired(depth, "add", 3)
-    ex, _ids = venues(depth)
-    c = ex.client("maker")
-    rng = random.Random(3)
+class _Work(NamedTuple):
+    """One timed operation mix: ``run(*setup())`` is timed, then ``teardown(*args)``."""
+
+    setup: Callable[[], tuple]
+    run: Callable[..., None]
+    teardown: Callable[..., None] | None
+
+
+def _placing(c, rng: random.Random, quiet: bool) -> _Work:
+    """``K`` resting LIMIT placements (``new_order`` or ``new_order_quiet``), then cancelled."""
     new_order, new_order_quiet = c.new_order, c.new_order_quiet
+    placed: list[int] = []
 
     def setup():
-        return ([(side, price_str(t)) for side, t in resting_prices(K, rng)],), {}
-
-    placed: list[int] = []
+        return ([(side, price_str(t)) for side, t in resting_prices(K, rng)],)
 
     def place(orders):
         for side, price in orders:
@@ -130,35 +149,22 @@ def test_place_limit(benchmark, venues, paired, depth, quiet):
             c.cancel_order(symbol=SYMBOL, orderId=oid)
         placed.clear()
 
-    _bench(benchmark, floor, place_quiet if quiet else place, setup, teardown)
-    record(benchmark, "place_limit_quiet" if quiet else "place_limit", depth, K, floor)
+    return _Work(setup, place_quiet if quiet else place, teardown)
 
 
-@pytest.mark.parametrize("quiet", [False, True], ids=["dict", "quiet"])
-@pytest.mark.parametrize("depth", DEPTHS)
-def test_cancel(benchmark, venues, paired, depth, quiet):
-    """``cancel_order`` (the full response dict) or ``cancel_order_quiet`` (None)."""
-    floor = paired(depth, "cancel", 4)
-    ex, _ids = venues(depth)
-    c = ex.client("maker")
-    rng = random.Random(4)
+def _cancelling(c, rng: random.Random, quiet: bool) -> _Work:
+    """``K`` cancels (``cancel_order`` or ``cancel_order_quiet``) of staged resting orders."""
     cancel_order = c.cancel_order_quiet if quiet else c.cancel_order
 
     def cancel(ids):
         for oid in ids:
             cancel_order(symbol=SYMBOL, orderId=oid)
 
-    _bench(benchmark, floor, cancel, lambda: ((_stage(c, rng, K),), {}), None)
-    record(benchmark, "cancel_quiet" if quiet else "cancel", depth, K, floor)
+    return _Work(lambda: (_stage(c, rng, K),), cancel, None)
 
 
-@pytest.mark.parametrize("depth", DEPTHS)
-def test_cancel_cascade(benchmark, venues, paired, depth):
-    """Cancel a resting parent with a TP and an SL: three orders in one transaction."""
-    floor = paired(depth, "cancel", 5, prices=_bids)
-    ex, _ids = venues(depth)
-    c = ex.client("maker")
-    rng = random.Random(5)
+def _cascading(c, rng: random.Random) -> _Work:
+    """``K`` cancels of resting parents, each with a PENDING TP and SL."""
     cancel_order = c.cancel_order
 
     def setup():
@@ -170,14 +176,68 @@ def test_cancel_cascade(benchmark, venues, paired, depth):
                 stopLossPrice=price_str(ticks - 1_000), **NEW,
             )["orderId"])
         rng.shuffle(ids)
-        return (ids,), {}
+        return (ids,)
 
     def cancel(ids):
         for oid in ids:
             cancel_order(symbol=SYMBOL, orderId=oid)
 
-    _bench(benchmark, floor, cancel, setup, None)
-    record(benchmark, "cancel_cascade", depth, K, floor)
+    return _Work(setup, cancel, None)
+
+
+def _bench_work(benchmark, floor, work: _Work) -> None:
+    _bench(benchmark, floor, work.run, lambda: (work.setup(), {}), work.teardown)
+
+
+#: the operations the performance targets name (and their quiet variants), by row name
+WORKS: dict[str, Callable[[Any, random.Random], _Work]] = {
+    "place_limit": lambda c, rng: _placing(c, rng, False),
+    "place_limit_quiet": lambda c, rng: _placing(c, rng, True),
+    "cancel": lambda c, rng: _cancelling(c, rng, False),
+    "cancel_quiet": lambda c, rng: _cancelling(c, rng, True),
+    "cancel_cascade": _cascading,
+}
+
+
+@pytest.mark.parametrize("op", list(WORKS))
+@pytest.mark.parametrize("depth", DEPTHS)
+def test_hot_path(benchmark, venues, paired, depth, op):
+    """``new_order`` / ``cancel_order`` (full response dict), their quiet variants (none),
+    and the cascade: cancel of a resting parent with a TP and an SL, three orders at once."""
+    seed = 30 + list(WORKS).index(op)
+    floor = paired(depth, FLOOR_OF[op], seed,
+                   prices=_bids if op == "cancel_cascade" else resting_prices)
+    ex, _ids = venues(depth)
+    _bench_work(benchmark, floor, WORKS[op](ex.client("maker"), random.Random(seed)))
+    record(benchmark, op, depth, K, floor)
+
+
+# -- cost at the deepest book over the shallowest, in interleaved rounds ----------------------
+_PAIR: list = []
+
+
+@pytest.mark.skipif(len(DEPTHS) < 2, reason="needs two depths")
+@pytest.mark.parametrize("op", ["place_limit", "cancel", "cancel_quiet", "cancel_cascade"])
+def test_depth_scaling(benchmark, op):
+    """Each timed round on the deepest venue follows one on the shallowest (timed in setup),
+    so the cost ratio compares medians over the same minutes of the run."""
+    if not _PAIR:
+        _PAIR.extend(new_venue(d)[0] for d in (min(DEPTHS), max(DEPTHS)))
+    shallow, deep = (WORKS[op](ex.client("maker"), random.Random(21)) for ex in _PAIR)
+    shallow_seconds: list[float] = []
+
+    def setup():
+        args = shallow.setup()
+        t0 = time.perf_counter()
+        shallow.run(*args)
+        shallow_seconds.append(time.perf_counter() - t0)
+        if shallow.teardown is not None:
+            shallow.teardown(*args)
+        return deep.setup(), {}
+
+    benchmark.pedantic(deep.run, setup=setup, teardown=deep.teardown, rounds=ROUNDS,
+                       warmup_rounds=2)
+    record_scaling(op, benchmark.stats.stats.median / statistics.median(shallow_seconds[-ROUNDS:]))
 
 
 @pytest.mark.parametrize("depth", DEPTHS)
