@@ -24,8 +24,6 @@ from __future__ import annotations
 import random
 import statistics
 import time
-from collections.abc import Callable
-from typing import Any, NamedTuple
 
 import pytest
 
@@ -37,15 +35,19 @@ from benchmarks.workload import (
     BID_BASE,
     LEVELS,
     LOT,
+    NEW,
     SYMBOL,
+    WORKS,
+    K,
+    Work,
+    bids_only,
     new_venue,
     price_str,
     resting_prices,
+    stage,
 )
 
-K = 1000
 ROUNDS = 20
-NEW = dict(symbol=SYMBOL, type="LIMIT", timeInForce="GTC", quantity=LOT)
 
 
 def _bench(benchmark, floor, target, setup, teardown, rounds=ROUNDS):
@@ -57,11 +59,6 @@ def _bench(benchmark, floor, target, setup, teardown, rounds=ROUNDS):
 
     benchmark.pedantic(target, setup=paired_setup, teardown=teardown, rounds=rounds,
                        warmup_rounds=2)
-
-
-def _bids(n: int, rng: random.Random) -> list[tuple[str, int]]:
-    """Prices as the cascade benchmark draws its parents: bids only."""
-    return [("BUY", BID_BASE + rng.randrange(LEVELS)) for _ in range(n)]
 
 
 @pytest.fixture
@@ -109,94 +106,8 @@ def test_skeleton_cancel(benchmark, paired, depth):
 
 
 # -- the venue ------------------------------------------------------------------------------
-def _stage(client, rng, n, **extra):
-    """Place ``n`` resting orders (untimed); returns their ids in a shuffled order."""
-    ids = []
-    for side, ticks in resting_prices(n, rng):
-        ids.append(client.new_order(side=side, price=price_str(ticks), **NEW, **extra)["orderId"])
-    rng.shuffle(ids)
-    return ids
-
-
-class _Work(NamedTuple):
-    """One timed operation mix: ``run(*setup())`` is timed, then ``teardown(*args)``."""
-
-    setup: Callable[[], tuple]
-    run: Callable[..., None]
-    teardown: Callable[..., None] | None
-
-
-def _placing(c, rng: random.Random, quiet: bool) -> _Work:
-    """``K`` resting LIMIT placements (``new_order`` or ``new_order_quiet``), then cancelled."""
-    new_order, new_order_quiet = c.new_order, c.new_order_quiet
-    placed: list[int] = []
-
-    def setup():
-        return ([(side, price_str(t)) for side, t in resting_prices(K, rng)],)
-
-    def place(orders):
-        for side, price in orders:
-            placed.append(new_order(symbol=SYMBOL, side=side, type="LIMIT", timeInForce="GTC",
-                                    quantity=LOT, price=price)["orderId"])
-
-    def place_quiet(orders):
-        for side, price in orders:
-            placed.append(new_order_quiet(symbol=SYMBOL, side=side, type="LIMIT",
-                                          timeInForce="GTC", quantity=LOT, price=price))
-
-    def teardown(orders):
-        for oid in placed:
-            c.cancel_order(symbol=SYMBOL, orderId=oid)
-        placed.clear()
-
-    return _Work(setup, place_quiet if quiet else place, teardown)
-
-
-def _cancelling(c, rng: random.Random, quiet: bool) -> _Work:
-    """``K`` cancels (``cancel_order`` or ``cancel_order_quiet``) of staged resting orders."""
-    cancel_order = c.cancel_order_quiet if quiet else c.cancel_order
-
-    def cancel(ids):
-        for oid in ids:
-            cancel_order(symbol=SYMBOL, orderId=oid)
-
-    return _Work(lambda: (_stage(c, rng, K),), cancel, None)
-
-
-def _cascading(c, rng: random.Random) -> _Work:
-    """``K`` cancels of resting parents, each with a PENDING TP and SL."""
-    cancel_order = c.cancel_order
-
-    def setup():
-        ids = []
-        for _ in range(K):
-            ticks = BID_BASE + rng.randrange(LEVELS)
-            ids.append(c.new_order(
-                side="BUY", price=price_str(ticks), takeProfitPrice=price_str(ticks + 20_000),
-                stopLossPrice=price_str(ticks - 1_000), **NEW,
-            )["orderId"])
-        rng.shuffle(ids)
-        return (ids,)
-
-    def cancel(ids):
-        for oid in ids:
-            cancel_order(symbol=SYMBOL, orderId=oid)
-
-    return _Work(setup, cancel, None)
-
-
-def _bench_work(benchmark, floor, work: _Work) -> None:
+def _bench_work(benchmark, floor, work: Work) -> None:
     _bench(benchmark, floor, work.run, lambda: (work.setup(), {}), work.teardown)
-
-
-#: the operations the performance targets name (and their quiet variants), by row name
-WORKS: dict[str, Callable[[Any, random.Random], _Work]] = {
-    "place_limit": lambda c, rng: _placing(c, rng, False),
-    "place_limit_quiet": lambda c, rng: _placing(c, rng, True),
-    "cancel": lambda c, rng: _cancelling(c, rng, False),
-    "cancel_quiet": lambda c, rng: _cancelling(c, rng, True),
-    "cancel_cascade": _cascading,
-}
 
 
 @pytest.mark.parametrize("op", list(WORKS))
@@ -206,7 +117,7 @@ def test_hot_path(benchmark, venues, paired, depth, op):
     and the cascade: cancel of a resting parent with a TP and an SL, three orders at once."""
     seed = 30 + list(WORKS).index(op)
     floor = paired(depth, FLOOR_OF[op], seed,
-                   prices=_bids if op == "cancel_cascade" else resting_prices)
+                   prices=bids_only if op == "cancel_cascade" else resting_prices)
     ex, _ids = venues(depth)
     _bench_work(benchmark, floor, WORKS[op](ex.client("maker"), random.Random(seed)))
     record(benchmark, op, depth, K, floor)
@@ -280,7 +191,7 @@ def test_cancel_batch_10(benchmark, venues, paired, depth):
         for i in range(0, K, 10):
             batch(SYMBOL, ids[i:i + 10], None)
 
-    _bench(benchmark, floor, cancel, lambda: ((_stage(c, rng, K),), {}), None)
+    _bench(benchmark, floor, cancel, lambda: ((stage(c, rng, K),), {}), None)
     record(benchmark, "cancel_batch_10", depth, K, floor)
 
 

@@ -10,6 +10,8 @@ Every random choice comes from ``random.Random(seed)``.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from engine import Exchange
 from engine.instrument import default_instruments
@@ -19,6 +21,9 @@ MARK = "30000"
 BID_BASE, ASK_BASE, LEVELS = 294_000, 305_000, 1_000  # ticks of 0.1
 LOT = "0.010"
 MAKER = "maker"
+#: operations per timed round
+K = 1000
+NEW = dict(symbol=SYMBOL, type="LIMIT", timeInForce="GTC", quantity=LOT)
 
 
 def price_str(ticks: int) -> str:
@@ -49,3 +54,98 @@ def new_venue(depth: int, seed: int = 7) -> tuple[Exchange, list[int]]:
         ids.append(c.new_order(symbol=SYMBOL, side=side, type="LIMIT", timeInForce="GTC",
                                quantity=LOT, price=price_str(ticks))["orderId"])
     return ex, ids
+
+
+# -- timed operation mixes, shared by the benchmarks and benchmarks/profile_hot_path.py ----
+def bids_only(n: int, rng: random.Random) -> list[tuple[str, int]]:
+    """Prices as the cascade benchmark draws its parents: bids only."""
+    return [("BUY", BID_BASE + rng.randrange(LEVELS)) for _ in range(n)]
+
+
+def stage(client, rng, n, **extra):
+    """Place ``n`` resting orders (untimed); returns their ids in a shuffled order."""
+    ids = []
+    for side, ticks in resting_prices(n, rng):
+        ids.append(client.new_order(side=side, price=price_str(ticks), **NEW, **extra)["orderId"])
+    rng.shuffle(ids)
+    return ids
+
+
+class Work(NamedTuple):
+    """One timed operation mix: ``run(*setup())`` is timed, then ``teardown(*args)``."""
+
+    setup: Callable[[], tuple]
+    run: Callable[..., None]
+    teardown: Callable[..., None] | None
+
+
+def placing(c, rng: random.Random, quiet: bool) -> Work:
+    """``K`` resting LIMIT placements (``new_order`` or ``new_order_quiet``), then cancelled."""
+    new_order, new_order_quiet = c.new_order, c.new_order_quiet
+    placed: list[int] = []
+
+    def setup():
+        return ([(side, price_str(t)) for side, t in resting_prices(K, rng)],)
+
+    def place(orders):
+        for side, price in orders:
+            placed.append(new_order(symbol=SYMBOL, side=side, type="LIMIT", timeInForce="GTC",
+                                    quantity=LOT, price=price)["orderId"])
+
+    def place_quiet(orders):
+        for side, price in orders:
+            placed.append(new_order_quiet(symbol=SYMBOL, side=side, type="LIMIT",
+                                          timeInForce="GTC", quantity=LOT, price=price))
+
+    def teardown(orders):
+        for oid in placed:
+            c.cancel_order(symbol=SYMBOL, orderId=oid)
+        placed.clear()
+
+    return Work(setup, place_quiet if quiet else place, teardown)
+
+
+def cancelling(c, rng: random.Random, quiet: bool) -> Work:
+    """``K`` cancels (``cancel_order`` or ``cancel_order_quiet``) of staged resting orders."""
+    cancel_order = c.cancel_order_quiet if quiet else c.cancel_order
+
+    def cancel(ids):
+        for oid in ids:
+            cancel_order(symbol=SYMBOL, orderId=oid)
+
+    return Work(lambda: (stage(c, rng, K),), cancel, None)
+
+
+def cascading(c, rng: random.Random) -> Work:
+    """``K`` cancels of resting parents, each with a PENDING TP and SL."""
+    cancel_order = c.cancel_order
+
+    def setup():
+        ids = []
+        for _ in range(K):
+            ticks = BID_BASE + rng.randrange(LEVELS)
+            ids.append(c.new_order(
+                side="BUY", price=price_str(ticks), takeProfitPrice=price_str(ticks + 20_000),
+                stopLossPrice=price_str(ticks - 1_000), **NEW,
+            )["orderId"])
+        rng.shuffle(ids)
+        return (ids,)
+
+    def cancel(ids):
+        for oid in ids:
+            cancel_order(symbol=SYMBOL, orderId=oid)
+
+    return Work(setup, cancel, None)
+
+
+
+#: the operations the performance targets name (and their quiet variants), by row name
+WORKS: dict[str, Callable[[Any, random.Random], Work]] = {
+    "place_limit": lambda c, rng: placing(c, rng, False),
+    "place_limit_quiet": lambda c, rng: placing(c, rng, True),
+    "cancel": lambda c, rng: cancelling(c, rng, False),
+    "cancel_quiet": lambda c, rng: cancelling(c, rng, True),
+    "cancel_cascade": cascading,
+}
+
+
