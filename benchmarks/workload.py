@@ -81,7 +81,8 @@ class Work(NamedTuple):
 
 def placing(c, rng: random.Random, quiet: bool) -> Work:
     """``K`` resting LIMIT placements (``new_order`` or ``new_order_quiet``), then cancelled."""
-    new_order, new_order_quiet = c.new_order, c.new_order_quiet
+    new_order = c.new_order
+    new_order_quiet = getattr(c, "new_order_quiet", None)  # older engines lack it
     placed: list[int] = []
 
     def setup():
