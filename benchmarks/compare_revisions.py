@@ -25,7 +25,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -45,14 +44,7 @@ def measure(tree: str, depth: int, ops: list[str], rounds: int) -> dict[str, flo
     out = {}
     for op in ops:
         work = workload.WORKS[op](client, random.Random(1))
-        seconds = []
-        for _ in range(rounds):
-            args = work.setup()
-            t0 = time.perf_counter()
-            work.run(*args)
-            seconds.append(time.perf_counter() - t0)
-            if work.teardown is not None:
-                work.teardown(*args)
+        seconds = [work.timed_round() for _ in range(rounds)]
         out[op] = statistics.median(seconds) / workload.K * 1e9
     return out
 

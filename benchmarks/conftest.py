@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 import os
 import platform
+import random
 import sys
 from pathlib import Path
 
 import pytest
 
-from benchmarks.floor import FloorBook, PairedFloor
+from benchmarks.floor import FloorBook, PairedFloor, filled
 from benchmarks.workload import new_venue, resting_prices
 
 DEPTHS = [int(d) for d in os.environ.get("FAPISIM_BENCH_DEPTHS", "1000,100000,1000000").split(",")]
@@ -85,12 +86,7 @@ class _Floors:
     def __call__(self, depth: int) -> list:
         """``[book, next_id]`` with ``depth`` resting orders (same prices as the venue)."""
         if depth not in self._cache:
-            import random
-
-            book = FloorBook()
-            for i, (_side, ticks) in enumerate(resting_prices(depth, random.Random(7)), 1):
-                book.add(i, ticks, 10)
-            self._cache[depth] = [book, depth + 1]
+            self._cache[depth] = filled(FloorBook(), resting_prices(depth, random.Random(7)))
         return self._cache[depth]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from typing import Any
 
 from sortedcontainers import SortedDict
 
@@ -42,6 +43,24 @@ class FloorBook:
         return len(self.ids)
 
 
+def filled(book: Any, prices: list[tuple[str, int]]) -> list:
+    """``[book, next order id]`` after adding one order of 10 lots at each (side, ticks)."""
+    for i, (_side, ticks) in enumerate(prices, 1):
+        book.add(i, ticks, 10)
+    return [book, len(prices) + 1]
+
+
+def stage_cancels(state: list, prices: list[tuple[str, int]], rng: random.Random) -> list[int]:
+    """Add an order at each of ``prices`` to ``state``'s book (untimed); their ids, shuffled."""
+    book, start = state
+    state[1] += len(prices)
+    for i, (_side, ticks) in enumerate(prices):
+        book.add(start + i, ticks, 10)
+    ids = list(range(start, start + len(prices)))
+    rng.shuffle(ids)
+    return ids
+
+
 class PairedFloor:
     """Rounds of the floor's add or cancel, run between a venue benchmark's own rounds.
 
@@ -64,22 +83,19 @@ class PairedFloor:
 
     def round(self) -> None:
         book, k = self.book, self.ops
-        start = self.state[1]
-        self.state[1] += k
-        prices = [t for _s, t in self.prices(k, self.rng)]
+        prices = self.prices(k, self.rng)
         if self.op == "add":
+            start = self.state[1]
+            self.state[1] += k
             add = book.add
             t0 = time.perf_counter()
-            for i, price in enumerate(prices):
-                add(start + i, price, 10)
+            for i, (_side, ticks) in enumerate(prices):
+                add(start + i, ticks, 10)
             self.seconds.append(time.perf_counter() - t0)
             for i in range(k):
                 book.cancel(start + i)
         else:
-            for i, price in enumerate(prices):
-                book.add(start + i, price, 10)
-            ids = list(range(start, start + k))
-            self.rng.shuffle(ids)
+            ids = stage_cancels(self.state, prices, self.rng)
             cancel = book.cancel
             t0 = time.perf_counter()
             for oid in ids:

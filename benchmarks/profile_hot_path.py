@@ -37,12 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     work = WORKS[args.op](ex.client("maker"), random.Random(1))
     profiler = cProfile.Profile()
     for _ in range(args.rounds):
-        staged = work.setup()
-        profiler.enable()
-        work.run(*staged)
-        profiler.disable()
-        if work.teardown is not None:
-            work.teardown(*staged)
+        work.timed_round(profiler)
     pstats.Stats(profiler).sort_stats("tottime").print_stats(args.top)
     return 0
 

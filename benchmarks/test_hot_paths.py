@@ -23,12 +23,11 @@ from __future__ import annotations
 
 import random
 import statistics
-import time
 
 import pytest
 
 from benchmarks.conftest import DEPTHS, FLOOR_OF, record, record_scaling
-from benchmarks.floor import PairedFloor
+from benchmarks.floor import PairedFloor, filled, stage_cancels
 from benchmarks.skeleton import SkeletonBook
 from benchmarks.workload import (
     ASK_BASE,
@@ -44,7 +43,6 @@ from benchmarks.workload import (
     new_venue,
     price_str,
     resting_prices,
-    stage,
 )
 
 ROUNDS = 20
@@ -79,22 +77,13 @@ def test_skeleton_cancel(benchmark, paired, depth):
     floor = paired(depth, "cancel", 15)
     if depth not in _SKELETONS:
         _SKELETONS.clear()
-        book = SkeletonBook()
-        for i, (_s, ticks) in enumerate(resting_prices(depth, random.Random(7)), 1):
-            book.add(i, ticks, 10)
-        _SKELETONS[depth] = [book, depth + 1]
+        _SKELETONS[depth] = filled(SkeletonBook(), resting_prices(depth, random.Random(7)))
     state = _SKELETONS[depth]
     book = state[0]
     rng = random.Random(15)
 
     def setup():
-        start = state[1]
-        state[1] += K
-        for i, (_s, price) in enumerate(resting_prices(K, rng)):
-            book.add(start + i, price, 10)
-        ids = list(range(start, start + K))
-        rng.shuffle(ids)
-        return (ids,), {}
+        return (stage_cancels(state, resting_prices(K, rng), rng),), {}
 
     def cancel(ids):
         cancel = book.cancel
@@ -114,7 +103,8 @@ def _bench_work(benchmark, floor, work: Work) -> None:
 @pytest.mark.parametrize("depth", DEPTHS)
 def test_hot_path(benchmark, venues, paired, depth, op):
     """``new_order`` / ``cancel_order`` (full response dict), their quiet variants (none),
-    and the cascade: cancel of a resting parent with a TP and an SL, three orders at once."""
+    the cascade (a resting parent with a TP and an SL: three orders at once), cancel by
+    client id and batches of 10 (the rate is per order)."""
     seed = 30 + list(WORKS).index(op)
     floor = paired(depth, FLOOR_OF[op], seed,
                    prices=bids_only if op == "cancel_cascade" else resting_prices)
@@ -138,61 +128,12 @@ def test_depth_scaling(benchmark, op):
     shallow_seconds: list[float] = []
 
     def setup():
-        args = shallow.setup()
-        t0 = time.perf_counter()
-        shallow.run(*args)
-        shallow_seconds.append(time.perf_counter() - t0)
-        if shallow.teardown is not None:
-            shallow.teardown(*args)
+        shallow_seconds.append(shallow.timed_round())
         return deep.setup(), {}
 
     benchmark.pedantic(deep.run, setup=setup, teardown=deep.teardown, rounds=ROUNDS,
                        warmup_rounds=2)
     record_scaling(op, benchmark.stats.stats.median / statistics.median(shallow_seconds[-ROUNDS:]))
-
-
-@pytest.mark.parametrize("depth", DEPTHS)
-def test_cancel_by_client_id(benchmark, venues, paired, depth):
-    floor = paired(depth, "cancel", 6)
-    ex, _ids = venues(depth)
-    c = ex.client("maker")
-    rng = random.Random(6)
-    cancel_order = c.cancel_order
-    counter = [0]
-
-    def setup():
-        cids = []
-        for side, ticks in resting_prices(K, rng):
-            counter[0] += 1
-            cid = f"bench-{counter[0]}"
-            c.new_order(side=side, price=price_str(ticks), newClientOrderId=cid, **NEW)
-            cids.append(cid)
-        rng.shuffle(cids)
-        return (cids,), {}
-
-    def cancel(cids):
-        for cid in cids:
-            cancel_order(symbol=SYMBOL, origClientOrderId=cid)
-
-    _bench(benchmark, floor, cancel, setup, None)
-    record(benchmark, "cancel_by_client_id", depth, K, floor)
-
-
-@pytest.mark.parametrize("depth", DEPTHS)
-def test_cancel_batch_10(benchmark, venues, paired, depth):
-    """``K`` orders cancelled as K/10 batches of 10 (the rate is per order)."""
-    floor = paired(depth, "cancel", 7)
-    ex, _ids = venues(depth)
-    c = ex.client("maker")
-    rng = random.Random(7)
-    batch = c.cancel_batch_order
-
-    def cancel(ids):
-        for i in range(0, K, 10):
-            batch(SYMBOL, ids[i:i + 10], None)
-
-    _bench(benchmark, floor, cancel, lambda: ((stage(c, rng, K),), {}), None)
-    record(benchmark, "cancel_batch_10", depth, K, floor)
 
 
 @pytest.mark.parametrize("depth", DEPTHS)

@@ -10,6 +10,7 @@ Every random choice comes from ``random.Random(seed)``.
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -78,6 +79,21 @@ class Work(NamedTuple):
     run: Callable[..., None]
     teardown: Callable[..., None] | None
 
+    def timed_round(self, profiler: Any = None) -> float:
+        """Stage (untimed), run (timed, and profiled by ``profiler`` if given), tear down;
+        the seconds ``run`` took."""
+        args = self.setup()
+        if profiler is not None:
+            profiler.enable()
+        t0 = time.perf_counter()
+        self.run(*args)
+        seconds = time.perf_counter() - t0
+        if profiler is not None:
+            profiler.disable()
+        if self.teardown is not None:
+            self.teardown(*args)
+        return seconds
+
 
 def placing(c, rng: random.Random, quiet: bool) -> Work:
     """``K`` resting LIMIT placements (``new_order`` or ``new_order_quiet``), then cancelled."""
@@ -139,14 +155,48 @@ def cascading(c, rng: random.Random) -> Work:
     return Work(setup, cancel, None)
 
 
+def cancelling_by_client_id(c, rng: random.Random) -> Work:
+    """``K`` cancels by ``origClientOrderId`` of staged orders placed with client ids."""
+    cancel_order = c.cancel_order
+    counter = [0]
 
-#: the operations the performance targets name (and their quiet variants), by row name
+    def setup():
+        cids = []
+        for side, ticks in resting_prices(K, rng):
+            counter[0] += 1
+            cid = f"bench-{counter[0]}"
+            c.new_order(side=side, price=price_str(ticks), newClientOrderId=cid, **NEW)
+            cids.append(cid)
+        rng.shuffle(cids)
+        return (cids,)
+
+    def cancel(cids):
+        for cid in cids:
+            cancel_order(symbol=SYMBOL, origClientOrderId=cid)
+
+    return Work(setup, cancel, None)
+
+
+def cancelling_in_batches(c, rng: random.Random) -> Work:
+    """``K`` staged orders cancelled as K/10 ``cancel_batch_order`` calls of 10."""
+    batch = c.cancel_batch_order
+
+    def cancel(ids):
+        for i in range(0, K, 10):
+            batch(SYMBOL, ids[i:i + 10], None)
+
+    return Work(lambda: (stage(c, rng, K),), cancel, None)
+
+
+#: the cancel and placement mixes, by their row name in the benchmark table
 WORKS: dict[str, Callable[[Any, random.Random], Work]] = {
     "place_limit": lambda c, rng: placing(c, rng, False),
     "place_limit_quiet": lambda c, rng: placing(c, rng, True),
     "cancel": lambda c, rng: cancelling(c, rng, False),
     "cancel_quiet": lambda c, rng: cancelling(c, rng, True),
     "cancel_cascade": cascading,
+    "cancel_by_client_id": cancelling_by_client_id,
+    "cancel_batch_10": cancelling_in_batches,
 }
 
 

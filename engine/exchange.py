@@ -55,6 +55,7 @@ from engine.entry import EntryMixin
 from engine.enums import (
     CANCELED,
     FILLED,
+    NEW,
     OrderStatus,
     PositionSide,
     TriggerState,
@@ -426,6 +427,8 @@ class Exchange(
                 raise InvariantError(f"{o!r}: executed outside [0, qty]")
             if o.status is FILLED and o.executed != o.qty:
                 raise InvariantError(f"{o!r}: FILLED with leaves")
+            if o.status is NEW and o.executed:  # the inline cancel relies on it
+                raise InvariantError(f"{o!r}: NEW with fills")
         for name, acct in self._ledger.accounts.items():
             if acct.frozen_e8 != frozen[name]:
                 raise InvariantError(

@@ -558,6 +558,18 @@ def test_level_total_off_the_sum_of_its_orders_is_reported():
         venue.check_invariants()
 
 
+def test_a_new_order_with_fills_is_reported():
+    # Arrange: alice's resting bid is NEW; the inline cancel releases all its margin on that
+    venue = small_venue()
+    bid = next(o for o in venue._index.by_id.values()
+               if o.owner.name == "alice" and o.status == "NEW" and not o.is_trigger)
+    bid.executed = 1
+    venue._markets[BTC].book.bids[-bid.price].total -= 1  # the book agrees with the fill
+    # Act / Assert
+    with pytest.raises(InvariantError, match="NEW with fills"):
+        venue.check_invariants()
+
+
 def test_position_quantities_that_do_not_sum_to_zero_are_reported():
     # Arrange: alice long 4 lots, bob short 4
     venue = small_venue()
