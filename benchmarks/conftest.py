@@ -38,6 +38,7 @@ FLOOR_OF = {
     "place_limit_quiet": "add",
     "cancel_quiet": "cancel",
     "skeleton_cancel": "cancel",
+    "skeleton_cancel_quiet": "cancel",
     "cancel": "cancel",
     "cancel_cascade": "cancel",
     "cancel_by_client_id": "cancel",

@@ -22,7 +22,8 @@ README = ROOT / "README.md"
 START, END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
 TARGETS = {"cancel": "≥ 40%", "cancel_cascade": "≥ 25%", "place_limit": "≥ 7%",
            "cancel_quiet": "(no response dict)", "place_limit_quiet": "(no response dict)",
-           "skeleton_cancel": "(reference, not a venue)"}
+           "skeleton_cancel": "(reference, not a venue)",
+           "skeleton_cancel_quiet": "(reference, no response dict)"}
 
 
 def table(summary: dict) -> str:

@@ -12,7 +12,10 @@ layer, no open-order set, no trigger rows.
 
 Measured beside the floor in ``benchmarks/test_hot_paths.py``
 (``skeleton_cancel``): its ratio bounds what any venue built from order objects
-and response dicts can reach on the same machine.
+and response dicts can reach on the same machine.  ``SkeletonBook(respond=False)``
+(``skeleton_cancel_quiet``) stops before the response, so the two rows price the
+dict itself; ``benchmarks/compiled_skeleton.py`` runs this module compiled by
+mypyc beside the interpreted one.
 """
 
 from __future__ import annotations
@@ -49,15 +52,16 @@ class _Account:
 class SkeletonBook:
     """Add and cancel-with-response; see the module docstring for what is left out."""
 
-    __slots__ = ("by_id", "levels", "account", "undo", "price_text", "now")
+    __slots__ = ("by_id", "levels", "account", "undo", "price_text", "now", "respond")
 
-    def __init__(self) -> None:
+    def __init__(self, respond: bool = True) -> None:
         self.by_id: dict[int, _Order] = {}
         self.levels: SortedDict = SortedDict()
         self.account = _Account()
         self.undo: list[tuple] = []
         self.price_text: dict[int, str] = {}
         self.now = 0
+        self.respond = respond
 
     def add(self, order_id: int, price: int, qty: int) -> None:
         o = _Order(order_id, price, qty, self.account)
@@ -70,7 +74,7 @@ class SkeletonBook:
         if price not in self.price_text:
             self.price_text[price] = f"{price // 10}.{price % 10}"
 
-    def cancel(self, order_id: int) -> dict[str, Any]:
+    def cancel(self, order_id: int) -> dict[str, Any] | None:
         o = self.by_id[order_id]
         price = o.price
         level = self.levels[price]
@@ -82,6 +86,8 @@ class SkeletonBook:
         o.status = "CANCELED"
         o.update_time = now = self.now
         self.undo.clear()
+        if not self.respond:
+            return None
         d = _TEMPLATE.copy()
         d["orderId"] = order_id
         d["status"] = "CANCELED"

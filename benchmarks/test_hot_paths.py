@@ -68,17 +68,20 @@ def paired(floors):
 
 
 # -- the skeleton: a reference between the floor and the venue ------------------------------
-_SKELETONS: dict[int, list] = {}
+_SKELETONS: dict[tuple[int, bool], list] = {}
 
 
+@pytest.mark.parametrize("respond", [True, False], ids=["dict", "quiet"])
 @pytest.mark.parametrize("depth", DEPTHS)
-def test_skeleton_cancel(benchmark, paired, depth):
-    """``benchmarks/skeleton.py``: order objects, margin release and the response dict only."""
-    floor = paired(depth, "cancel", 15)
-    if depth not in _SKELETONS:
+def test_skeleton_cancel(benchmark, paired, depth, respond):
+    """``benchmarks/skeleton.py``: order objects, margin release and the response dict only
+    (``skeleton_cancel``), and the same without the dict (``skeleton_cancel_quiet``)."""
+    floor = paired(depth, "cancel", 15 if respond else 16)
+    key = (depth, respond)
+    if key not in _SKELETONS:
         _SKELETONS.clear()
-        _SKELETONS[depth] = filled(SkeletonBook(), resting_prices(depth, random.Random(7)))
-    state = _SKELETONS[depth]
+        _SKELETONS[key] = filled(SkeletonBook(respond), resting_prices(depth, random.Random(7)))
+    state = _SKELETONS[key]
     book = state[0]
     rng = random.Random(15)
 
@@ -91,7 +94,7 @@ def test_skeleton_cancel(benchmark, paired, depth):
             cancel(oid)
 
     _bench(benchmark, floor, cancel, setup, None)
-    record(benchmark, "skeleton_cancel", depth, K, floor)
+    record(benchmark, "skeleton_cancel" if respond else "skeleton_cancel_quiet", depth, K, floor)
 
 
 # -- the venue ------------------------------------------------------------------------------
