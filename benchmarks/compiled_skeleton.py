@@ -12,7 +12,8 @@ copied into a temporary folder and compiled there with mypyc (from the ``dev``
 extra's mypy; it needs a C compiler and the Python headers).  Five books of the
 same depth then take turns, round by round: the floor, and the skeleton
 interpreted and compiled, each with and without the response dict.  Each
-round stages ``K`` orders (untimed) and times their cancels.  Printed: the
+round is a ``floor.PairedFloor`` cancel round: ``K`` orders staged (untimed),
+then their cancels timed.  Printed: the
 median nanoseconds per cancel and the rate as a share of the floor's.
 
 Nothing here is used by the venue; the compiled module lives only for the run.
@@ -24,17 +25,15 @@ import argparse
 import importlib
 import random
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from benchmarks.floor import FloorBook, filled, stage_cancels  # noqa: E402
+from benchmarks.floor import FloorBook, PairedFloor, filled  # noqa: E402
 from benchmarks.skeleton import SkeletonBook  # noqa: E402
 from benchmarks.workload import K, resting_prices  # noqa: E402
 
@@ -59,7 +58,8 @@ def compile_skeleton(folder: Path) -> type:
 
 
 def measure(native: type, depth: int, rounds: int, warmup: int = 3) -> dict[str, float]:
-    """Median ns per cancel of each book over ``rounds`` interleaved rounds."""
+    """Median ns per cancel of each book over ``rounds`` interleaved rounds (after
+    ``warmup``); every book draws the same prices, as the floor's paired rounds do."""
     books = {
         "floor": FloorBook(),
         "skeleton": SkeletonBook(),
@@ -67,19 +67,15 @@ def measure(native: type, depth: int, rounds: int, warmup: int = 3) -> dict[str,
         "skeleton compiled": native(),
         "skeleton compiled, no dict": native(False),
     }
-    states = {name: filled(b, resting_prices(depth, random.Random(7))) for name, b in books.items()}
-    rng = random.Random(3)
-    ns: dict[str, list[float]] = {name: [] for name in books}
+    runs = {
+        name: PairedFloor(filled(book, resting_prices(depth, random.Random(7))), "cancel", K,
+                          resting_prices, seed=3)
+        for name, book in books.items()
+    }
     for _ in range(warmup + rounds):
-        prices = resting_prices(K, rng)
-        for name, book in books.items():
-            ids = stage_cancels(states[name], prices, rng)
-            cancel = book.cancel
-            t0 = time.perf_counter()
-            for oid in ids:
-                cancel(oid)
-            ns[name].append((time.perf_counter() - t0) / K * 1e9)
-    return {name: statistics.median(v[warmup:]) for name, v in ns.items()}
+        for run in runs.values():
+            run.round()
+    return {name: 1e9 / run.rate(rounds) for name, run in runs.items()}
 
 
 def main(argv: list[str] | None = None) -> int:

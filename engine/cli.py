@@ -159,6 +159,13 @@ def _run(path: str) -> int:
     return EXIT_OK if passed == total else EXIT_FAILED
 
 
+def _missing_extra(command: str, extra: str, e: ImportError) -> int:
+    """Say which optional extra ``command`` needs (``e`` names the missing module); exit 2."""
+    print(f"fapisim: error: {command} needs the {extra} extra ({e.name} is missing): "
+          f"pip install 'fapisim[{extra}]'", file=sys.stderr)
+    return EXIT_NOTHING
+
+
 DEMO_ACCOUNTS = (("alice", "100000"), ("bob", "100000"))
 
 
@@ -194,9 +201,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         from engine import server
     except ImportError as e:
-        print(f"fapisim: error: serve needs the server extra ({e.name} is missing): "
-              "pip install 'fapisim[server]'", file=sys.stderr)
-        return EXIT_NOTHING
+        return _missing_extra("serve", "server", e)
     ex = Exchange()
     try:
         specs = load_accounts(args.accounts) if args.accounts else [
@@ -239,9 +244,7 @@ def _backtest(args: argparse.Namespace) -> int:
         from engine import backtest
         from engine.backtest.runner import parse_interval
     except ImportError as e:
-        print(f"fapisim: error: backtest needs the backtest extra ({e.name} is missing): "
-              "pip install 'fapisim[backtest]'", file=sys.stderr)
-        return EXIT_NOTHING
+        return _missing_extra("backtest", "backtest", e)
     try:
         params = {}
         for item in args.param:

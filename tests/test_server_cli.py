@@ -91,3 +91,24 @@ def test_serve_refuses_a_bad_accounts_file_with_exit_2(tmp_path, capsys, text, p
 def test_serve_refuses_a_bad_mark_with_exit_2(capsys):
     assert main(["serve", "--mark", "BTCUSDT=abc", "--port", "0"]) == 2
     assert "--mark: Illegal characters" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "module", "extra"),
+    [
+        (["serve"], "server", "server"),
+        (["backtest", "trades.csv", "--strategy", "x:Y"], "backtest", "backtest"),
+    ],
+    ids=["serve", "backtest"],
+)
+def test_a_command_whose_extra_is_missing_names_it_and_exits_2(
+    monkeypatch, capsys, argv, module, extra
+):
+    import engine
+
+    monkeypatch.delattr(engine, module, raising=False)
+    monkeypatch.setitem(sys.modules, f"engine.{module}", None)  # the import now fails
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"fapisim: error: {argv[0]} needs the {extra} extra (engine.{module} is missing)" in err
+    assert f"pip install 'fapisim[{extra}]'" in err
