@@ -135,6 +135,8 @@ class Report:
     lines: list[str] = field(default_factory=list)
     checks: int = 0
     failures: list[str] = field(default_factory=list)
+    #: the venue's ``state_hash()`` when the scenario ended (or stopped)
+    state_hash: str = ""
 
     @property
     def ok(self) -> bool:
@@ -179,6 +181,7 @@ class _Runner:
         for step in self.sc.steps:
             if not self.step(step):
                 break
+        self.report.state_hash = self.ex.state_hash()
         return self.report
 
     def open_account(self, a: AccountSpec) -> None:
