@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from engine import Exchange
-from engine.instrument import default_instruments
+from engine.core.instrument import default_instruments
 
 SYMBOL = "BTCUSDT"
 MARK = "30000"

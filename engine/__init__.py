@@ -6,9 +6,9 @@ request, shaped like binance-futures-connector's), :class:`InvariantError`
 :class:`Account` (an account's identity).
 """
 
-from engine.errors import ClientError, InvariantError
-from engine.exchange import Account, Exchange
-from engine.instrument import Instrument
+from engine.core.errors import ClientError, InvariantError
+from engine.core.instrument import Instrument
+from engine.venue.exchange import Account, Exchange
 
 __all__ = ["Account", "ClientError", "Exchange", "Instrument", "InvariantError"]
 __version__ = "0.1.0"

@@ -1,7 +1,7 @@
 """The ``fapisim`` command line.
 
 ``fapisim run FILE|DIR`` replays one scenario, or every ``*.toml`` of a
-directory in name order, printing a transcript (see :mod:`engine.scenario`)
+directory in name order, printing a transcript (see :mod:`engine.scenarios.runner`)
 and a summary line.  Exit status: 0 when every expectation held; 1 when one
 failed or a scenario is malformed; 2 when there is nothing to run (no such
 path, an empty directory) or the command line is wrong.
@@ -33,8 +33,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from engine import scenario
-from engine.errors import ClientError
+from engine import scenarios
+from engine.core.errors import ClientError
 
 EXIT_OK, EXIT_FAILED, EXIT_NOTHING = 0, 1, 2
 
@@ -129,16 +129,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(path: str) -> int:
     try:
-        files = scenario.scenario_files(path)
-    except scenario.ScenarioError as e:
+        files = scenarios.scenario_files(path)
+    except scenarios.ScenarioError as e:
         print(f"fapisim: error: {e}", file=sys.stderr)
         return EXIT_NOTHING
     passed = failed = malformed = checks = 0
     for file in files:
         print(f"== {file}")
         try:
-            report = scenario.run_file(file)
-        except scenario.ScenarioError as e:
+            report = scenarios.run_file(file)
+        except scenarios.ScenarioError as e:
             print(f"    ERROR malformed scenario: {e}")
             malformed += 1
             continue
@@ -196,7 +196,7 @@ def load_accounts(path: str) -> list[dict[str, str]]:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from engine.exchange import Exchange
+    from engine.venue.exchange import Exchange
 
     try:
         from engine import server

@@ -31,7 +31,7 @@ from typing import NamedTuple
 
 from engine.backtest.data import load
 from engine.backtest.synthetic import fixed_str
-from engine.instrument import Instrument, default_instruments
+from engine.core.instrument import Instrument, default_instruments
 
 DAY_MS = 86_400_000
 MINUTE_MS = 60_000

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from engine import ClientError, Exchange
-from engine.instrument import Instrument, make_brackets
+from engine.core.instrument import Instrument, make_brackets
 
 
 def answer(call: Any, *args: Any, **kwargs: Any) -> Any:

@@ -1,4 +1,4 @@
-"""The Algo Order views (engine.algo): algo parameters in, algo objects out, the same rows.
+"""The Algo Order views (engine.venue.algo): algo parameters in, algo objects out, the same rows.
 
 An algo order is a trigger row: whatever one family of endpoints does, the
 other sees.  Every refusal changes nothing (state hash equal, no id consumed).

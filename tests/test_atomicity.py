@@ -14,8 +14,8 @@ from collections.abc import Callable
 import pytest
 
 from engine import Exchange
-from engine.instrument import default_instruments
-from engine.txn import InjectedFault, inject_fault
+from engine.core.instrument import default_instruments
+from engine.core.txn import InjectedFault, inject_fault
 
 
 def venue_with_protected_partial_fill() -> Exchange:
@@ -139,7 +139,7 @@ def test_a_cancel_logs_the_same_number_of_mutations_in_a_small_and_a_large_venue
 
 
 def test_the_fast_cancel_path_and_the_general_one_leave_identical_venues():
-    from engine.wire import order_result
+    from engine.wire.orders import order_result
 
     def build() -> Exchange:
         ex = venue_with_protected_partial_fill()

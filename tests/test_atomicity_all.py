@@ -24,7 +24,7 @@ from test_atomicity import (
 )
 
 from engine import Exchange
-from engine.txn import InjectedFault, inject_fault
+from engine.core.txn import InjectedFault, inject_fault
 
 
 def three_accounts() -> Exchange:
@@ -274,7 +274,7 @@ def test_a_fault_at_any_mutation_point_of_the_command_changes_nothing(name):
 
 
 def test_the_table_covers_every_journaled_command_and_replay_mode():
-    from engine.journal import COMMANDS
+    from engine.persist.journal import COMMANDS
 
     covered = {name.split()[0] for name in CASES}
     # advance covers set_time's body; add_instrument is set-up, not undo-logged

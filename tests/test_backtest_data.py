@@ -31,7 +31,7 @@ from engine.backtest.data import (  # noqa: E402
     merge,
 )
 from engine.backtest.synthetic import agg_trades_csv, random_walk_trades  # noqa: E402
-from engine.instrument import default_instruments  # noqa: E402
+from engine.core.instrument import default_instruments  # noqa: E402
 
 BTC, ETH = default_instruments()
 T0 = 1704067200000

@@ -25,8 +25,8 @@ from backtest_support import T0, tape, trades  # noqa: E402
 from engine.backtest import Strategy, run  # noqa: E402
 from engine.backtest.report import max_drawdown  # noqa: E402
 from engine.cli import main  # noqa: E402
-from engine.decimals import fmt_ratio  # noqa: E402
-from engine.instrument import money_str  # noqa: E402
+from engine.core.decimals import fmt_ratio  # noqa: E402
+from engine.core.instrument import money_str  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BRACKET = "engine.backtest.examples.bracket:BracketScalper"

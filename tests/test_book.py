@@ -1,4 +1,4 @@
-"""``engine.book.OrderBook`` alone, against a plain reference model.
+"""``engine.core.book.OrderBook`` alone, against a plain reference model.
 
 The model is, per side, a dict ``price → list of [order_id, leaves]`` in arrival order.  A
 hypothesis state machine applies random adds, removes and partial reductions on both sides
@@ -21,10 +21,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from engine import InvariantError
-from engine.book import OrderBook
-from engine.enums import OPEN_STATUSES, OrderStatus, Side
-from engine.instrument import default_instruments
-from engine.txn import UndoLog, rollback
+from engine.core.book import OrderBook
+from engine.core.enums import OPEN_STATUSES, OrderStatus, Side
+from engine.core.instrument import default_instruments
+from engine.core.txn import UndoLog, rollback
 
 INST = default_instruments()[0]
 #: bids rest at 100–109 ticks, asks at 110–119: the book is never crossed (matching is not

@@ -518,7 +518,7 @@ def test_cascade_rows_and_parent_share_the_cancel_time(ex, alice):
 
 def test_failure_in_the_middle_of_a_cascade_cancels_nothing(ex, alice):
     # Arrange: parent 1, TP 2, SL 3; the cascade's last mutation will blow up
-    from engine.txn import InjectedFault, inject_fault
+    from engine.core.txn import InjectedFault, inject_fault
 
     bracket(alice)
     before = ex.state_hash()

@@ -15,7 +15,7 @@ import pytest
 from catalogue import CASES, ENDPOINTS, Id, build_venue
 
 from engine import ClientError
-from engine.client import Client
+from engine.venue.client import Client
 
 
 def canonical(value: Any) -> Any:

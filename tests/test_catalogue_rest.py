@@ -24,8 +24,8 @@ if importlib.util.find_spec("engine.server") is None:
 from catalogue import ACCOUNTS, CASES, WIRE_ONLY_CASES, build_venue  # noqa: E402
 from rest_support import RawClient, hmac_hex, now_ms  # noqa: E402
 
-from engine.rest_routes import ROUTES  # noqa: E402
 from engine.server import create_app, running  # noqa: E402
+from engine.server.routes import ROUTES  # noqa: E402
 
 AHEAD_MS = 3_600_000
 WIRE_CASES = [c for c in CASES if c.wire]

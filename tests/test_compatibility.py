@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import Exchange, scenario
+from engine import Exchange, scenarios
 from engine.backtest import run
 from engine.backtest.synthetic import random_walk_trades
 
@@ -28,7 +28,7 @@ RECORDED = json.loads((PINS / "hashes.json").read_text())
 
 @pytest.mark.parametrize("name", sorted(RECORDED["scenarios"]))
 def test_bundled_scenario_ends_in_the_state_hash_recorded_before_the_layout_move(name):
-    report = scenario.run_file(ROOT / "scenarios" / name)
+    report = scenarios.run_file(ROOT / "scenarios" / name)
 
     assert report.ok, report.transcript
     assert report.state_hash == RECORDED["scenarios"][name]
@@ -50,7 +50,7 @@ def test_journal_written_before_the_layout_move_replays_to_its_recorded_state(na
 
 
 def test_the_journals_use_every_journaled_command():
-    from engine.journal import COMMANDS
+    from engine.persist.journal import COMMANDS
 
     used = set()
     for name in RECORDED["journals"]:
@@ -74,3 +74,13 @@ def test_seeded_backtest_gives_the_report_recorded_before_the_layout_move(name):
     assert report.state_hash == want["state_hash"]
     assert len(report.trades) == want["trades"]
     assert hashlib.sha256(report.to_json().encode()).hexdigest() == want["report_sha256"]
+
+
+def test_snapshot_written_before_the_layout_move_is_refused_with_a_reason():
+    from engine.persist.snapshot import SnapshotError
+
+    data = (PINS / "snapshot_venue.bin").read_bytes()
+
+    with pytest.raises(SnapshotError, match="before the engine was split into layers"):
+        Exchange.restore(data)
+

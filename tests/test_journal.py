@@ -21,7 +21,7 @@ import pytest
 from durability_support import answer, busy_session, random_session, sol_instrument
 
 from engine import ClientError, Exchange
-from engine.journal import (
+from engine.persist.journal import (
     COMMANDS,
     JournalError,
     JournalTornError,
@@ -185,7 +185,9 @@ def test_every_public_exchange_method_is_journaled_or_changes_nothing():
 
     unclassified = public - set(COMMANDS) - read_only - never_changes_state
 
-    assert unclassified == set(), "journal these in engine.journal.COMMANDS, or list them here"
+    assert unclassified == set(), (
+        "journal these in engine.persist.journal.COMMANDS, or list them here"
+    )
 
 
 def test_a_venue_with_other_instruments_and_clock_is_rebuilt_from_the_header(tmp_path):

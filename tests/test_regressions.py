@@ -76,7 +76,7 @@ def test_a_fault_in_the_middle_of_a_batch_cancel_undoes_the_items_before_it():
     # Found by the atomicity table (test_atomicity_all): each item committed on its own,
     # so a fault in item 3 left items 1 and 2 cancelled — and a journal, which records
     # only commands that succeed, could no longer rebuild the venue.
-    from engine.txn import InjectedFault, inject_fault
+    from engine.core.txn import InjectedFault, inject_fault
 
     def three_bids() -> tuple[Exchange, list[int]]:
         ex = Exchange()

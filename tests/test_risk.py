@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine import ClientError, Exchange
-from engine.enums import PositionSide
+from engine.core.enums import PositionSide
 
 E8 = 10**8
 

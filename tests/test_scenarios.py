@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import InvariantError, scenario
+from engine import InvariantError, scenarios
 from engine.cli import main
-from engine.exchange import Exchange
+from engine.venue.exchange import Exchange
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 BUNDLED = sorted(SCENARIO_DIR.glob("*.toml"))
@@ -61,7 +61,7 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
 
 
 def _docstring_example() -> str:
-    doc = scenario.__doc__ or ""
+    doc = scenarios.runner.__doc__ or ""
     block = doc.split(".. code-block:: toml\n\n", 1)[1]
     lines = []
     for line in block.splitlines():
@@ -74,7 +74,7 @@ def _docstring_example() -> str:
 # -- the bundled scenarios --------------------------------------------------------------------
 @pytest.mark.parametrize("path", BUNDLED, ids=[p.name for p in BUNDLED])
 def test_bundled_scenario_meets_every_expectation(path: Path) -> None:
-    report = scenario.run_file(path)
+    report = scenarios.run_file(path)
 
     assert report.ok, f"{path.name} failed:\n{report.transcript}"
     assert report.checks > 0
@@ -103,7 +103,7 @@ def test_every_bundled_scenario_opens_with_a_story_comment() -> None:
 
 
 def test_the_example_in_the_module_docstring_passes() -> None:
-    report = scenario.run(scenario.loads(_docstring_example(), "docstring example"))
+    report = scenarios.run(scenarios.loads(_docstring_example(), "docstring example"))
 
     assert report.ok, report.transcript
     assert report.checks >= 15
@@ -130,7 +130,7 @@ def test_a_value_of_the_wrong_wire_type_is_a_mismatch(tmp_path) -> None:
         ),
     )
 
-    report = scenario.run_file(path)
+    report = scenarios.run_file(path)
 
     assert report.failures == ['orderId = "1": got 1']
 
@@ -157,7 +157,7 @@ def test_an_expected_error_that_does_not_happen_is_a_failure(tmp_path) -> None:
         error = { code = -2011 }
         """)
 
-    report = scenario.run(scenario.loads(text))
+    report = scenarios.run(scenarios.loads(text))
 
     assert report.failures == ["error -2011: the call succeeded"]
 
@@ -167,7 +167,7 @@ def test_an_error_with_another_code_or_message_is_a_failure(tmp_path) -> None:
         'code = -2011, msg = "Unknown order sent."', 'code = -2091, msg = "Something else."'
     )
 
-    report = scenario.run(scenario.loads(text))
+    report = scenarios.run(scenarios.loads(text))
 
     assert report.failures == [
         "error code = -2091: got -2011",
@@ -180,7 +180,7 @@ def test_an_unexpected_client_error_fails_and_stops_the_scenario() -> None:
         'error = { code = -2011, msg = "Unknown order sent." }', 'expect = { status = "CANCELED" }'
     )
 
-    report = scenario.run(scenario.loads(text))
+    report = scenarios.run(scenarios.loads(text))
 
     assert report.failures == ["unexpected error -2011 'Unknown order sent.'"]
     assert report.lines[-1].endswith("scenario stopped")
@@ -190,7 +190,7 @@ def test_a_rejected_call_that_changes_the_state_hash_is_a_failure(monkeypatch) -
     hashes = iter(f"{i:064x}" for i in range(100))
     monkeypatch.setattr(Exchange, "state_hash", lambda self: next(hashes))
 
-    report = scenario.run(scenario.loads(CANCEL_TWICE))
+    report = scenarios.run(scenarios.loads(CANCEL_TWICE))
 
     assert report.failures == ["state unchanged (state_hash equal)"]
 
@@ -201,7 +201,7 @@ def test_a_broken_invariant_fails_and_stops_the_scenario(monkeypatch) -> None:
 
     monkeypatch.setattr(Exchange, "check_invariants", broken)
 
-    report = scenario.run(scenario.loads(CANCEL_TWICE))
+    report = scenarios.run(scenarios.loads(CANCEL_TWICE))
 
     assert report.failures == ["invariants broken after step 1: frozen total drifted"]
     assert sum(line.startswith("  ") and "->" in line for line in report.lines) == 1
@@ -212,7 +212,7 @@ def test_saving_a_field_the_response_lacks_stops_the_scenario() -> None:
         'save = { parent = "orderId" }', 'save = { parent = "triggerOrders[0].orderId" }'
     )
 
-    report = scenario.run(scenario.loads(text))
+    report = scenarios.run(scenarios.loads(text))
 
     assert report.failures == ["cannot save 'parent': the response has no triggerOrders[0].orderId"]
 
@@ -220,7 +220,7 @@ def test_saving_a_field_the_response_lacks_stops_the_scenario() -> None:
 def test_order_status_checks_accept_a_saved_name_or_a_literal_id() -> None:
     text = CANCEL_TWICE + '\ncheck.alice = { orders = { "$parent" = "CANCELED", "1" = "NEW" } }\n'
 
-    report = scenario.run(scenario.loads(text))
+    report = scenarios.run(scenarios.loads(text))
 
     assert report.failures == ['alice order 1 status = "NEW": got "CANCELED"']
 

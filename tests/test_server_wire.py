@@ -21,8 +21,8 @@ from rest_support import (
     now_ms,
 )
 
-from engine.client import Client
-from engine.rest_routes import ROUTES
+from engine.server.routes import ROUTES
+from engine.venue.client import Client
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ import pytest
 from durability_support import busy_session, random_session
 
 from engine import Exchange
-from engine.journal import JournalError
-from engine.snapshot import MAGIC, SnapshotError, info
+from engine.persist.journal import JournalError
+from engine.persist.snapshot import FORMAT_VERSION, MAGIC, SnapshotError, info
 
 
 def busy_venue() -> Exchange:
@@ -82,7 +82,7 @@ def test_a_snapshot_plus_the_journal_tail_equals_the_whole_journal(tmp_path):
     at = ex.journal.seq
     random_session_more(ex)
 
-    from engine.journal import replay
+    from engine.persist.journal import replay
 
     tail = replay(path, snapshot=snap)
     whole = replay(path)
@@ -153,7 +153,7 @@ def test_a_flipped_bit_anywhere_in_a_snapshot_is_refused(snap):
 
 @pytest.mark.parametrize("damage, message", [
     (lambda s: b"NOTASNAP" + s[8:], "bad magic"),
-    (lambda s: s[:8] + struct.pack(">H", 2) + s[10:], "format version 2 is not supported"),
+    (lambda s: s[:8] + struct.pack(">H", 3) + s[10:], "format version 3 is not supported"),
     (lambda s: s + b"\0", "1 unexpected trailing bytes"),
     (lambda s: s[:-1] + bytes([s[-1] ^ 1]), "SHA-256 does not match"),
     (lambda s: "a string", "bytes, not str"),
@@ -169,7 +169,7 @@ def resealed(meta: dict, body: bytes) -> bytes:
 
     meta_bytes = json.dumps(meta).encode()
     payload = struct.pack(">I", len(meta_bytes)) + meta_bytes + zlib.compress(body)
-    return struct.pack(">8sHQ32s", MAGIC, 1, len(payload),
+    return struct.pack(">8sHQ32s", MAGIC, FORMAT_VERSION, len(payload),
                        hashlib.sha256(payload).digest()) + payload
 
 

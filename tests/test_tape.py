@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine import Exchange
-from engine.enums import PositionSide
+from engine.core.enums import PositionSide
 
 T0 = 1_704_067_200_000
 SYMBOL = "BTCUSDT"

@@ -17,7 +17,7 @@ from decimal import Decimal
 import pytest
 
 from engine import ClientError, Exchange, Instrument
-from engine.instrument import make_brackets
+from engine.core.instrument import make_brackets
 
 LEGAL_DECIMAL = "^([0-9]{1,20})(\\.[0-9]{1,20})?$"
 OMIT = object()  # a parameter that is not sent at all

@@ -40,7 +40,7 @@ kind's columns (int64; ``buyer_maker`` numpy bool), one row per event:
 Numbers are read exactly, never through floating point: a field must match
 ``[0-9]+(\\.[0-9]+)?`` (a leading ``-`` only in a funding rate; ids, times and counts
 take no fraction).  Prices become ticks and quantities lots of the symbol's
-:class:`~engine.instrument.Instrument` (tick 0.10: ``"30000.10"`` → 300001); a value off
+:class:`~engine.core.instrument.Instrument` (tick 0.10: ``"30000.10"`` → 300001); a value off
 its grid, a rate finer than 10⁻⁸ included, is an error.  Real markPriceKlines carry more
 decimals than the tick: ``round_mark=True`` rounds marks half-even to the nearest tick.
 Columns no event uses are still checked for form (``ignore`` is not).
@@ -87,7 +87,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from engine.backtest.stream import COLUMNS, PRIORITY, Array, Kind, Stream, Timeline, concat, merge
-from engine.instrument import Instrument
+from engine.core.instrument import Instrument
 
 __all__ = [
     "COLUMNS", "PRIORITY", "DataError", "FileKind", "Kind", "Stream", "Timeline", "concat",

@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.decimals import fmt_ratio
-from engine.instrument import E8
+from engine.core.decimals import fmt_ratio
+from engine.core.instrument import E8
 
 if TYPE_CHECKING:
     from engine.backtest.report import Report

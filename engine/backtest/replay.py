@@ -1,8 +1,8 @@
 """The replay loop: merged market data through the venue and a strategy, event by event.
 
 The loop owns no rule.  It sequences events into the venue's tape commands
-(:mod:`engine.tape`: ``tape_trade``, ``tape_quote``, ``tape_mark``;
-:mod:`engine.risk`: ``settle_funding``), calls the strategy's callbacks
+(:mod:`engine.venue.tape`: ``tape_trade``, ``tape_quote``, ``tape_mark``;
+:mod:`engine.venue.risk`: ``settle_funding``), calls the strategy's callbacks
 (:mod:`engine.backtest.strategy`), and decides which events it may skip.
 
 Per event, in order
@@ -19,13 +19,13 @@ Fast path (skip ahead)
 ----------------------
 Unless the strategy wants every trade, the loop stops only where something
 can happen, found by a vectorised scan over the per-event price array: a print
-outside its symbol's band (:func:`engine.tapeloop.replay_band`: no resting
+outside its symbol's band (:func:`engine.venue.tapeloop.replay_band`: no resting
 order, armed trigger or liquidation price inside), a mark or a funding time,
 and the first event at or after the next time stop (bar close, equity sample,
 countdown-cancel deadline).  Quotes do not stop the scan: a quote only sets
 the quote (and the clock), which matters to an order placed or taking
 liquidity later — at a stop, after the skipped run is applied.  The events
-skipped before a stop are applied at once by :func:`engine.tapeloop.skip_run`
+skipped before a stop are applied at once by :func:`engine.venue.tapeloop.skip_run`
 (the last print and the last quote of each symbol, and the count of updates
 stepping would have made), so the venue, the callbacks and the report are
 exactly those of stepping every event (``fast=False``) — a test compares both.
@@ -58,7 +58,7 @@ import numpy as np
 from engine.backtest.data import Kind, Stream, Timeline, merge
 from engine.backtest.strategy import Bar, Strategy, Trade, overrides
 from engine.backtest.synthetic import fixed_str
-from engine.tapeloop import (
+from engine.venue.tapeloop import (
     OrderWatch,
     last_prices,
     margin_balance_e8,
@@ -69,7 +69,7 @@ from engine.tapeloop import (
 )
 
 if TYPE_CHECKING:
-    from engine.exchange import Exchange
+    from engine.venue.exchange import Exchange
 
 _TRADE, _QUOTE, _MARK, _FUNDING = 0, 1, 2, 3
 _KIND_CODE = {Kind.TRADE: _TRADE, Kind.QUOTE: _QUOTE, Kind.MARK: _MARK, Kind.FUNDING: _FUNDING}

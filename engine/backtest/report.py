@@ -41,13 +41,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.decimals import fmt_ratio
-from engine.enums import IncomeType
-from engine.instrument import E8, money_str
-from engine.tapeloop import margin_balance_e8
+from engine.core.decimals import fmt_ratio
+from engine.core.enums import IncomeType
+from engine.core.instrument import E8, money_str
+from engine.venue.tapeloop import margin_balance_e8
 
 if TYPE_CHECKING:
-    from engine.exchange import Exchange
+    from engine.venue.exchange import Exchange
 
 _PAGE = 1000
 

@@ -10,7 +10,7 @@ Set-up, in order (all deterministic):
 2. with ``funding_rate``, replace any fundingRate data by that constant rate
    at every multiple of ``funding_interval_ms`` (00:00, 08:00, 16:00 UTC by
    default) between the first and the last event;
-3. a venue (:class:`~engine.exchange.Exchange`) whose clock starts at the first
+3. a venue (:class:`~engine.venue.exchange.Exchange`) whose clock starts at the first
    event, listing the instruments (default: BTCUSDT and ETHUSDT with the given
    maker/taker fees), in replay mode (``enable_tape``: fill model, queue
    model, slippage); one account with ``balance`` USDT and ``leverage`` on
@@ -42,10 +42,10 @@ from engine.backtest.progress import progress_bar
 from engine.backtest.replay import Replay
 from engine.backtest.report import Report, build_report
 from engine.backtest.strategy import Strategy
-from engine.decimals import scaled_exact
-from engine.errors import ClientError
-from engine.exchange import Exchange
-from engine.instrument import Instrument, default_instruments
+from engine.core.decimals import scaled_exact
+from engine.core.errors import ClientError
+from engine.core.instrument import Instrument, default_instruments
+from engine.venue.exchange import Exchange
 
 HOUR_MS = 3_600_000
 #: Binance's funding interval on most perpetuals

@@ -2,7 +2,7 @@
 
 A strategy subclasses :class:`Strategy` and overrides the callbacks it needs.
 It trades through ``self.client``: the venue's in-process client for the
-strategy's account (:class:`engine.client.Client`), whose methods, parameters
+strategy's account (:class:`engine.venue.client.Client`), whose methods, parameters
 and return shapes are binance-futures-connector's ``UMFutures`` — so the code
 that calls it is the code that would call Binance.  Failures raise
 :class:`engine.ClientError` exactly as the connector does; an exception that
@@ -32,7 +32,7 @@ over stretches where nothing it holds can fill or fire (the fast path).
 
 Prices in events are integers (ticks, lots) with wire strings a property away:
 ``trade.price`` is the string Binance would send, ``trade.price_ticks`` the
-integer (see :mod:`engine.instrument`).
+integer (see :mod:`engine.core.instrument`).
 """
 
 from __future__ import annotations
@@ -40,15 +40,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from engine.client import Client
-    from engine.instrument import Instrument
+    from engine.core.instrument import Instrument
+    from engine.venue.client import Client
 
 
 class Trade:
     """One replayed trade (an aggTrade): ``symbol``, ``time`` (ms), ``price_ticks``,
     ``qty_lots``, ``buyer_maker`` (True: the seller was the aggressor).
 
-    >>> from engine.instrument import default_instruments
+    >>> from engine.core.instrument import default_instruments
     >>> t = Trade(default_instruments()[0], 1704067200000, 300001, 15, True)
     >>> t.symbol, t.price, t.qty, t.buyer_maker
     ('BTCUSDT', '30000.1', '0.015', True)
@@ -89,7 +89,7 @@ class Bar:
     in ticks, ``volume`` in lots, ``trades`` (count).  Wire strings via
     :meth:`price` and :meth:`qty`.
 
-    >>> from engine.instrument import default_instruments
+    >>> from engine.core.instrument import default_instruments
     >>> b = Bar(default_instruments()[0], 0, 59999, 300000, 300020, 299990, 300010, 42, 3)
     >>> b.price(b.close), b.qty(b.volume), b.close_time
     ('30001', '0.042', 59999)
@@ -129,7 +129,7 @@ class Strategy:
     strings there) are kept in ``self.params``.  Set by the runner before
     :meth:`on_start`: ``self.client`` (the account's UMFutures-shaped client),
     ``self.symbols`` (the replayed symbols, sorted) and ``self.instruments``
-    (symbol -> :class:`~engine.instrument.Instrument`, for tick/lot arithmetic).
+    (symbol -> :class:`~engine.core.instrument.Instrument`, for tick/lot arithmetic).
 
     Class attribute ``bar_interval_ms`` (default one minute) sets the bar length.
     """

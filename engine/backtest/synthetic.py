@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.backtest.data import Kind, Stream
-from engine.instrument import Instrument
+from engine.core.instrument import Instrument
 
 #: 2024-01-01T00:00:00Z, the venue clock's default start (SPEC 3)
 START_MS = 1704067200000
@@ -90,7 +90,7 @@ def agg_trades_csv(
     Prices carry ``price_precision`` decimals and quantities ``quantity_precision``
     (at least the grid's), as in Binance's files.  Runtime complexity: O(n).
 
-    >>> from engine.instrument import default_instruments
+    >>> from engine.core.instrument import default_instruments
     >>> s = random_walk_trades(2, 300001, seed=1)
     >>> agg_trades_csv(s, default_instruments()[0]).splitlines()[1][:20]
     b'1,30000.10,0.001,1,1'

@@ -21,10 +21,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from engine.errors import ClientError, InvariantError
+from engine.core.errors import ClientError, InvariantError
 
 if TYPE_CHECKING:
-    from engine.exchange import Exchange
+    from engine.venue.exchange import Exchange
 
 
 def value_e8(ex: Exchange) -> int:
@@ -40,7 +40,7 @@ def value_e8(ex: Exchange) -> int:
 def check_venue(ex: Exchange, deposits: int | None = None) -> None:
     """Every SPEC 6 invariant; with ``deposits`` (10⁻⁸ USDT), value conservation too.
 
-    Raises :class:`~engine.errors.InvariantError`.  O(size of the venue).
+    Raises :class:`~engine.core.errors.InvariantError`.  O(size of the venue).
     """
     ex.check_invariants()
     if deposits is not None:
@@ -64,7 +64,7 @@ def refused_changes_nothing(ex: Exchange, call: Callable[[], Any]) -> ClientErro
 
 def check_replays(ex: Exchange) -> None:
     """For a journaled venue: replaying its journal gives the same ``state_hash()``."""
-    from engine.exchange import Exchange
+    from engine.venue.exchange import Exchange
 
     journal = ex.journal
     assert journal is not None, "the venue has no journal"

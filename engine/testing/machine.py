@@ -51,8 +51,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from engine.errors import ClientError
-from engine.exchange import Exchange
+from engine.core.errors import ClientError
 from engine.testing.checks import check_venue, value_e8
 from engine.testing.model import OPEN, CascadeModel
 from engine.testing.strategies import (
@@ -72,6 +71,7 @@ from engine.testing.strategies import (
     symbols,
     working_types,
 )
+from engine.venue.exchange import Exchange
 
 offsets = st.integers(1, 20)
 lot_counts = st.integers(4, 60)

@@ -43,10 +43,10 @@ from typing import TYPE_CHECKING, Any
 
 from hypothesis import strategies as st
 
-from engine.errors import ClientError
+from engine.core.errors import ClientError
 
 if TYPE_CHECKING:
-    from engine.exchange import Exchange
+    from engine.venue.exchange import Exchange
 
 ACCOUNTS = ("alice", "bob", "carol")
 #: symbol -> (centre price in ticks, ticks per price step, tick exponent, lots range)

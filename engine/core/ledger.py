@@ -1,0 +1,301 @@
+"""The margin ledger: wallets, frozen order margin, positions, fees, realized PnL.  No levels.
+
+Units
+-----
+Money is integer 10⁻⁸ USDT (``*_e8``); positions are signed lots with a signed
+cost ``Σ price × qty`` in 10⁻⁸ USDT.  Unrealized PnL = ``qty × mark − cost``.
+
+Rounding (every rounding is against the account or toward zero, and moves no value)
+-----------------------------------------------------------------------------------
+* fees: ``ceil(notional × rate)``, paid into the venue's fee account;
+* order margin and position initial margin: rounded up;
+* realized PnL on a reducing fill: the exact value ``dq × (cost/qty − price)`` is
+  rounded toward zero; the remainder stays in the position's cost, so a position
+  closed to zero always ends with cost exactly 0.
+
+A fill moves ``dq × price`` of cost between two accounts; a realized PnL moves
+value from cost to wallet; a fee moves value from wallet to the fee account.
+Hence the conservation law checked by :meth:`Ledger._check`::
+
+    Σ (wallet − position cost) + fee account == Σ deposits − Σ withdrawals
+
+Frozen order margin is the ledger's only running total: ``frozen_e8`` per
+account, moved only by :meth:`freeze` and :meth:`release` (the exchange checks
+it against the sum over open orders).
+
+Every mutation logs its inverse to the shared undo log first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from engine.core.enums import (
+    LONG,
+    SHORT,
+    IncomeType,
+    PositionSide,
+)
+from engine.core.errors import InvariantError
+
+if TYPE_CHECKING:
+    from engine.core.instrument import Instrument
+    from engine.core.txn import UndoLog
+
+DEFAULT_LEVERAGE = 20
+
+
+class Position:
+    """Signed quantity (lots) and signed cost (10⁻⁸ USDT) of one (symbol, positionSide)."""
+
+    __slots__ = ("qty", "cost_e8", "update_time")
+
+    def __init__(self) -> None:
+        self.qty = 0
+        self.cost_e8 = 0
+        self.update_time = 0
+
+    def __repr__(self) -> str:
+        return f"Position(qty={self.qty}, cost_e8={self.cost_e8})"
+
+
+class AccountState:
+    """One account's money: wallet, frozen margin, positions, leverage, mode, history."""
+
+    __slots__ = (
+        "name", "wallet_e8", "frozen_e8", "deposits_e8", "positions", "leverage", "dual_side",
+        "update_time", "trades", "incomes",
+    )
+
+    def __init__(self, name: str, now: int) -> None:
+        self.name = name
+        self.wallet_e8 = 0
+        self.frozen_e8 = 0
+        self.deposits_e8 = 0
+        self.positions: dict[tuple[str, PositionSide], Position] = {}
+        self.leverage: dict[str, int] = {}
+        self.dual_side = False
+        self.update_time = now
+        #: (trade_id, symbol, order_id, side, pside, price_ticks, lots, realized_e8, fee_e8,
+        #:  maker, time)
+        self.trades: list[tuple] = []
+        #: (tran_id, symbol, IncomeType, amount_e8, info, time, trade_id)
+        self.incomes: list[tuple] = []
+
+    def leverage_of(self, symbol: str) -> int:
+        return self.leverage.get(symbol, DEFAULT_LEVERAGE)
+
+    def position_qty(self, symbol: str, pside: PositionSide) -> int:
+        pos = self.positions.get((symbol, pside))
+        return 0 if pos is None else pos.qty
+
+    def __repr__(self) -> str:
+        return f"AccountState({self.name!r}, wallet_e8={self.wallet_e8})"
+
+
+class Ledger:
+    """All accounts' money.  ``mark_of(symbol)`` gives the mark price in ticks (or None)."""
+
+    __slots__ = (
+        "accounts", "fee_e8", "_undo", "_mark_of", "_income_seq", "_trade_seq", "liquidations",
+    )
+
+    def __init__(self, undo: UndoLog, mark_of: Callable[[str], int | None]) -> None:
+        self.accounts: dict[str, AccountState] = {}
+        self.fee_e8 = 0
+        self._undo = undo
+        self._mark_of = mark_of
+        self._income_seq = 0
+        self._trade_seq = 0
+        #: (time, account, symbol, positionSide, qty_lots, price_ticks, fee_e8) per closed position
+        self.liquidations: list[tuple] = []
+
+    # -- accounts ------------------------------------------------------------------------
+    def open_account(self, name: str, balance_e8: int, now: int) -> AccountState:
+        """Create an account and deposit ``balance_e8`` (a TRANSFER income)."""
+        acct = AccountState(name, now)
+        self._undo.append((self.accounts.pop, name))
+        self.accounts[name] = acct
+        self.deposit(acct, balance_e8, now)
+        return acct
+
+    def deposit(self, acct: AccountState, amount_e8: int, now: int) -> None:
+        """Add ``amount_e8`` (may be negative: a withdrawal) to the wallet and to deposits."""
+        u = self._undo
+        u.append((_restore_wallet, acct, acct.wallet_e8, acct.deposits_e8, acct.update_time))
+        acct.wallet_e8 += amount_e8
+        acct.deposits_e8 += amount_e8
+        acct.update_time = now
+        self.record_income(acct, "", IncomeType.TRANSFER, amount_e8, "TRANSFER", now, 0)
+
+    def record_income(
+        self, acct: AccountState, symbol: str, kind: IncomeType, amount_e8: int, info: str,
+        now: int, trade_id: int,
+    ) -> None:
+        u = self._undo
+        u.append((setattr, self, "_income_seq", self._income_seq))
+        self._income_seq += 1
+        u.append((acct.incomes.pop,))
+        acct.incomes.append((self._income_seq, symbol, kind, amount_e8, info, now, trade_id))
+
+    def transfer(
+        self, acct: AccountState, amount_e8: int, kind: IncomeType, symbol: str, info: str,
+        now: int,
+    ) -> None:
+        """Move ``amount_e8`` from the venue's fee account into the wallet (negative: out).
+
+        Funding, liquidation fees and insurance cover go through here, so the
+        fee account is the clearing house and value is conserved exactly.
+        """
+        u = self._undo
+        u.append((_restore_wallet, acct, acct.wallet_e8, acct.deposits_e8, acct.update_time))
+        acct.wallet_e8 += amount_e8
+        acct.update_time = now
+        u.append((setattr, self, "fee_e8", self.fee_e8))
+        self.fee_e8 -= amount_e8
+        self.record_income(acct, symbol, kind, amount_e8, info, now, 0)
+
+    def record_liquidation(
+        self, acct: AccountState, symbol: str, pside: PositionSide, qty: int, price: int,
+        fee_e8: int, now: int,
+    ) -> None:
+        self._undo.append((self.liquidations.pop,))
+        self.liquidations.append((now, acct.name, symbol, pside.value, qty, price, fee_e8))
+
+    # -- margin --------------------------------------------------------------------------
+    def freeze(self, acct: AccountState, amount_e8: int) -> None:
+        """Add ``amount_e8`` to the account's frozen order margin."""
+        self._undo.append((setattr, acct, "frozen_e8", acct.frozen_e8))
+        acct.frozen_e8 += amount_e8
+
+    def release(self, acct: AccountState, amount_e8: int) -> None:
+        """Return ``amount_e8`` of frozen order margin to the available balance."""
+        self._undo.append((setattr, acct, "frozen_e8", acct.frozen_e8))
+        acct.frozen_e8 -= amount_e8
+
+    def next_trade_id(self) -> int:
+        self._undo.append((setattr, self, "_trade_seq", self._trade_seq))
+        self._trade_seq += 1
+        return self._trade_seq
+
+    # -- fills ---------------------------------------------------------------------------
+    def apply_fill(
+        self, acct: AccountState, inst: Instrument, pside: PositionSide, dq: int, price: int,
+        fee_e8: int, now: int,
+    ) -> int:
+        """Book a fill of ``dq`` signed lots at ``price`` ticks; charge ``fee_e8``.
+
+        Returns the realized PnL (10⁻⁸ USDT, rounded toward zero).  A fill that
+        flips the position through zero realizes on the closing part and opens
+        the rest at ``price``.  Runtime complexity: O(1).
+        """
+        u = self._undo
+        key = (inst.symbol, pside)
+        pos = acct.positions.get(key)
+        if pos is None:
+            pos = Position()
+            u.append((acct.positions.pop, key))
+            acct.positions[key] = pos
+        q, c = pos.qty, pos.cost_e8
+        unit = price * inst.notional_unit_e8
+        realized = 0
+        if q == 0 or (q > 0) == (dq > 0):
+            new_q, new_c = q + dq, c + dq * unit
+        else:
+            close = dq if abs(dq) <= abs(q) else -q
+            q_after = q + close
+            moved = c + close * unit
+            num = c * q_after - moved * q
+            realized = abs(num) // abs(q)
+            if (num < 0) != (q < 0):
+                realized = -realized
+            rest = dq - close
+            new_q, new_c = q_after + rest, moved + realized + rest * unit
+        u.append((_restore_position, pos, q, c, pos.update_time))
+        pos.qty, pos.cost_e8, pos.update_time = new_q, new_c, now
+        u.append((_restore_wallet, acct, acct.wallet_e8, acct.deposits_e8, acct.update_time))
+        acct.wallet_e8 += realized - fee_e8
+        acct.update_time = now
+        u.append((setattr, self, "fee_e8", self.fee_e8))
+        self.fee_e8 += fee_e8
+        return realized
+
+    # -- derived figures -------------------------------------------------------------------
+    def margin_figures(self, acct: AccountState, instruments: dict[str, Instrument]) -> tuple[
+        int, int, int
+    ]:
+        """``(unrealized PnL, position initial margin, maintenance margin)`` in 10⁻⁸ USDT.
+
+        Runtime complexity: O(positions of the account).
+        """
+        upnl = im = mm = 0
+        mark_of = self._mark_of
+        for (symbol, _pside), pos in acct.positions.items():
+            if not pos.qty:
+                continue
+            inst = instruments[symbol]
+            mark = mark_of(symbol)
+            assert mark is not None, "a position exists only after a trade set a price"
+            notional = pos.qty * mark * inst.notional_unit_e8
+            upnl += notional - pos.cost_e8
+            lev = acct.leverage.get(symbol, DEFAULT_LEVERAGE)
+            im += -(-abs(notional) // lev)
+            mm += inst.maint_margin_e8(notional)
+        return upnl, im, mm
+
+    def available_e8(self, acct: AccountState, instruments: dict[str, Instrument]) -> int:
+        """``wallet + uPnL − position IM − frozen`` (cross margin).  O(positions held)."""
+        avail = acct.wallet_e8 - acct.frozen_e8
+        mark_of = self._mark_of
+        for (symbol, _pside), pos in acct.positions.items():
+            qty = pos.qty
+            if qty:
+                mark = mark_of(symbol)
+                assert mark is not None, "a position exists only after a trade set a price"
+                notional = qty * mark * instruments[symbol].notional_unit_e8
+                lev = acct.leverage.get(symbol, DEFAULT_LEVERAGE)
+                avail += notional - pos.cost_e8 - (-(-abs(notional) // lev))
+        return avail
+
+    # -- checks ----------------------------------------------------------------------------
+    def _check(self) -> None:
+        """Assert SPEC 6 invariant 3 (conservation) and per-account sanity."""
+        total = self.fee_e8
+        deposits = 0
+        for acct in self.accounts.values():
+            if acct.frozen_e8 < 0:
+                raise InvariantError(f"{acct.name}: negative frozen margin {acct.frozen_e8}")
+            total += acct.wallet_e8 - sum(p.cost_e8 for p in acct.positions.values())
+            deposits += acct.deposits_e8
+            for (symbol, pside), pos in acct.positions.items():
+                if pos.qty == 0 and pos.cost_e8 != 0:
+                    raise InvariantError(f"{acct.name} {symbol} {pside}: flat with cost")
+                if pside is LONG and pos.qty < 0:
+                    raise InvariantError(f"{acct.name} {symbol}: negative LONG position")
+                if pside is SHORT and pos.qty > 0:
+                    raise InvariantError(f"{acct.name} {symbol}: positive SHORT position")
+        if total != deposits:
+            raise InvariantError(
+                f"value not conserved: Σ(wallet − cost) + fees = {total} != deposits {deposits}"
+            )
+
+    def _state(self) -> tuple:
+        accts = []
+        for name in sorted(self.accounts):
+            a = self.accounts[name]
+            accts.append((
+                name, a.wallet_e8, a.frozen_e8, a.deposits_e8, a.dual_side, a.update_time,
+                tuple(sorted((k, p.qty, p.cost_e8, p.update_time) for k, p in a.positions.items())),
+                tuple(sorted(a.leverage.items())), tuple(a.trades), tuple(a.incomes),
+            ))
+        return (self.fee_e8, self._income_seq, self._trade_seq, tuple(accts),
+                tuple(self.liquidations))
+
+
+def _restore_wallet(acct: AccountState, wallet: int, deposits: int, update_time: int) -> None:
+    acct.wallet_e8, acct.deposits_e8, acct.update_time = wallet, deposits, update_time
+
+
+def _restore_position(pos: Position, qty: int, cost: int, update_time: int) -> None:
+    pos.qty, pos.cost_e8, pos.update_time = qty, cost, update_time

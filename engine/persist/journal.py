@@ -1,0 +1,575 @@
+"""The journal: every state-changing command as one JSON line, and replay (SPEC 8).
+
+``Exchange(journal="run.jsonl")`` appends to that file; ``Exchange.replay(path)``
+builds a new venue from it with the same ``state_hash()``, checking on the way
+that every command gives the response it gave the first time.
+
+Format (JSON lines, UTF-8, ASCII-escaped, strict JSON)
+------------------------------------------------------
+Line 1, the header, describes the venue as it was built::
+
+    {"fapisim_journal": 1, "start_time": 1704067200000, "instruments": [{...}, ...]}
+
+``instruments`` holds every listed instrument's constructor parameters (in
+listing order), so a non-default venue is rebuilt exactly.  Then one line per
+command that changed state::
+
+    {"seq": 3, "time": 1704067200000, "cmd": "cancel_order", "account": "alice",
+     "params": {"symbol": "BTCUSDT", "orderId": 1, "origClientOrderId": null},
+     "resp": "5f0c2a9d41b7e3c8"}
+
+``seq`` counts from 1 without gaps; ``time`` is the simulated clock when the
+command began; ``cmd`` is the :class:`~engine.venue.exchange.Exchange` method;
+``account`` the caller's name (null for venue commands: ``create_account``,
+``add_instrument``, ``set_mark_price``, ``advance``, ``set_time``);
+``params`` the arguments under their wire names, as sent; ``resp`` the first
+16 hex digits of the SHA-256 of the response's canonical JSON, which replay
+compares.  The journaled methods are the keys of :data:`COMMANDS`: every
+mutating method the client, the REST facade and the algo endpoints call.
+``change_margin_type`` never changes state here and is not journaled.  The
+replay-mode methods (``enable_tape``, ``tape_*``) and ``settle_funding`` are
+journaled like the rest, so a backtest can be journaled and replayed too.
+
+What is written: a command that changed state (it moved the venue's update
+counter; ``add_instrument`` always).  A refused command changes nothing
+(SPEC 2.1) and neither does one that succeeds without effect (``set_time`` to
+the past, ``cancel_open_orders`` with nothing open); neither is written.
+
+Values, as sent
+---------------
+``str``, ``int``, ``bool`` and ``None`` stay; lists stay lists; a finite
+``float`` is written as a JSON number, which is its ``repr`` and reads back as
+the same float (the engine itself only ever reads a float through ``repr``).
+Values JSON cannot tell apart are tagged: ``{"$decimal": "30000.5"}`` (its
+``str``), ``{"$float": "NaN"}`` for a non-finite float, ``{"$tuple": [...]}``,
+``{"$items": [[k, v], ...]}`` for a mapping with a non-string key.  Anything
+else — a type no parser in the engine accepts — is written as
+``{"$opaque": "<repr>"}`` and replayed as a placeholder that every parser
+refuses the same way.  Tagging keeps replay exact where a plain string would
+not be: ``Decimal(5)`` in an ``orderIdList`` is refused (-1100) but ``"5"``
+would cancel order 5.  The journal holds what was sent, credentials too
+(``create_account``'s ``api_key``/``api_secret``): keep it private.
+
+Durability
+----------
+Append-only.  Each line goes to the file in one unbuffered write, so it
+reaches the operating system before the command returns (flushed, not
+fsynced: a process crash loses nothing acknowledged; a power loss may tear
+the tail).  A journaled command runs inside a savepoint (``txn``): if its
+line cannot be written, the command is rolled back, the error propagates and
+the journal refuses every later command (the file may end in a torn line).
+``add_instrument`` is not undoable and stays listed.
+
+A torn last line — no final newline, as a crash mid-write leaves it — is
+reported, and replay stops cleanly before it: ``Exchange.replay`` warns with
+:class:`JournalTornWarning` (``strict=True`` raises :class:`JournalTornError`
+instead); :func:`replay` returns it as :attr:`Replay.torn`.  Anything else
+wrong — a bad header, a line that is not JSON, a gap in ``seq``, a command
+refused on replay, a different response — raises :class:`JournalError` naming
+the line.  ``Exchange(journal=path)`` refuses a file that already holds a
+journal; ``Exchange.replay(path, resume=True)`` continues one, cutting a torn
+tail first (the only write that is not an append: that command never
+returned).
+
+Divergence: the journal remembers the venue's update counter after its last
+line; a command that finds it moved (the venue was changed by an unjournaled
+method) raises :class:`JournalError` instead of running.
+
+Snapshots
+---------
+A snapshot of a journaled venue records ``seq`` and the SHA-256 of the
+journal's bytes so far; ``Exchange.replay(path, snapshot=data)`` restores it,
+checks that the journal's prefix is that one, and applies only the tail.
+
+Performance
+-----------
+Without a journal each journaled method pays one ``self._journal is not
+None`` check.  With one, a command costs its JSON encoding and one write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import partial
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from engine.core.instrument import Instrument
+    from engine.core.ledger import AccountState
+    from engine.venue.exchange import Exchange
+
+FORMAT_VERSION = 1
+_DIGITS = 16  # hex digits of a response digest
+
+
+class JournalError(ValueError):
+    """A journal that cannot be replayed or continued; the message names the line."""
+
+
+class JournalTornError(JournalError):
+    """The journal's last line is torn (``strict`` replay); ``torn`` describes it."""
+
+    def __init__(self, message: str, torn: TornLine) -> None:
+        super().__init__(message)
+        self.torn = torn
+
+
+class JournalTornWarning(UserWarning):
+    """Replay stopped before a torn last line (a crash mid-write)."""
+
+
+@dataclass(frozen=True)
+class TornLine:
+    """An incomplete last line: its 1-based line number, byte offset and bytes."""
+
+    line: int
+    offset: int
+    data: bytes
+
+
+@dataclass
+class Replay:
+    """What :func:`replay` did: the venue, the last ``seq`` read, how many lines it
+    applied (fewer than ``seq`` after a snapshot), and the torn tail, if any."""
+
+    exchange: Exchange
+    seq: int
+    applied: int
+    torn: TornLine | None
+    _end: tuple[int, Any] = field(default=(0, None), repr=False)  # byte offset, SHA-256
+
+
+# -- values ------------------------------------------------------------------------------
+_TAGS = frozenset({"$decimal", "$float", "$tuple", "$items", "$opaque"})
+_NON_FINITE = frozenset({"nan", "inf", "-inf"})
+
+
+class Opaque:
+    """Stands in, on replay, for a value of a type the engine accepts nowhere."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"Opaque({self.text!r})"
+
+
+def encode(v: Any) -> Any:
+    """A JSON-ready form of a parameter value that :func:`decode` turns back into an
+    equivalent one (see the module docstring).  O(size of the value)."""
+    t = type(v)
+    if v is None or t is str or t is int or t is bool:
+        return v
+    if t is list:
+        return [encode(x) for x in v]
+    if isinstance(v, float):
+        # transported as sent, never computed with: the engine reads a float only through
+        # its repr, so a finite one is a JSON number (that repr) and reads back the same
+        text = repr(v)
+        if text != float.__repr__(v):
+            return {"$opaque": f"{t.__name__}: {text}"[:200]}  # refused like the original
+        return v if t is float and text not in _NON_FINITE else {"$float": json.dumps(v)}
+    if isinstance(v, Decimal):
+        return {"$decimal": str(v)}
+    if t is tuple:
+        return {"$tuple": [encode(x) for x in v]}
+    if isinstance(v, Mapping):
+        if all(type(k) is str for k in v) and not (len(v) == 1 and next(iter(v)) in _TAGS):
+            return {k: encode(x) for k, x in v.items()}
+        return {"$items": [[encode(k), encode(x)] for k, x in v.items()]}
+    if t is Opaque:
+        return {"$opaque": v.text}
+    if isinstance(v, str):
+        return str.__str__(v)  # a str subclass (a StrEnum) is read as its text
+    if isinstance(v, int):
+        return int.__index__(v)
+    return {"$opaque": f"{t.__name__}: {v!r}"[:200]}
+
+
+def decode(v: Any) -> Any:
+    """Inverse of :func:`encode`."""
+    if type(v) is list:
+        return [decode(x) for x in v]
+    if type(v) is not dict:
+        return v
+    if len(v) == 1:
+        (tag, body), = v.items()
+        if tag == "$decimal":
+            return Decimal(body)
+        if tag == "$float":
+            return json.loads(body)
+        if tag == "$tuple":
+            return tuple(decode(x) for x in body)
+        if tag == "$items":
+            return {decode(k): decode(x) for k, x in body}
+        if tag == "$opaque":
+            return Opaque(body)
+    return {k: decode(x) for k, x in v.items()}
+
+
+def digest(response: Any) -> str:
+    """The first 16 hex digits of SHA-256 over a response's canonical JSON.
+
+    Responses are plain JSON values but for an :class:`~engine.venue.exchange.Account`
+    (``create_account``) and the odd ``Decimal``, which ``_plain`` spells out.
+    """
+    text = json.dumps(response, sort_keys=True, separators=(",", ":"), default=_plain)
+    return hashlib.sha256(text.encode()).hexdigest()[:_DIGITS]
+
+
+def _plain(v: Any) -> Any:
+    if hasattr(v, "__dataclass_fields__"):
+        return {f: getattr(v, f) for f in v.__dataclass_fields__}
+    return encode(v)
+
+
+def _dumps(obj: Any) -> bytes:
+    return (json.dumps(obj, separators=(",", ":"), allow_nan=False) + "\n").encode()
+
+
+# -- instruments in the header -------------------------------------------------------------
+def instrument_params(inst: Instrument) -> dict[str, Any]:
+    """The constructor parameters of ``inst`` as JSON values (decimals as strings)."""
+    from engine.core.instrument import Instrument
+
+    out: dict[str, Any] = {}
+    for name in inspect.signature(Instrument.__init__).parameters:
+        if name == "self":
+            continue
+        value = getattr(inst, name)
+        if name == "brackets":
+            value = [
+                [b.bracket, b.initial_leverage, b.floor_e8, b.cap_e8, b.mmr_ppm, b.cum_e8]
+                for b in value
+            ]
+        elif isinstance(value, Decimal):
+            value = str(value)
+        out[name] = value
+    return out
+
+
+def instrument_from(params: Mapping[str, Any]) -> Instrument:
+    """Inverse of :func:`instrument_params`."""
+    from engine.core.instrument import Bracket, Instrument
+
+    kw = dict(params)
+    kw["brackets"] = tuple(Bracket(*row) for row in kw["brackets"])
+    symbol = kw.pop("symbol")
+    return Instrument(symbol, **kw)
+
+
+# -- the commands ----------------------------------------------------------------------------
+class Command(NamedTuple):
+    """How one journaled method is recorded and replayed."""
+
+    params: tuple[str, ...]  # wire names of the positional arguments after the account
+    account: bool  # the method's first argument is the caller's AccountState
+    mapping: bool = False  # one argument: the wire parameter mapping itself
+    always: bool = False  # written whenever it succeeds (it moves no update counter)
+    keywords: bool = False  # the method takes its parameters by keyword only
+
+
+def _acct(params: tuple[str, ...]) -> Command:
+    return Command(params, True)
+
+
+#: Every journaled method of the Exchange, by name.
+COMMANDS: dict[str, Command] = {
+    "create_account": Command(("name", "balance", "api_key", "api_secret"), False),
+    "add_instrument": Command(("instrument",), False, always=True),
+    "set_mark_price": Command(("symbol", "price"), False),
+    "advance": Command(("ms",), False),
+    "set_time": Command(("ms",), False),
+    "new_order": Command((), True, mapping=True),
+    "cancel_order": _acct(("symbol", "orderId", "origClientOrderId")),
+    "cancel_batch": _acct(("symbol", "orderIdList", "origClientOrderIdList")),
+    "cancel_open_orders": _acct(("symbol",)),
+    "countdown_cancel": _acct(("symbol", "countdownTime")),
+    "change_leverage": _acct(("symbol", "leverage")),
+    "change_position_mode": _acct(("dualSidePosition",)),
+    "new_algo_order": Command((), True, mapping=True),
+    "cancel_algo_order": Command((), True, mapping=True),
+    "cancel_algo_open_orders": Command((), True, mapping=True),
+    # replay mode (backtests) and funding
+    "enable_tape": Command(("fill", "queue", "slippage_ticks"), False, keywords=True),
+    "tape_trade": Command(("symbol", "price", "qty", "buyer_maker", "time"), False),
+    "tape_touch": Command(("symbol", "price", "time"), False),
+    "tape_quote": Command(("symbol", "bid", "bid_qty", "ask", "ask_qty", "time"), False),
+    "tape_mark": Command(("symbol", "price", "time"), False),
+    "settle_funding": Command(("symbol", "rate"), False),
+}
+
+
+def _invoke(ex: Exchange, cmd: str, acct: AccountState | None, args: tuple) -> Any:
+    """Call the method itself (the caller has detached the journal)."""
+    if cmd == "create_account":
+        name, balance, key, secret = args
+        return ex.create_account(name, balance, api_key=key, api_secret=secret)
+    method: Callable[..., Any] = getattr(ex, cmd)
+    if COMMANDS[cmd].keywords:
+        return method(**dict(zip(COMMANDS[cmd].params, args, strict=True)))
+    return method(acct, *args) if acct is not None else method(*args)
+
+
+def _params(cmd: str, spec: Command, args: tuple) -> Any:
+    if spec.mapping:
+        return encode(args[0])
+    if cmd == "add_instrument":
+        return {"instrument": instrument_params(args[0])}
+    return {name: encode(v) for name, v in zip(spec.params, args, strict=True)}
+
+
+def _args(cmd: str, spec: Command, params: Any) -> tuple:
+    if spec.mapping:
+        return (decode(params),)
+    if cmd == "add_instrument":
+        return (instrument_from(params["instrument"]),)
+    return tuple(decode(params[name]) for name in spec.params)
+
+
+# -- writing ---------------------------------------------------------------------------------
+class Journal:
+    """An open journal file: appends one line per state-changing command.
+
+    Created by ``Exchange(journal=path)`` or ``Exchange.replay(path, resume=True)``;
+    ``path`` and ``seq`` (the last line written) are public.
+    """
+
+    __slots__ = ("path", "seq", "_fd", "_sink", "_sha", "_uid", "_broken")
+
+    def __init__(self, path: str, fd: int, seq: int, sha: Any, uid: int) -> None:
+        self.path, self.seq = path, seq
+        self._fd, self._sha, self._uid = fd, sha, uid
+        #: ``write(data) -> bytes written``: one unbuffered write(2) (tests swap it)
+        self._sink: Callable[[memoryview], int] = partial(os.write, fd)
+        self._broken: str | None = None
+
+    def __repr__(self) -> str:
+        return f"Journal({self.path!r}, seq={self.seq})"
+
+    @classmethod
+    def create(cls, ex: Exchange, path: str | os.PathLike[str]) -> Journal:
+        """Start a journal for a freshly built venue: the header line, then nothing."""
+        path = os.fspath(path)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        if os.fstat(fd).st_size:
+            os.close(fd)
+            raise JournalError(
+                f"{path}: the file already holds a journal; continue it with "
+                "Exchange.replay(path, resume=True), or choose a new file"
+            )
+        header = {
+            "fapisim_journal": FORMAT_VERSION,
+            "start_time": ex.now,
+            "instruments": [instrument_params(i) for i in ex._instruments.values()],
+        }
+        journal = cls(path, fd, 0, hashlib.sha256(), ex._update_id)
+        journal._write(_dumps(header))
+        return journal
+
+    def close(self) -> None:
+        """Close the file; the journal refuses later commands."""
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+        self._broken = self._broken or "it was closed"
+
+    def __del__(self) -> None:
+        # every line is already written: closing on collection loses nothing
+        if getattr(self, "_fd", -1) >= 0:
+            os.close(self._fd)
+
+    def prefix_digest(self) -> str:
+        """SHA-256 of every byte written so far (what a snapshot records)."""
+        return self._sha.hexdigest()
+
+    def check_in_step(self, ex: Exchange) -> None:
+        """Raise :class:`JournalError` if the journal can no longer describe ``ex``."""
+        if self._broken is not None:
+            raise JournalError(f"journal {self.path} refuses commands: {self._broken}")
+        if ex._update_id != self._uid:
+            raise JournalError(
+                f"journal {self.path}: the venue was changed by a method that is not "
+                f"journaled (update {self._uid} -> {ex._update_id}); replay could not "
+                "rebuild it"
+            )
+
+    def record(self, ex: Exchange, cmd: str, acct: AccountState | None, *args: Any) -> Any:
+        """Run ``cmd`` on ``ex`` and, if it changed state, append its line — atomically."""
+        self.check_in_step(ex)
+        spec = COMMANDS[cmd]
+        if acct is not None and ex._ledger.accounts.get(acct.name) is not acct:
+            raise ValueError(f"{acct!r} is not an account of this venue")
+        time = ex.now
+        ex._journal = None  # the call below, and any command it runs, is not journaled again
+        try:
+            with ex._atomic():
+                out = _invoke(ex, cmd, acct, args)
+                if spec.always or ex._update_id != self._uid:
+                    line = {
+                        "seq": self.seq + 1, "time": time, "cmd": cmd,
+                        "account": None if acct is None else acct.name,
+                        "params": _params(cmd, spec, args), "resp": digest(out),
+                    }
+                    self._write(_dumps(line))
+                    self.seq += 1
+        finally:
+            ex._journal = self
+        self._uid = ex._update_id
+        return out
+
+    def _write(self, data: bytes) -> None:
+        view = memoryview(data)
+        try:
+            while view:
+                n = self._sink(view)
+                view = view[n:]
+        except BaseException as e:
+            self._broken = f"a write failed ({e!r}); the file may end in a torn line"
+            raise
+        self._sha.update(data)
+
+
+# -- replay ----------------------------------------------------------------------------------
+def _line_error(path: str, lineno: int, what: str) -> JournalError:
+    return JournalError(f"{path}, line {lineno}: {what}")
+
+
+def _header(path: str, raw: bytes) -> dict[str, Any]:
+    if not raw.endswith(b"\n"):
+        raise _line_error(path, 1, "no complete header line (is this a fapisim journal?)")
+    try:
+        head = json.loads(raw)
+    except ValueError:
+        head = None
+    if not isinstance(head, dict) or "fapisim_journal" not in head:
+        raise _line_error(path, 1, "not a fapisim journal header")
+    if head["fapisim_journal"] != FORMAT_VERSION:
+        raise _line_error(
+            path, 1, f"journal format {head['fapisim_journal']!r} is not supported "
+            f"(this build reads {FORMAT_VERSION})"
+        )
+    return head
+
+
+def replay(
+    path: str | os.PathLike[str], *, snapshot: bytes | None = None, resume: bool = False,
+    on_response: Callable[[int, str, Any], None] | None = None,
+    cls: type[Exchange] | None = None,
+) -> Replay:
+    """Rebuild the venue a journal describes; see the module docstring.
+
+    ``snapshot``: start from it and apply only the lines after its ``seq``.
+    ``resume``: keep journaling to ``path`` (a torn tail is cut first).
+    ``on_response(seq, cmd, response)`` sees every replayed response.
+    ``cls``: the venue's class (default ``Exchange``).
+    Runtime complexity: O(size of the journal + work of the commands applied).
+    """
+    from engine.persist.snapshot import load
+    from engine.venue.exchange import Exchange
+
+    path = os.fspath(path)
+    with open(path, "rb") as f:
+        raw = f.readline()
+        head = _header(path, raw)
+        sha = hashlib.sha256(raw)
+        offset = len(raw)
+        after, prefix = 0, None
+        if snapshot is not None:
+            ex, meta = load(snapshot, cls)
+            if meta.get("journal") is None:
+                raise JournalError("the snapshot was not taken from a journaled venue")
+            after, prefix = meta["journal"]["seq"], meta["journal"]["sha256"]
+            if after == 0 and sha.hexdigest() != prefix:
+                raise _line_error(path, 1, "the snapshot was taken from another journal")
+        else:
+            instruments = [instrument_from(p) for p in head["instruments"]]
+            ex = (cls or Exchange)(instruments, start_time=head["start_time"])
+        seq = applied = 0
+        torn = None
+        for lineno, raw in enumerate(f, start=2):
+            if not raw.endswith(b"\n"):
+                torn = TornLine(lineno, offset, raw)
+                break
+            try:
+                line = json.loads(raw)
+                number, time, cmd = line["seq"], line["time"], line["cmd"]
+                name, params, resp = line["account"], line["params"], line["resp"]
+                spec = COMMANDS[cmd]
+            except (ValueError, KeyError, TypeError):
+                raise _line_error(path, lineno, "not a journal line") from None
+            if number != seq + 1:
+                raise _line_error(path, lineno, f"seq {number!r}, expected {seq + 1}")
+            seq += 1
+            sha.update(raw)
+            offset += len(raw)
+            if seq <= after:
+                if seq == after and sha.hexdigest() != prefix:
+                    raise _line_error(path, lineno, "the snapshot was taken from another journal")
+                continue
+            if time != ex.now:
+                raise _line_error(
+                    path, lineno, f"the clock is {ex.now} but the line says {time!r}: "
+                    "journal and venue diverged"
+                )
+            acct = None if name is None else ex._ledger.accounts.get(name)
+            if spec.account and acct is None:
+                raise _line_error(path, lineno, f"no account {name!r}")
+            try:
+                out = _invoke(ex, cmd, acct, _args(cmd, spec, params))
+            except Exception as e:
+                raise _line_error(path, lineno, f"{cmd} failed on replay: {e!r}") from e
+            if digest(out) != resp:
+                raise _line_error(path, lineno, f"{cmd} answered differently on replay")
+            applied += 1
+            if on_response is not None:
+                on_response(seq, cmd, out)
+    if seq < after:
+        raise JournalError(f"{path}: ends at seq {seq}, before the snapshot's seq {after}")
+    result = Replay(ex, seq, applied, torn, (offset, sha))
+    if resume:
+        _resume(result, path)
+    return result
+
+
+def _resume(result: Replay, path: str) -> None:
+    """Reattach the replayed venue to its journal, after its last complete line."""
+    offset, sha = result._end
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    os.ftruncate(fd, offset)  # cut a torn tail: the command it described never returned
+    ex = result.exchange
+    ex._journal = Journal(path, fd, result.seq, sha, ex._update_id)
+
+
+def replay_exchange(
+    path: str | os.PathLike[str], *, snapshot: bytes | None, resume: bool, strict: bool,
+    cls: type[Exchange] | None = None,
+) -> Exchange:
+    """:meth:`Exchange.replay`: :func:`replay`, reporting a torn tail with a
+    :class:`JournalTornWarning` or, ``strict``, a :class:`JournalTornError` (then
+    nothing is cut or reopened)."""
+    result = replay(path, snapshot=snapshot, cls=cls)
+    if result.torn is not None:
+        message = _torn_message(path, result.torn)
+        if strict:
+            raise JournalTornError(message, result.torn)
+        warnings.warn(JournalTornWarning(message), stacklevel=3)
+    if resume:
+        _resume(result, os.fspath(path))
+    return result.exchange
+
+
+def _torn_message(path: str | os.PathLike[str], torn: TornLine) -> str:
+    return (
+        f"{os.fspath(path)}, line {torn.line} (byte {torn.offset}): torn last line of "
+        f"{len(torn.data)} bytes ignored; replay stopped after the line before it"
+    )

@@ -1,0 +1,25 @@
+"""The REST facade: Binance's ``/fapi`` over HTTP, HMAC-signed (SPEC 2.3).
+
+Owns:
+
+* :mod:`~engine.server.app` — the Starlette app over one venue
+  (:func:`create_app`), the venue lock, :func:`serve` and :func:`running`;
+* :mod:`~engine.server.routes` — Binance path and verb → the venue call and
+  its weight;
+* :mod:`~engine.server.auth` — parsing requests, signatures, timestamps;
+* :mod:`~engine.server.weights` — the per-minute request-weight meter;
+* :mod:`~engine.server.encoding` — JSON bodies, written exactly.
+
+Needs the ``server`` extra (Starlette, uvicorn): importing this package
+imports them.  This package is the edge: the only place that reads wall time.
+
+May import: :mod:`engine.venue`, :mod:`engine.persist`, the backtester's data
+code (:mod:`engine.backtest.data`, ``stream``, ``synthetic``),
+:mod:`engine.wire` and :mod:`engine.core`.
+Must not import: the rest of the backtester, the fuzz toolkit, the scenarios,
+or the command line.
+"""
+
+from engine.server.app import create_app, running, serve
+
+__all__ = ["create_app", "running", "serve"]

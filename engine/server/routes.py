@@ -1,0 +1,169 @@
+"""The REST facade's route table: Binance path and verb → the engine call behind it.
+
+Each :class:`Endpoint` names the engine method that answers it (the same one
+the in-process :class:`~engine.venue.client.Client` calls), whether it is signed,
+its request weight (Binance's) and whether it places an order (counted in
+``X-MBX-ORDER-COUNT-1M``).  Handlers only move parameters: every rule lives in
+the engine.  A handler gets the venue, the caller's account state (None on
+public endpoints) and the request's parameters as strings, without the
+transport ones (``signature``, ``timestamp``, ``recvWindow``).
+
+Choices: ``/fapi/v2/...`` and ``/fapi/v3/...`` account, balance and
+positionRisk answer the same objects; conditional types are accepted on
+``POST /fapi/v1/order`` as well as on ``/fapi/v1/algoOrder`` (SPEC 2.3);
+``GET /api/v3/ping`` answers ``{}`` for python-binance's constructor ping.
+List parameters of ``batchOrders`` are read in both spellings
+(``orderIdList`` / ``orderidlist``, ``origClientOrderIdList`` /
+``origclientorderidlist``), the camelCase one first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.core.ledger import AccountState
+    from engine.venue.exchange import Exchange
+
+Params = Mapping[str, str]
+Handler = Callable[["Exchange", "AccountState | None", Params], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One verb of one path."""
+
+    handler: Handler
+    signed: bool
+    weight: int | Callable[[Params], int]
+    order: bool = False
+
+    def weight_of(self, params: Params) -> int:
+        w = self.weight
+        return w if isinstance(w, int) else w(params)
+
+
+def _depth_weight(params: Params) -> int:
+    """Binance: limit 5–50 → 2, 100 → 5, 500 (default) → 10, 1000 → 20."""
+    limit = params.get("limit") or "500"
+    n = int(limit) if limit.isascii() and limit.isdigit() and len(limit) <= 6 else 500
+    return 2 if n <= 50 else 5 if n <= 100 else 10 if n <= 500 else 20
+
+
+def _by_symbol(with_symbol: int, without: int) -> Callable[[Params], int]:
+    def weight(params: Params) -> int:
+        return with_symbol if params.get("symbol") else without
+
+    return weight
+
+
+def _either(params: Params, *names: str) -> str | None:
+    for name in names:
+        value = params.get(name)
+        if value is not None:
+            return value
+    return None
+
+
+def _acct(a: AccountState | None) -> AccountState:
+    assert a is not None, "signed endpoint without an account"
+    return a
+
+
+def public(handler: Callable[[Exchange, Params], Any], weight: Any = 1) -> Endpoint:
+    return Endpoint(lambda ex, _a, p: handler(ex, p), False, weight)
+
+
+def signed(
+    handler: Callable[[Exchange, AccountState, Params], Any], weight: Any = 1,
+    order: bool = False,
+) -> Endpoint:
+    return Endpoint(lambda ex, a, p: handler(ex, _acct(a), p), True, weight, order)
+
+
+_ACCOUNT = {"GET": signed(lambda ex, a, p: ex.account_info(a), 5)}
+_BALANCE = {"GET": signed(lambda ex, a, p: ex.balance_info(a), 5)}
+_POSITION_RISK = {"GET": signed(lambda ex, a, p: ex.get_position_risk(a, p), 5)}
+_PING = {"GET": public(lambda ex, p: {})}
+
+#: path -> verb -> endpoint
+ROUTES: dict[str, dict[str, Endpoint]] = {
+    # -- market data (public) ------------------------------------------------------------
+    "/fapi/v1/ping": _PING,
+    "/api/v3/ping": _PING,
+    "/fapi/v1/time": {"GET": public(lambda ex, p: {"serverTime": ex.now})},
+    "/fapi/v1/exchangeInfo": {"GET": public(lambda ex, p: ex.exchange_info())},
+    "/fapi/v1/depth": {"GET": public(lambda ex, p: ex.depth(p), _depth_weight)},
+    "/fapi/v1/premiumIndex": {
+        "GET": public(lambda ex, p: ex.mark_price_info(p), _by_symbol(1, 10)),
+    },
+    "/fapi/v1/ticker/bookTicker": {
+        "GET": public(lambda ex, p: ex.book_ticker(p), _by_symbol(2, 5)),
+    },
+    # -- orders --------------------------------------------------------------------------
+    "/fapi/v1/order": {
+        "POST": signed(lambda ex, a, p: ex.new_order(a, p), 0, order=True),
+        "GET": signed(lambda ex, a, p: ex.query_order(a, p)),
+        "DELETE": signed(lambda ex, a, p: ex.cancel_order(
+            a, p.get("symbol"), p.get("orderId"), p.get("origClientOrderId"))),
+    },
+    "/fapi/v1/batchOrders": {
+        "DELETE": signed(lambda ex, a, p: ex.cancel_batch(
+            a, p.get("symbol"), _either(p, "orderIdList", "orderidlist"),
+            _either(p, "origClientOrderIdList", "origclientorderidlist"))),
+    },
+    "/fapi/v1/allOpenOrders": {
+        "DELETE": signed(lambda ex, a, p: ex.cancel_open_orders(a, p.get("symbol"))),
+    },
+    "/fapi/v1/countdownCancelAll": {
+        "POST": signed(lambda ex, a, p: ex.countdown_cancel(
+            a, p.get("symbol"), p.get("countdownTime")), 10),
+    },
+    "/fapi/v1/openOrder": {"GET": signed(lambda ex, a, p: ex.get_open_order(a, p))},
+    "/fapi/v1/openOrders": {
+        "GET": signed(lambda ex, a, p: ex.get_orders(a, p), _by_symbol(1, 40)),
+    },
+    "/fapi/v1/allOrders": {"GET": signed(lambda ex, a, p: ex.get_all_orders(a, p), 5)},
+    "/fapi/v1/userTrades": {
+        "GET": signed(lambda ex, a, p: ex.get_account_trades(a, p), 5),
+    },
+    "/fapi/v1/income": {"GET": signed(lambda ex, a, p: ex.get_income_history(a, p), 30)},
+    # -- algo orders: views of the trigger registry -------------------------------------
+    "/fapi/v1/algoOrder": {
+        "POST": signed(lambda ex, a, p: ex.new_algo_order(a, p), 0, order=True),
+        "GET": signed(lambda ex, a, p: ex.query_algo_order(a, p)),
+        "DELETE": signed(lambda ex, a, p: ex.cancel_algo_order(a, p)),
+    },
+    "/fapi/v1/algoOpenOrders": {
+        "DELETE": signed(lambda ex, a, p: ex.cancel_algo_open_orders(a, p)),
+    },
+    "/fapi/v1/openAlgoOrders": {
+        "GET": signed(lambda ex, a, p: ex.open_algo_orders(a, p), _by_symbol(1, 40)),
+    },
+    "/fapi/v1/allAlgoOrders": {"GET": signed(lambda ex, a, p: ex.all_algo_orders(a, p), 5)},
+    # -- account settings ---------------------------------------------------------------
+    "/fapi/v1/leverage": {
+        "POST": signed(lambda ex, a, p: ex.change_leverage(
+            a, p.get("symbol"), p.get("leverage"))),
+    },
+    "/fapi/v1/marginType": {
+        "POST": signed(lambda ex, a, p: ex.change_margin_type(
+            a, p.get("symbol"), p.get("marginType"))),
+    },
+    "/fapi/v1/positionSide/dual": {
+        "POST": signed(lambda ex, a, p: ex.change_position_mode(
+            a, p.get("dualSidePosition"))),
+        "GET": signed(lambda ex, a, p: ex.get_position_mode(a), 30),
+    },
+    "/fapi/v1/commissionRate": {"GET": signed(lambda ex, a, p: ex.commission_rate(p), 20)},
+    "/fapi/v1/leverageBracket": {"GET": signed(lambda ex, a, p: ex.leverage_brackets(p))},
+    # -- account views ------------------------------------------------------------------
+    "/fapi/v2/account": _ACCOUNT,
+    "/fapi/v3/account": _ACCOUNT,
+    "/fapi/v2/balance": _BALANCE,
+    "/fapi/v3/balance": _BALANCE,
+    "/fapi/v2/positionRisk": _POSITION_RISK,
+    "/fapi/v3/positionRisk": _POSITION_RISK,
+}

@@ -1,0 +1,163 @@
+"""The in-process client: binance-futures-connector's ``UMFutures`` surface, bound to one account.
+
+Method names, positional/keyword parameters (camelCase, as on the wire) and
+return shapes are those of ``binance.um_futures.UMFutures``, so research code
+written against ``UMFutures`` runs against the simulator by swapping the client
+object.  Failures raise :class:`engine.ClientError` with ``status_code``,
+``error_code``, ``error_message`` and ``header`` like the connector's.
+``recvWindow`` and ``timestamp`` are accepted and ignored (the REST facade
+checks them).
+
+>>> from engine import Exchange
+>>> ex = Exchange(); _ = ex.create_account("bob", balance="1000")
+>>> c = ex.client("bob")
+>>> c.cancel_order(symbol="BTCUSDT", orderId=42)
+Traceback (most recent call last):
+...
+engine.core.errors.ClientError: ClientError(400, -2011, 'Unknown order sent.')
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.core.ledger import AccountState
+    from engine.venue.exchange import Exchange
+
+
+class Client:
+    """A UMFutures-shaped client for one account of one :class:`~engine.venue.exchange.Exchange`."""
+
+    __slots__ = ("_ex", "_acct")
+
+    def __init__(self, exchange: Exchange, acct: AccountState) -> None:
+        self._ex = exchange
+        self._acct = acct
+
+    def __repr__(self) -> str:
+        return f"Client({self._acct.name!r})"
+
+    # -- market data (public) -------------------------------------------------------------
+    def ping(self) -> dict:
+        return {}
+
+    def time(self) -> dict:
+        return {"serverTime": self._ex.now}
+
+    def exchange_info(self) -> dict:
+        return self._ex.exchange_info()
+
+    def depth(self, symbol: str, **kwargs: Any) -> dict:
+        return self._ex.depth({"symbol": symbol, **kwargs})
+
+    def mark_price(self, symbol: str | None = None) -> dict | list[dict]:
+        return self._ex.mark_price_info({"symbol": symbol})
+
+    def book_ticker(self, symbol: str | None = None) -> dict | list[dict]:
+        return self._ex.book_ticker({"symbol": symbol})
+
+    # -- trading -------------------------------------------------------------------------
+    def new_order(self, symbol: str, side: str, type: str, **kwargs: Any) -> dict:
+        """``POST /fapi/v1/order``.  TP/SL: ``takeProfitPrice``/``stopLossPrice``…"""
+        params = {"symbol": symbol, "side": side, "type": type}
+        params.update(kwargs)
+        return self._ex.new_order(self._acct, params)
+
+    def cancel_order(
+        self, symbol: str, orderId: int | None = None, origClientOrderId: str | None = None,
+        **kwargs: Any,
+    ) -> dict:
+        """``DELETE /fapi/v1/order``: cancel one order and its untriggered TP/SL."""
+        return self._ex.cancel_order(self._acct, symbol, orderId, origClientOrderId)
+
+    # -- the quiet variants, for research code that does not read the responses ------------
+    def new_order_quiet(self, symbol: str, side: str, type: str, **kwargs: Any) -> int:
+        """:meth:`new_order` without the response dict: same rules, same refusals
+        (``ClientError``), same state; returns the new ``orderId``."""
+        params = {"symbol": symbol, "side": side, "type": type}
+        params.update(kwargs)
+        return self._ex.new_order(self._acct, params, False)  # type: ignore[no-any-return]
+
+    def cancel_order_quiet(
+        self, symbol: str, orderId: int | None = None, origClientOrderId: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """:meth:`cancel_order` without the response dict: same rules, same refusals
+        (``ClientError``), same cascade, same state; returns None."""
+        self._ex.cancel_order(self._acct, symbol, orderId, origClientOrderId, False)
+
+    def cancel_batch_order(
+        self, symbol: str, orderIdList: list | None, origClientOrderIdList: list | None,
+        **kwargs: Any,
+    ) -> list[dict]:
+        """``DELETE /fapi/v1/batchOrders``: up to 10 ids, each its own transaction."""
+        return self._ex.cancel_batch(self._acct, symbol, orderIdList, origClientOrderIdList)
+
+    def cancel_open_orders(self, symbol: str, **kwargs: Any) -> dict:
+        """``DELETE /fapi/v1/allOpenOrders``."""
+        return self._ex.cancel_open_orders(self._acct, symbol)
+
+    def countdown_cancel_order(self, symbol: str, countdownTime: int, **kwargs: Any) -> dict:
+        """``POST /fapi/v1/countdownCancelAll`` on the simulated clock."""
+        return self._ex.countdown_cancel(self._acct, symbol, countdownTime)
+
+    def query_order(
+        self, symbol: str, orderId: int | None = None, origClientOrderId: str | None = None,
+        **kwargs: Any,
+    ) -> dict:
+        return self._ex.query_order(
+            self._acct, {"symbol": symbol, "orderId": orderId,
+                         "origClientOrderId": origClientOrderId},
+        )
+
+    def get_open_orders(
+        self, symbol: str, orderId: int | None = None, origClientOrderId: str | None = None,
+        **kwargs: Any,
+    ) -> dict:
+        """``GET /fapi/v1/openOrder`` (singular): one order, -2013 once it is not open."""
+        return self._ex.get_open_order(
+            self._acct, {"symbol": symbol, "orderId": orderId,
+                         "origClientOrderId": origClientOrderId},
+        )
+
+    def get_orders(self, **kwargs: Any) -> list[dict]:
+        """``GET /fapi/v1/openOrders``: open orders and untriggered trigger rows."""
+        return self._ex.get_orders(self._acct, kwargs)
+
+    def get_all_orders(self, symbol: str, **kwargs: Any) -> list[dict]:
+        return self._ex.get_all_orders(self._acct, {"symbol": symbol, **kwargs})
+
+    # -- account -----------------------------------------------------------------------------
+    def account(self, **kwargs: Any) -> dict:
+        return self._ex.account_info(self._acct)
+
+    def balance(self, **kwargs: Any) -> list[dict]:
+        return self._ex.balance_info(self._acct)
+
+    def get_position_risk(self, **kwargs: Any) -> list[dict]:
+        return self._ex.get_position_risk(self._acct, kwargs)
+
+    def get_account_trades(self, symbol: str, **kwargs: Any) -> list[dict]:
+        return self._ex.get_account_trades(self._acct, {"symbol": symbol, **kwargs})
+
+    def get_income_history(self, **kwargs: Any) -> list[dict]:
+        return self._ex.get_income_history(self._acct, kwargs)
+
+    def change_leverage(self, symbol: str, leverage: int, **kwargs: Any) -> dict:
+        return self._ex.change_leverage(self._acct, symbol, leverage)
+
+    def change_margin_type(self, symbol: str, marginType: str, **kwargs: Any) -> dict:
+        return self._ex.change_margin_type(self._acct, symbol, marginType)
+
+    def change_position_mode(self, dualSidePosition: str | bool, **kwargs: Any) -> dict:
+        return self._ex.change_position_mode(self._acct, dualSidePosition)
+
+    def get_position_mode(self, **kwargs: Any) -> dict:
+        return self._ex.get_position_mode(self._acct)
+
+    def commission_rate(self, symbol: str, **kwargs: Any) -> dict:
+        return self._ex.commission_rate({"symbol": symbol})
+
+    def leverage_brackets(self, symbol: str | None = None, **kwargs: Any) -> list[dict] | dict:
+        return self._ex.leverage_brackets({"symbol": symbol})

@@ -1,0 +1,472 @@
+"""Order entry: ``new_order`` for ordinary orders, attached TP/SL, and conditional rows.
+
+Every rule is judged before the first mutation (validate → commit), except a
+FOK that the book cannot fill after all (rolled back by the undo log).
+
+Ordinary orders (LIMIT, MARKET)
+-------------------------------
+After parameter parsing (``params``): client id unique among the caller's open
+orders (-4116); reduce-only needs something to reduce and may not carry TP/SL
+(-2022; in hedge mode BUY SHORT / SELL LONG are closing orders and count as
+reduce-only); PERCENT_PRICE around the mark for LIMIT (-4016 / -4024);
+MIN_NOTIONAL unless reduce-only, at the limit price or, for MARKET, the mark
+(-4164); MAX_NUM_ORDERS of open LIMIT orders per account and symbol (-2025);
+GTX that would take (-5022); FOK the book cannot fill (-5021); attached TP/SL
+on their protective side (-2021); margin (-2019).
+
+Margin (SPEC 6)
+---------------
+A LIMIT order freezes, for the part that can open exposure
+``q = max(0, qty − what it could reduce now)``,
+``ceil(price × q / leverage) + q × max(0, dir × (price − mark))``; the sum is
+fixed at placement.  MARKET orders freeze nothing: the fills the book would
+give now are margin-checked — ``ceil(Σ price × lots / leverage)`` plus the same
+open loss, over the lots past the reducing part.  A check fails when the need
+exceeds ``availableBalance``.
+
+Trigger rows
+------------
+*Attached at entry* (``takeProfitPrice`` / ``stopLossPrice``): created PENDING
+in the same transaction as the parent, ids right after it, side opposite,
+reduce-only, freezing nothing, quantity = the parent's.  *Attached later*
+(``parentOrderId``): the parent must be the caller's ordinary order on the same
+symbol, open — or filled/expired with a position left to protect — and its
+OCO group must not have fired yet (at most one row of a group triggers), else -2013;
+same side as the parent, a reduce-only parent, or an open parent that has
+filled but left nothing for the row to reduce is -2022.  *Standalone*:
+ARMED at once; reduce-only / close-position rows need something to reduce
+(-2022); stop entries pass MIN_NOTIONAL at their price (stop price for the
+``_MARKET`` types).  A row that would fire at once is -2021; an attached row
+must also lie on its protective side of the parent's limit price.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from engine.core.book import Level
+from engine.core.enums import (
+    BOTH,
+    BUY,
+    CANCELED,
+    CONDITIONAL_TYPES,
+    FOK,
+    GTC,
+    GTX,
+    LIMIT,
+    REJECTED,
+    SELL,
+    SHORT,
+    STP_NONE,
+    TRAILING_STOP_MARKET,
+    OrderStatus,
+    OrderType,
+    PositionSide,
+    Side,
+)
+from engine.core.errors import reject
+from engine.core.ledger import DEFAULT_LEVERAGE
+from engine.core.order import Order, TriggerRow, row_rises
+from engine.core.triggers import fires_at
+from engine.wire.orders import order_result, order_wire
+from engine.wire.params import _PLAIN_KEYS, _SIDES, OrderRequest, parse_new_order
+
+if TYPE_CHECKING:
+    from engine.core.ledger import AccountState
+    from engine.core.market import Market
+    from engine.venue.exchange import Exchange
+
+_OPPOSITE = {BUY: SELL, SELL: BUY}
+_RESTING_TIFS = {"GTC": GTC, "GTX": GTX}
+
+
+def _order_id(result: tuple[Order, list[TriggerRow] | None]) -> int:
+    """The quiet answer of a placement: the new order's (or trigger row's) id."""
+    return result[0].order_id
+
+
+def _closing(acct: AccountState, side: Side, pside: PositionSide) -> bool:
+    """Hedge mode: BUY SHORT and SELL LONG close a position."""
+    return acct.dual_side and (side is BUY) == (pside is SHORT)
+
+
+class EntryMixin:
+    """``new_order`` and its rules.  Mixed into :class:`~engine.venue.exchange.Exchange`."""
+
+    def new_order(
+        self: Exchange, acct: AccountState, params: Mapping[str, Any], respond: bool = True
+    ) -> Any:
+        """Place an order for ``acct`` from wire parameters; the Binance response dict.
+
+        ``respond=False`` (``Client.new_order_quiet``) applies the same rules and
+        refusals but builds no response and returns the new ``orderId``.
+        """
+        if self._journal is not None:  # the journal keeps a digest of the response
+            out = self._journal.record(self, "new_order", acct, params)
+            return out if respond else out["orderId"]
+        if self._fast_paths and self._tape is None and not acct.dual_side:
+            out = self._place_resting(acct, params, respond)
+            if out is not None:
+                return out
+        return self._run_fmt(self._new_order, order_result if respond else _order_id, acct, params)
+
+    def _place_resting(
+        self: Exchange, acct: AccountState, params: Mapping[str, Any], respond: bool
+    ) -> Any:
+        """The hot path of placement: a plain LIMIT GTC/GTX (one-way mode, no client id,
+        TP/SL or reduce-only) whose price and quantity strings parsed cleanly before
+        (memo hits), passes every filter, crosses nothing and is covered by the margin
+        available: committed inline.  None whenever anything differs — the general
+        path then judges, and words any error, in the documented order.
+
+        Performance: skipping the request object and the general path's layers
+        roughly halves the cost of a resting placement (benchmarks/).
+        """
+        if not params.keys() <= _PLAIN_KEYS:
+            return None
+        get = params.get
+        symbol, side_v, tif_v = get("symbol"), get("side"), get("timeInForce")
+        price_v, qty_v, resp = get("price"), get("quantity"), get("newOrderRespType")
+        if (
+            get("type") != "LIMIT" or type(symbol) is not str or type(side_v) is not str
+            or type(tif_v) is not str or type(price_v) is not str or type(qty_v) is not str
+            or (resp is not None and resp != "RESULT" and resp != "ACK")
+        ):
+            return None
+        inst = self._instruments.get(symbol)
+        side = _SIDES.get(side_v)
+        tif = _RESTING_TIFS.get(tif_v)
+        if inst is None or side is None or tif is None:
+            return None
+        memo = inst.parse_memo
+        price = memo["price"].get(price_v)
+        qty = memo["qty"].get(qty_v)
+        if price is None or qty is None:
+            return None
+        market = self._markets[symbol]
+        mark = market.mark_price()
+        if mark is not None and (
+            price * inst.pct_den > mark * inst.up_num
+            or price * inst.pct_den < mark * inst.down_num
+        ):
+            return None
+        unit = inst.notional_unit_e8
+        if price * qty * unit < inst.min_notional_e8:
+            return None
+        table = self._index.open_orders.get((acct.name, symbol))
+        if table is not None and len(table) >= inst.max_num_orders:
+            return None
+        buy = side is BUY
+        opposite = market.book.asks if buy else market.book.bids
+        if opposite:
+            best = opposite.peekitem(0)[0]
+            if (price >= best) if buy else (price <= -best):
+                return None
+        position = acct.positions.get((symbol, BOTH))
+        q = 0 if position is None else position.qty
+        reducible = (-q if q < 0 else 0) if buy else (q if q > 0 else 0)
+        opening = qty - reducible if qty > reducible else 0
+        need = 0
+        if opening:
+            need = -(-price * opening * unit // acct.leverage.get(symbol, DEFAULT_LEVERAGE))
+            gap = (price - mark if buy else mark - price) if mark is not None else 0
+            if gap > 0:
+                need += opening * gap * unit
+            if need > self._ledger.available_e8(acct, self._instruments):
+                return None
+        order = Order(
+            0, acct, inst, side, BOTH, LIMIT, tif, price, qty, False, self.now, None, STP_NONE,
+        )
+        order.margin0_e8 = need
+        out = self._run_fmt(self._rest_new, order_wire if respond else None, order, market)
+        return out if respond else out.order_id
+
+    def _new_order(
+        self: Exchange, acct: AccountState, params: Mapping[str, Any]
+    ) -> tuple[Order, list[TriggerRow] | None]:
+        req = parse_new_order(params, self._instruments, acct.dual_side)
+        market = self._markets[req.inst.symbol]
+        if req.cid is not None:
+            existing = self._index.find_cid(acct.name, req.cid)
+            if existing is not None and existing.is_open:
+                raise reject("DUPLICATED_CLIENT_ORDER_ID")
+        if req.type in CONDITIONAL_TYPES:
+            if req.parent_id is not None:
+                return self._attach_row(acct, req, market), None
+            return self._standalone_row(acct, req, market), None
+        return self._place(acct, req, market)
+
+    # -- ordinary orders ---------------------------------------------------------------
+    def _place(
+        self: Exchange, acct: AccountState, req: OrderRequest, market: Market
+    ) -> tuple[Order, list[TriggerRow] | None]:
+        inst = req.inst
+        side = req.side
+        reduce = req.reduce_only or _closing(acct, side, req.pside)
+        q = acct.position_qty(inst.symbol, req.pside)
+        reducible = (-q if q < 0 else 0) if side is BUY else (q if q > 0 else 0)
+        if reduce and (reducible == 0 or req.legs):
+            raise reject("REDUCE_ONLY_REJECT")
+        limit = req.type is LIMIT
+        price = req.price
+        mark = market.mark_price()
+        if limit and mark is not None:
+            if price * inst.pct_den > mark * inst.up_num:
+                raise reject("PRICE_HIGHTER_THAN_MULTIPLIER_UP")
+            if price * inst.pct_den < mark * inst.down_num:
+                raise reject("PRICE_LOWER_THAN_MULTIPLIER_DOWN")
+        if not reduce:
+            ref = price if limit else mark
+            if ref is not None and ref * req.qty * inst.notional_unit_e8 < inst.min_notional_e8:
+                raise reject("MIN_NOTIONAL", inst.min_notional)
+        book = market.book
+        if limit:
+            if self._index.count_open(acct.name, inst.symbol) >= inst.max_num_orders:
+                raise reject("MAX_OPEN_ORDER_EXCEEDED")
+            if req.tif is GTX:
+                best = book.best(_OPPOSITE[side])
+                if best is not None and (price >= best if side is BUY else price <= best):
+                    raise reject("GTX_ORDER_REJECT")
+            elif req.tif is FOK:
+                if sum(t for _p, t in self._walk(book, side, req.qty, price)) < req.qty:
+                    raise reject("FOK_ORDER_REJECT")
+        if req.legs:
+            self._check_legs(req, market)
+        order = Order(
+            0, acct, inst, side, req.pside, req.type, req.tif, price, req.qty, reduce,
+            self.now, req.cid, req.stp,
+        )
+        if not reduce:
+            margin0 = self._entry_margin(order, market, reducible)
+            if margin0 is None:
+                raise reject("MARGIN_NOT_SUFFICIENT")
+            order.margin0_e8 = margin0
+        # -- commit --
+        if (
+            limit and not reduce and not req.legs and req.cid is None and self._fast_paths
+            and self._tape is None and (req.tif is GTC or req.tif is GTX)
+        ):
+            best = book.best(_OPPOSITE[side])
+            if best is None or (price < best if side is BUY else price > best):
+                self._rest_new(order, market)  # crosses nothing: the common resting case
+                return order, None
+        order.order_id = self._next_order_id()
+        self._index.add(order)
+        if reduce:
+            self._index.add_reducer(order)
+        if order.margin0_e8:
+            self._ledger.freeze(acct, order.margin0_e8)
+        rows = self._create_legs(order, req) if req.legs else None
+        self._take(order, market)
+        return order, rows
+
+    def _rest_new(self: Exchange, order: Order, market: Market) -> Order:
+        """Commit a new LIMIT order that crosses nothing and has no rows, no client id,
+        no reduce-only: id, order index, frozen margin, book — one compound undo record.
+
+        Performance: the hot path of placement (benchmarks/): the general commit's
+        calls (id, index, ledger, matching, book) cost more than their work here.
+        """
+        acct = order.owner
+        index = self._index
+        key = (acct.name, order.inst.symbol)
+        table = index.open_orders.get(key)
+        if table is None:
+            table = index.open_orders[key] = {}
+        book = market.book
+        if order.side is BUY:
+            levels, bkey = book.bids, -order.price
+        else:
+            levels, bkey = book.asks, order.price
+        level = levels.get(bkey)
+        oid = self._last_id + 1
+        self._undo.append((_unrest_new, self, order, table, levels, bkey, level is None))
+        self._last_id = oid
+        order.order_id = oid
+        if level is None:
+            level = levels[bkey] = Level()
+        level.orders[oid] = order
+        level.total += order.qty
+        index.by_id[oid] = order
+        table[oid] = order
+        acct.frozen_e8 += order.margin0_e8
+        return order
+
+    def _entry_margin(self: Exchange, order: Order, market: Market, reducible: int) -> int | None:
+        """Margin to freeze for ``order`` (0 for MARKET), or None when it exceeds available."""
+        inst = order.inst
+        acct = order.owner
+        lev = acct.leverage_of(inst.symbol)
+        unit = inst.notional_unit_e8
+        mark = market.mark_price()
+        direction = 1 if order.side is BUY else -1
+        if order.type is LIMIT:
+            q = order.qty - reducible if order.qty > reducible else 0
+            if not q:
+                return 0
+            price = order.price
+            need = -(-price * q * unit // lev)
+            if mark is not None and direction * (price - mark) > 0:
+                need += q * direction * (price - mark) * unit
+            frozen = need
+        else:
+            skip = reducible
+            notional = loss = 0
+            for price, lots in self._walk(market.book, order.side, order.qty, None):
+                if skip >= lots:
+                    skip -= lots
+                    continue
+                lots -= skip
+                skip = 0
+                notional += price * lots * unit
+                if mark is not None and direction * (price - mark) > 0:
+                    loss += lots * direction * (price - mark) * unit
+            need = -(-notional // lev) + loss
+            frozen = 0
+        if need and need > self._ledger.available_e8(acct, self._instruments):
+            return None
+        return frozen
+
+    # -- attached TP/SL at entry -------------------------------------------------------
+    def _check_legs(self: Exchange, req: OrderRequest, market: Market) -> None:
+        row_side = _OPPOSITE[req.side]
+        watched = market.watched(req.tpsl_working_type)
+        parent_price = req.price if req.type is LIMIT else None
+        for leg in req.legs:
+            rises = row_rises(leg.type, row_side)
+            if parent_price is not None and (
+                leg.stop <= parent_price if rises else leg.stop >= parent_price
+            ):
+                raise reject("WOULD_IMMEDIATELY_TRIGGER")
+            if watched is not None and (watched >= leg.stop if rises else watched <= leg.stop):
+                raise reject("WOULD_IMMEDIATELY_TRIGGER")
+
+    def _create_legs(self: Exchange, parent: Order, req: OrderRequest) -> list[TriggerRow]:
+        rows = []
+        for leg in req.legs:
+            row = self._new_row(
+                parent.owner, req, _OPPOSITE[parent.side], leg.type, leg.price, parent.qty
+            )
+            row.stop_price = leg.stop
+            row.working_type = req.tpsl_working_type
+            row.reduce_only = True
+            row.parent = parent
+            row.order_id = self._next_order_id()
+            self._index.add(row)
+            rows.append(row)
+        self._undo.append((setattr, parent, "rows", parent.rows))
+        parent.rows = rows
+        return rows
+
+    # -- conditional rows --------------------------------------------------------------
+    def _new_row(
+        self: Exchange, acct: AccountState, req: OrderRequest, side: Side, type_: OrderType,
+        price: int, qty: int,
+    ) -> TriggerRow:
+        """An unregistered row object (id 0) — the caller validates, then commits it."""
+        return TriggerRow(acct, req.inst, side, req.pside, type_, price, qty, self.now)
+
+    def _row_from_request(self: Exchange, acct: AccountState, req: OrderRequest) -> TriggerRow:
+        row = self._new_row(acct, req, req.side, req.type, req.price, req.qty)
+        row.stop_price = req.stop
+        row.working_type = req.working_type
+        row.price_protect = req.price_protect
+        row.rate = req.rate
+        row.cid = req.cid
+        return row
+
+    def _check_row_price(self: Exchange, row: TriggerRow, req: OrderRequest, market: Market) -> (
+        None
+    ):
+        """-2021 when the row would fire at the watched price now (trailing: activation side)."""
+        watched = market.watched(row.working_type)
+        if row.orig_type is TRAILING_STOP_MARKET:
+            act = req.activation
+            if act is not None and watched is not None and (
+                act >= watched if row.rises else act <= watched
+            ):
+                raise reject("WOULD_IMMEDIATELY_TRIGGER")
+            row.activation = act if act is not None else watched
+        elif watched is not None and fires_at(row, watched):
+            raise reject("WOULD_IMMEDIATELY_TRIGGER")
+
+    def _standalone_row(
+        self: Exchange, acct: AccountState, req: OrderRequest, market: Market
+    ) -> TriggerRow:
+        row = self._row_from_request(acct, req)
+        reduce = req.reduce_only or req.close_position or _closing(acct, req.side, req.pside)
+        row.reduce_only = reduce
+        row.close_position = req.close_position
+        if reduce and self._reducible(row) == 0:
+            raise reject("REDUCE_ONLY_REJECT")
+        inst = req.inst
+        if not reduce:
+            ref = req.price or req.stop or req.activation or market.mark_price()
+            if ref and ref * req.qty * inst.notional_unit_e8 < inst.min_notional_e8:
+                raise reject("MIN_NOTIONAL", inst.min_notional)
+        self._check_row_price(row, req, market)
+        row.order_id = self._next_order_id()
+        self._index.add(row)
+        self._arm(row)
+        return row
+
+    def _attach_row(
+        self: Exchange, acct: AccountState, req: OrderRequest, market: Market
+    ) -> TriggerRow:
+        parent = self._index.by_id.get(req.parent_id)  # type: ignore[arg-type]
+        if (
+            parent is None or parent.is_trigger or parent.owner is not acct
+            or parent.inst is not req.inst or parent.status is CANCELED
+            or parent.status is REJECTED
+        ):
+            raise reject("NO_SUCH_ORDER")
+        if req.side is parent.side or req.pside is not parent.pside or parent.reduce_only:
+            raise reject("REDUCE_ONLY_REJECT")
+        row = self._row_from_request(acct, req)
+        row.reduce_only = True
+        row.parent = parent
+        row.cap = req.qty or None
+        armed = parent.executed > 0
+        if not parent.is_open and (not armed or self._reducible(row) == 0):
+            raise reject("NO_SUCH_ORDER")
+        if any(r.status is OrderStatus.TRIGGERED for r in parent.rows or ()):
+            raise reject("NO_SUCH_ORDER")  # its OCO group is spent: one row already fired
+        if armed and self._reducible(row) == 0:
+            raise reject("REDUCE_ONLY_REJECT")
+        base = parent.executed if armed else parent.qty
+        row.qty = base if row.cap is None or row.cap > base else row.cap
+        if parent.type is LIMIT and row.orig_type is not TRAILING_STOP_MARKET:
+            if row.stop_price <= parent.price if row.rises else row.stop_price >= parent.price:
+                raise reject("WOULD_IMMEDIATELY_TRIGGER")
+        self._check_row_price(row, req, market)
+        row.order_id = self._next_order_id()
+        self._index.add(row)
+        if parent.rows is None:
+            self._undo.append((setattr, parent, "rows", None))
+            parent.rows = [row]
+        else:
+            self._undo.append((parent.rows.pop,))
+            parent.rows.append(row)
+        if armed:
+            self._arm(row)
+        return row
+
+
+def _unrest_new(
+    ex: Exchange, order: Order, table: dict, levels: Any, bkey: int, created: bool
+) -> None:
+    """Inverse of ``_rest_new`` (undone before anything logged after it)."""
+    oid = order.order_id
+    ex._last_id = oid - 1
+    del ex._index.by_id[oid]
+    del table[oid]
+    level = levels[bkey]
+    del level.orders[oid]
+    level.total -= order.qty
+    if created:
+        del levels[bkey]
+    order.owner.frozen_e8 -= order.margin0_e8
+    order.order_id = 0
+
+

@@ -1,0 +1,253 @@
+"""Matching and fills: a taker walks the book best-first; each fill settles in the ledger.
+
+Pipeline (exchange-core style): the book matches, the ledger settles; this
+mixin sequences the two for one taker order.
+
+Matching rules
+--------------
+* Price-time priority: best level first, FIFO within it; fills at the maker's price.
+* Self-trade prevention is the taker's ``selfTradePreventionMode``: NONE trades
+  with itself (both fills booked), EXPIRE_TAKER expires the taker's rest,
+  EXPIRE_MAKER expires the resting order and goes on, EXPIRE_BOTH expires both.
+* A reduce-only side of a fill is capped at what its position can reduce at
+  that moment; a capped maker's rest expires, a taker with nothing left to
+  reduce stops.
+* After the walk a LIMIT GTC/GTX remainder rests; an IOC or MARKET remainder
+  expires; a FOK that did not fill completely rejects the whole command (-5021,
+  rolled back).
+
+Fees are ``ceil(notional × rate)`` (maker rate for the resting side).  A fill
+releases the order's share of frozen margin (``Order.frozen_e8``), marks the
+position as touched (for reduce-only expiry) and sets the last price.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from engine.core.enums import (
+    BUY,
+    CANCELED,
+    EXPIRE_BOTH,
+    EXPIRE_TAKER,
+    EXPIRED,
+    FILLED,
+    FOK,
+    GTC,
+    GTX,
+    LIMIT,
+    OPEN_STATUSES,
+    PARTIALLY_FILLED,
+    STP_NONE,
+    IncomeType,
+    OrderStatus,
+    Side,
+)
+from engine.core.errors import reject
+from engine.core.instrument import E8
+
+if TYPE_CHECKING:
+    from engine.core.book import OrderBook
+    from engine.core.market import Market
+    from engine.core.order import Order, TriggerRow
+    from engine.venue.exchange import Exchange
+
+_NO_STP = STP_NONE
+
+
+class MatchingMixin:
+    """Taker execution, fills and expiry.  Mixed into :class:`~engine.venue.exchange.Exchange`."""
+
+    def _reducible(self: Exchange, o: Order) -> int:
+        """Lots ``o`` could reduce of its position now (BUY reduces a short, SELL a long)."""
+        q = o.owner.position_qty(o.inst.symbol, o.pside)
+        if o.side is BUY:
+            return -q if q < 0 else 0
+        return q if q > 0 else 0
+
+    def _take(self: Exchange, order: Order, market: Market) -> None:
+        """Execute a new (or triggered) ordinary order: match, then rest or expire the rest."""
+        self._match(order, market)
+        tif = order.tif
+        if tif is FOK and order.executed < order.qty:
+            # not filled completely (short book, capped makers, self-trade prevention)
+            raise reject("FOK_ORDER_REJECT")
+        if order.status not in OPEN_STATUSES:
+            return
+        if order.reduce_only and self._reducible(order) == 0:
+            self._expire(order)
+        elif order.type is LIMIT and (tif is GTC or tif is GTX):
+            market.book.add(order)
+            if self._tape is not None and self._tape.queue:
+                self._queue_rest(order, market)
+        else:
+            self._expire(order)
+
+    def _match(self: Exchange, taker: Order, market: Market) -> None:
+        book = market.book
+        buy = taker.side is BUY
+        levels = book.asks if buy else book.bids
+        limit = taker.price if taker.type is LIMIT else None
+        stp = taker.stp
+        # replay mode: the tape's liquidity competes by price, first at an equal price
+        external = None
+        if self._tape is not None and not taker.owner.name.startswith("@"):
+            external = self._external_price(market, buy)
+        while levels or external is not None:
+            leaves = taker.qty - taker.executed
+            if leaves <= 0:
+                return
+            if taker.reduce_only:
+                cap = self._reducible(taker)
+                if cap <= 0:
+                    return
+                if cap < leaves:
+                    leaves = cap
+            if levels:
+                key, level = levels.peekitem(0)
+                price = key if buy else -key
+            if external is not None and (
+                not levels or (external <= price if buy else external >= price)
+            ):
+                if limit is not None and (external > limit if buy else external < limit):
+                    return
+                self._fill_external(taker, leaves, external, market)
+                continue
+            if limit is not None and (price > limit if buy else price < limit):
+                return
+            maker = next(iter(level.orders.values()))
+            if stp is not _NO_STP and maker.owner is taker.owner:
+                if stp is EXPIRE_TAKER:
+                    self._expire(taker)
+                    return
+                self._expire(maker)
+                if stp is EXPIRE_BOTH:
+                    self._expire(taker)
+                    return
+                continue
+            m_leaves = maker.qty - maker.executed
+            capped = False
+            if maker.reduce_only:
+                m_cap = self._reducible(maker)
+                if m_cap <= 0:
+                    self._expire(maker)
+                    continue
+                if m_cap < m_leaves:
+                    m_leaves, capped = m_cap, True
+            lots = leaves if leaves < m_leaves else m_leaves
+            trade_id = self._ledger.next_trade_id()
+            self._fill(maker, lots, price, True, trade_id, market)
+            self._fill(taker, lots, price, False, trade_id, market)
+            if capped and lots == m_leaves:
+                self._expire(maker)
+
+    def _fill(
+        self: Exchange, order: Order, lots: int, price: int, is_maker: bool, trade_id: int,
+        market: Market,
+    ) -> None:
+        """Book one side of a fill: ledger, order, book level, history, rows, last price."""
+        u = self._undo
+        inst = order.inst
+        acct = order.owner
+        now = self.now
+        notional = lots * price * inst.notional_unit_e8
+        rate = inst.maker_rate_e8 if is_maker else inst.taker_rate_e8
+        fee = -(-notional * rate // E8)
+        dq = lots if order.side is BUY else -lots
+        realized = self._ledger.apply_fill(acct, inst, order.pside, dq, price, fee, now)
+        if is_maker:
+            if lots == order.qty - order.executed:
+                market.book.remove(order)
+            else:
+                market.book.reduce(order, lots)
+        old_frozen = order.frozen_e8()
+        u.append((
+            _restore_fill, order, order.executed, order.cum_quote_e8, order.status,
+            order.update_time,
+        ))
+        order.executed += lots
+        order.cum_quote_e8 += notional
+        order.update_time = now
+        order.status = (
+            FILLED if order.executed == order.qty else PARTIALLY_FILLED
+        )
+        released = old_frozen - order.frozen_e8()
+        if released:
+            self._ledger.release(acct, released)
+        if order.status is FILLED:
+            self._index.close(order)
+        u.append((acct.trades.pop,))
+        acct.trades.append((
+            trade_id, inst.symbol, order.order_id, order.side, order.pside, price, lots,
+            realized, fee, is_maker, now,
+        ))
+        if realized:
+            self._ledger.record_income(
+                acct, inst.symbol, IncomeType.REALIZED_PNL, realized, "", now, trade_id
+            )
+        if fee:
+            self._ledger.record_income(
+                acct, inst.symbol, IncomeType.COMMISSION, -fee, "", now, trade_id
+            )
+        if order.rows is not None:
+            self._on_parent_fill(order)
+        self._touched[(acct.name, inst.symbol)] = acct
+        self._risk_names.add(acct.name)
+        self._dirty = True
+        market.set_last(price)
+        if market.mark is None:
+            self._risk_all = True  # the mark is the last price: every holder is at risk
+
+    def _expire(self: Exchange, order: Order) -> None:
+        """Close an open ordinary order as EXPIRED: off the book, margin released."""
+        market = self._markets[order.inst.symbol]
+        if market.book.contains(order):
+            market.book.remove(order)
+        self._close_ordinary(order, EXPIRED)
+
+    def _close_ordinary(
+        self: Exchange, order: Order, status: OrderStatus
+    ) -> list[TriggerRow] | None:
+        """Set a closed status, release what is still frozen, leave the open sets; rows follow.
+
+        Returns the attached rows this closed (None when the order has no rows).
+        """
+        frozen = order.frozen_e8()
+        if frozen:
+            self._ledger.release(order.owner, frozen)
+        self._undo.append((_restore_status, order, order.status, order.update_time))
+        order.status = status
+        order.update_time = self.now
+        self._index.close(order)
+        if order.rows is None:
+            return None
+        return self._on_parent_closed(order, status is CANCELED)
+
+    # -- estimates (no mutation) ----------------------------------------------------------
+    @staticmethod
+    def _walk(book: OrderBook, side: Side, qty: int, limit: int | None) -> list[tuple[int, int]]:
+        """The ``(price, lots)`` a taker of ``side`` would take now, ignoring STP and caps."""
+        buy = side is BUY
+        levels = book.asks if buy else book.bids
+        out = []
+        remaining = qty
+        for key, level in levels.items():
+            price = key if buy else -key
+            if limit is not None and (price > limit if buy else price < limit):
+                break
+            take = level.total if level.total < remaining else remaining
+            out.append((price, take))
+            remaining -= take
+            if not remaining:
+                break
+        return out
+
+
+def _restore_fill(order: Order, executed: int, cum: int, status: OrderStatus, upd: int) -> None:
+    order.executed, order.cum_quote_e8, order.status, order.update_time = (
+        executed, cum, status, upd,
+    )
+
+
+def _restore_status(order: Order, status: OrderStatus, upd: int) -> None:
+    order.status, order.update_time = status, upd

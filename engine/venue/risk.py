@@ -1,0 +1,235 @@
+"""Funding and liquidation: the venue's risk engine.
+
+Funding (``settle_funding``)
+----------------------------
+At a funding time every position on the symbol pays ``qty × mark × rate``:
+longs pay shorts when the rate is positive.  What an account pays is rounded
+up, what it receives rounded down (against the account); the venue's fee
+account is the clearing house, so it keeps the rounding remainder and value is
+conserved to the last unit.  Each payment is a ``FUNDING_FEE`` income row.
+
+Liquidation
+-----------
+After every command that traded, moved a price or settled funding, each
+account holding a position is checked: when its margin balance (wallet +
+unrealized PnL at mark) falls to its maintenance margin (Σ over positions of
+Binance's bracket formula ``|notional| × mmr − cum``), the venue liquidates it:
+
+1. every position is closed at the mark price against the venue's insurance
+   account (``@insurance``), without a trading fee; the attached TP/SL rows of
+   those positions EXPIRE (nothing is left to reduce), so a later cancel of one
+   of them answers -2092;
+2. a liquidation fee of ``ceil(|notional| × liquidationFee)`` (0.0125 by
+   default) is charged, capped at what the wallet still holds, and paid to the
+   fee account (income ``INSURANCE_CLEAR``, negative);
+3. if the wallet is still negative (the price went through the bankruptcy
+   price), the fee account covers the deficit and the wallet is set to 0
+   (income ``INSURANCE_CLEAR``, positive);
+4. every remaining open order of the account is cancelled.
+
+The bankruptcy price of a position is the mark at which the account's margin
+balance would be exactly 0, other positions held at their marks
+(:meth:`RiskMixin.bankruptcy_price`); the liquidation price is the mark at
+which the margin balance equals the maintenance margin, with the bracket of
+the position's current notional (:meth:`RiskMixin.liquidation_price`).
+Both are reported in ticks: the first tick at or beyond the exact value (below
+it for a long, above it for a short).
+
+Accounts whose names start with ``@`` are the venue's own (insurance, replayed
+tape liquidity): never margin-checked, never liquidated.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from engine.core.decimals import parse_decimal, scaled_exact
+from engine.core.enums import (
+    BOTH,
+    BUY,
+    NEW,
+    PARTIALLY_FILLED,
+    SELL,
+    IncomeType,
+    PositionSide,
+)
+from engine.core.errors import reject
+from engine.core.instrument import E8
+from engine.wire.params import parse_symbol
+
+if TYPE_CHECKING:
+    from engine.core.instrument import Instrument
+    from engine.core.ledger import AccountState
+    from engine.venue.exchange import Exchange
+
+INSURANCE = "@insurance"
+
+
+class RiskMixin:
+    """Funding settlement and liquidation.  Mixed into :class:`~engine.venue.exchange.Exchange`."""
+
+    # -- funding --------------------------------------------------------------------------
+    def settle_funding(self: Exchange, symbol: str, rate: Any) -> list[dict]:
+        """Settle one funding payment of ``rate`` (e.g. ``"0.0001"``) at the current mark.
+
+        Returns the payments as ``{"account", "income"}`` rows, by account name.
+        """
+        if self._journal is not None:
+            return self._journal.record(self, "settle_funding", None, symbol, rate)
+        inst = parse_symbol({"symbol": symbol}, self._instruments)
+        rate_e8 = scaled_exact(parse_decimal(rate, "rate"), 8)
+        if rate_e8 is None:
+            raise reject("ILLEGAL_CHARS", "rate", "at most 8 decimals")
+        return self._run(self._funding, inst, rate_e8)
+
+    def _funding(self: Exchange, inst: Instrument, rate_e8: int) -> list[dict]:
+        mark = self._markets[inst.symbol].mark_price()
+        if mark is None or not rate_e8:
+            return []
+        out = []
+        ledger = self._ledger
+        for name in sorted(ledger.accounts):
+            acct = ledger.accounts[name]
+            qty = sum(
+                p.qty for (sym, _ps), p in acct.positions.items() if sym == inst.symbol
+            )
+            if not qty:
+                continue
+            owed = qty * mark * inst.notional_unit_e8 * rate_e8  # in 1e-16 USDT
+            # the wallet's change, floored: a payment rounds up, a receipt down
+            amount = (-owed) // E8
+            ledger.transfer(acct, amount, IncomeType.FUNDING_FEE, inst.symbol, "FUNDING_FEE",
+                            self.now)
+            out.append({"account": name, "income": amount})
+        self._risk_all = True
+        self._dirty = True
+        return out
+
+    # -- prices of a position ---------------------------------------------------------------
+    def _position_and_rest(
+        self: Exchange, acct: AccountState, symbol: str, pside: PositionSide
+    ) -> tuple[int, int, int, int]:
+        """``(qty, cost, rest_balance, rest_maint)``: this position, and the account's margin
+        balance and maintenance margin from everything else (other positions at mark)."""
+        balance = acct.wallet_e8
+        maint = 0
+        qty = cost = 0
+        for (sym, ps), pos in acct.positions.items():
+            if not pos.qty:
+                continue
+            if sym == symbol and ps is pside:
+                qty, cost = pos.qty, pos.cost_e8
+                continue
+            inst = self._instruments[sym]
+            mark = self._markets[sym].mark_price()
+            assert mark is not None
+            notional = pos.qty * mark * inst.notional_unit_e8
+            balance += notional - pos.cost_e8
+            maint += inst.maint_margin_e8(notional)
+        return qty, cost, balance, maint
+
+    def bankruptcy_price(
+        self: Exchange, acct: AccountState, symbol: str, pside: PositionSide = BOTH
+    ) -> int | None:
+        """Mark (ticks) at which the account's margin balance is 0, or None (flat / never)."""
+        qty, cost, balance, _maint = self._position_and_rest(acct, symbol, pside)
+        if not qty:
+            return None
+        unit = self._instruments[symbol].notional_unit_e8
+        # balance + qty × p × unit − cost = 0; rounded like the liquidation price
+        num, den = cost - balance, qty * unit
+        price = num // den if qty > 0 else -(-num // den)
+        return price if price > 0 else None
+
+    def liquidation_price(
+        self: Exchange, acct: AccountState, symbol: str, pside: PositionSide = BOTH
+    ) -> int | None:
+        """Mark (ticks) at which margin balance meets maintenance margin, or None.
+
+        Uses the bracket of the position's notional at the current mark.
+        """
+        qty, cost, balance, maint = self._position_and_rest(acct, symbol, pside)
+        if not qty:
+            return None
+        inst = self._instruments[symbol]
+        mark = self._markets[symbol].mark_price()
+        assert mark is not None
+        unit = inst.notional_unit_e8
+        bracket = inst.bracket_for(qty * mark * unit)
+        mmr = bracket.mmr_ppm
+        sign = 1 if qty > 0 else -1
+        # balance + q·p·u − cost = maint + |q·p·u|·mmr − cum   (×1e6 to stay integral)
+        num = (cost - balance + maint - bracket.cum_e8) * 1_000_000
+        den = qty * unit * (1_000_000 - sign * mmr)
+        if den == 0:
+            return None
+        # the first tick at which it is liquidated: a long's is below, a short's above
+        price = num // den if qty > 0 else -(-num // den)
+        return price if price > 0 else None
+
+    # -- liquidation ----------------------------------------------------------------------
+    def _check_liquidations(self: Exchange) -> bool:
+        """Liquidate every account at or below maintenance; True when any was."""
+        ledger = self._ledger
+        names = sorted(self._risk_names) if not self._risk_all else sorted(ledger.accounts)
+        self._risk_names.clear()
+        self._risk_all = False
+        liquidated = False
+        for name in names:
+            if name.startswith("@"):
+                continue
+            acct = ledger.accounts[name]
+            if not any(p.qty for p in acct.positions.values()):
+                continue
+            upnl, _im, mm = ledger.margin_figures(acct, self._instruments)
+            if acct.wallet_e8 + upnl <= mm:
+                self._liquidate(acct)
+                liquidated = True
+        return liquidated
+
+    def _insurance(self: Exchange) -> AccountState:
+        acct = self._ledger.accounts.get(INSURANCE)
+        if acct is None:
+            acct = self._ledger.open_account(INSURANCE, 0, self.now)
+        return acct
+
+    def _liquidate(self: Exchange, acct: AccountState) -> None:
+        ledger = self._ledger
+        insurance = self._insurance()
+        now = self.now
+        for (symbol, pside), pos in sorted(acct.positions.items()):
+            qty = pos.qty
+            if not qty:
+                continue
+            inst = self._instruments[symbol]
+            market = self._markets[symbol]
+            mark = market.mark_price()
+            assert mark is not None
+            trade_id = ledger.next_trade_id()
+            realized = ledger.apply_fill(acct, inst, pside, -qty, mark, 0, now)
+            ledger.apply_fill(insurance, inst, BOTH, qty, mark, 0, now)
+            side = SELL if qty > 0 else BUY
+            self._undo.append((acct.trades.pop,))
+            acct.trades.append((trade_id, symbol, 0, side, pside, mark, abs(qty), realized, 0,
+                                False, now))
+            if realized:
+                ledger.record_income(acct, symbol, IncomeType.REALIZED_PNL, realized,
+                                     "LIQUIDATION", now, trade_id)
+            notional = abs(qty) * mark * inst.notional_unit_e8
+            fee = -(-notional * inst.liquidation_fee_e8 // E8)
+            fee = min(fee, max(0, acct.wallet_e8))
+            if fee:
+                ledger.transfer(acct, -fee, IncomeType.INSURANCE_CLEAR, symbol,
+                                "LIQUIDATION_FEE", now)
+            ledger.record_liquidation(acct, symbol, pside, qty, mark, fee, now)
+            self._touched[(acct.name, symbol)] = acct
+        if acct.wallet_e8 < 0:
+            ledger.transfer(acct, -acct.wallet_e8, IncomeType.INSURANCE_CLEAR, "",
+                            "INSURANCE_COVER", now)
+        for key in [k for k in self._touched if k[0] == acct.name]:
+            del self._touched[key]
+            self._sweep_reducers(key)  # attached TP/SL EXPIRE before orders are cancelled
+        for order in self._index.open_of(acct.name, None):
+            if order.status is NEW or order.status is PARTIALLY_FILLED:
+                self._cancel_commit(order)
+        self._dirty = True

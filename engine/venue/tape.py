@@ -1,0 +1,336 @@
+"""Execution against replayed market data (the tape): external liquidity for backtests.
+
+Replayed trades and quotes belong to the venue's tape account (``@tape``), so
+every fill has a counterparty and every SPEC 6 invariant still holds.  Turn
+the tape on with :meth:`TapeMixin.enable_tape`; then, per event:
+
+* :meth:`~TapeMixin.tape_trade` — a print at ``price`` for ``qty``: resting
+  orders of every other account that the print goes through fill at their own
+  price, in price-time priority, up to the print's quantity (partial fills
+  across prints); then the print sets the last price and the venue settles
+  (triggers, reduce-only expiry, liquidation).
+  *through* (default): a bid fills when a print is below it, an ask when a
+  print is above it.  *touch*: also at equal price, when the print's
+  aggressor is on the other side (a sell print for a bid).
+  *queue* (optional, with quotes): an order that rests at the best quote
+  waits behind the quote's size at placement; prints at its price consume
+  that queue first.  A print through its price fills it regardless.
+* :meth:`~TapeMixin.tape_quote` — the replayed best bid/ask.  Orders that take
+  liquidity (MARKET, or a LIMIT crossing it) fill against the quote at the
+  quote's price for their whole size (depth beyond the top is not modelled);
+  with no quote loaded, at the last trade price ± ``slippage_ticks``.  The
+  quote competes with resting orders by price; at an equal price it goes first.
+* :meth:`~TapeMixin.tape_mark` — the mark price from mark-price klines.  With
+  no mark data the mark is the last price (SPEC 3).
+
+The venue's own fills are trades too: they set the last price, exactly as on
+the live venue, so a later MARKET order without quotes prices off them.
+
+Fast path for replay loops: :meth:`~TapeMixin.tape_band` gives the range of
+prices where a print changes nothing but the last price and the clock, and
+:meth:`~TapeMixin.tape_touch` applies such a print cheaply.  A replay may
+skip a run of prints of that symbol inside the band, then touch the last one
+skipped — as long as nothing else happens in between: the band is computed
+from the venue as it is now, and under cross margin a print of another symbol
+whose mark is its last price moves every liquidation price of the accounts
+holding both (recompute the band after any other event).
+
+The tape account is never margin-checked or liquidated and pays no fees.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from engine.core.enums import (
+    BOTH,
+    BUY,
+    CONTRACT_PRICE,
+    MARK_PRICE,
+    NEW,
+    PARTIALLY_FILLED,
+    SELL,
+)
+from engine.wire.params import parse_symbol
+
+if TYPE_CHECKING:
+    from engine.core.market import Market
+    from engine.core.order import Order
+    from engine.venue.exchange import Exchange
+
+TAPE = "@tape"
+FILL_MODES = ("through", "touch")
+
+
+class TapeConfig:
+    """How replayed data executes: fill mode, queue model, slippage without quotes."""
+
+    __slots__ = ("fill", "queue", "slippage")
+
+    def __init__(self, fill: str, queue: bool, slippage: int) -> None:
+        self.fill, self.queue, self.slippage = fill, queue, slippage
+
+    def _state(self) -> tuple:
+        return (self.fill, self.queue, self.slippage)
+
+
+class TapeMixin:
+    """Replayed trades, quotes and marks.  Mixed into :class:`~engine.venue.exchange.Exchange`."""
+
+    _tape: TapeConfig | None
+
+    def enable_tape(
+        self: Exchange, *, fill: str = "through", queue: bool = False, slippage_ticks: int = 0
+    ) -> None:
+        """Replay mode: create the tape account and set the fill model (once)."""
+        if fill not in FILL_MODES:
+            raise ValueError(f"fill must be one of {FILL_MODES}, not {fill!r}")
+        if not isinstance(slippage_ticks, int) or slippage_ticks < 0:
+            raise ValueError(f"slippage_ticks must be an int ≥ 0, not {slippage_ticks!r}")
+        if self._tape is not None:
+            raise ValueError("the tape is already enabled")
+        if self._journal is not None:
+            self._journal.record(self, "enable_tape", None, fill, queue, slippage_ticks)
+            return
+        config = TapeConfig(fill, bool(queue), slippage_ticks)
+
+        def commit() -> None:
+            self._ledger.open_account(TAPE, 0, self.now)
+            self._undo.append((setattr, self, "_tape", None))
+            self._tape = config
+
+        self._run(commit)
+
+    # -- events ---------------------------------------------------------------------------
+    def tape_trade(
+        self: Exchange, symbol: str, price: int, qty: int, buyer_maker: bool, time_ms: int
+    ) -> None:
+        """Replay one print (``price`` in ticks, ``qty`` in lots) at ``time_ms``."""
+        if self._journal is not None:
+            self._journal.record(self, "tape_trade", None, symbol, price, qty, buyer_maker,
+                                 time_ms)
+            return
+        market = self._tape_market(symbol)
+        self._run(self._tape_trade, market, price, qty, buyer_maker, time_ms)
+
+    def _tape_trade(
+        self: Exchange, market: Market, price: int, qty: int, buyer_maker: bool, time_ms: int
+    ) -> None:
+        if time_ms > self.now:
+            self._advance_to(time_ms)
+        self._tape_fills(market, price, qty, buyer_maker)
+        market.set_last(price)
+        self._dirty = True
+        if market.mark is None:
+            self._risk_all = True
+
+    def tape_touch(self: Exchange, symbol: str, price: int, time_ms: int) -> None:
+        """A print inside :meth:`tape_band`: only the last price, ``prev`` and clock move.
+
+        Equivalent to :meth:`tape_trade` for such a print (nothing fills, fires
+        or is liquidated); the caller vouches for the band.
+        """
+        if self._journal is not None:
+            self._journal.record(self, "tape_touch", None, symbol, price, time_ms)
+            return
+        market = self._tape_market(symbol)
+
+        def commit() -> None:
+            if time_ms > self.now:
+                self._advance_to(time_ms)
+            market.set_last(price)
+            market.set_prev(CONTRACT_PRICE, price)
+            if market.mark is None:
+                market.set_prev(MARK_PRICE, price)
+
+        self._run(commit)
+
+    def tape_quote(
+        self: Exchange, symbol: str, bid: int, bid_qty: int, ask: int, ask_qty: int,
+        time_ms: int,
+    ) -> None:
+        """Replay the best bid/ask (ticks, lots); 0 means that side is empty."""
+        if self._journal is not None:
+            self._journal.record(self, "tape_quote", None, symbol, bid, bid_qty, ask, ask_qty,
+                                 time_ms)
+            return
+        market = self._tape_market(symbol)
+
+        def commit() -> None:
+            if time_ms > self.now:
+                self._advance_to(time_ms)
+            self._undo.append((setattr, market, "quote", market.quote))
+            market.quote = (bid, bid_qty, ask, ask_qty)
+
+        self._run(commit)
+
+    def tape_mark(self: Exchange, symbol: str, price: int, time_ms: int) -> None:
+        """Replay a mark price (ticks) at ``time_ms``; triggers and liquidation follow."""
+        if self._journal is not None:
+            self._journal.record(self, "tape_mark", None, symbol, price, time_ms)
+            return
+        market = self._tape_market(symbol)
+
+        def commit() -> None:
+            if time_ms > self.now:
+                self._advance_to(time_ms)
+            market.set_mark(price)
+            self._dirty = True
+            self._risk_all = True
+
+        self._run(commit)
+
+    def _tape_market(self: Exchange, symbol: str) -> Market:
+        if self._tape is None:
+            raise ValueError("enable_tape() first")
+        inst = parse_symbol({"symbol": symbol}, self._instruments)
+        return self._markets[inst.symbol]
+
+    # -- execution -----------------------------------------------------------------------
+    def _external_price(self: Exchange, market: Market, buy: bool) -> int | None:
+        """Where a taker of that side meets the tape: the quote, else last ± slippage."""
+        quote = market.quote
+        if quote is not None:
+            px = quote[2] if buy else quote[0]
+            if px:
+                return px
+        last = market.last
+        if last is None:
+            return None
+        slip = self._tape.slippage  # type: ignore[union-attr]
+        return last + slip if buy else max(1, last - slip)
+
+    def _fill_external(
+        self: Exchange, order: Order, lots: int, price: int, market: Market,
+        is_maker: bool = False,
+    ) -> None:
+        """Fill ``order`` against the tape account (which pays no fee) at ``price``."""
+        tape = self._ledger.accounts[TAPE]
+        trade_id = self._ledger.next_trade_id()
+        dq = lots if order.side is BUY else -lots
+        self._ledger.apply_fill(tape, market.inst, BOTH, -dq, price, 0, self.now)
+        self._fill(order, lots, price, is_maker, trade_id, market)
+
+    def _tape_fills(self: Exchange, market: Market, price: int, qty: int, buyer_maker: bool) -> (
+        None
+    ):
+        config = self._tape
+        assert config is not None
+        touch = config.fill == "touch"
+        book = market.book
+        remaining = qty
+        for levels, bid in ((book.bids, True), (book.asks, False)):
+            while remaining > 0 and levels:
+                key, level = levels.peekitem(0)
+                px = -key if bid else key
+                through = px > price if bid else px < price
+                at = px == price and touch and (buyer_maker if bid else not buyer_maker)
+                if not (through or at):
+                    break
+                maker = next(iter(level.orders.values()))
+                if not through and config.queue:
+                    ahead = market.queue_ahead.get(maker.order_id, 0)
+                    if ahead:
+                        used = ahead if ahead < remaining else remaining
+                        self._undo.append(
+                            (market.queue_ahead.__setitem__, maker.order_id, ahead)
+                        )
+                        market.queue_ahead[maker.order_id] = ahead - used
+                        remaining -= used
+                        continue
+                lots = maker.qty - maker.executed
+                if maker.reduce_only:
+                    cap = self._reducible(maker)
+                    if cap <= 0:
+                        self._expire(maker)
+                        continue
+                    lots = cap if cap < lots else lots
+                lots = remaining if remaining < lots else lots
+                self._fill_external(maker, lots, px, market, is_maker=True)
+                remaining -= lots
+                if maker.reduce_only and maker.status in (
+                    NEW, PARTIALLY_FILLED
+                ) and self._reducible(maker) == 0:
+                    self._expire(maker)
+
+    def _queue_rest(self: Exchange, order: Order, market: Market) -> None:
+        """Queue model: an order resting at the best quote waits behind the quote's size."""
+        quote = market.quote
+        if quote is None:
+            return
+        bid, bid_qty, ask, ask_qty = quote
+        ahead = bid_qty if order.side is BUY and order.price == bid else (
+            ask_qty if order.side is SELL and order.price == ask else 0
+        )
+        if ahead:
+            self._undo.append((market.queue_ahead.pop, order.order_id))
+            market.queue_ahead[order.order_id] = ahead
+
+    # -- the band of prints that change nothing ----------------------------------------------
+    def tape_band(self: Exchange, symbol: str) -> tuple[int, int] | None:
+        """Inclusive ``(lo, hi)`` ticks: prints of ``symbol`` inside change only its last
+        price and the clock — valid until any other event (see the module docstring).
+
+        None when no print is safe to skip (a trailing stop watches the last
+        price).  ``lo > hi`` means the band is empty.  Considers resting orders
+        (by the fill mode), ARMED rows watching the last price (and the mark,
+        while the mark falls back to the last price), and, while the mark falls
+        back to the last price, every position's liquidation price.
+        """
+        market = self._tape_market(symbol)
+        lo, hi = 1, 1 << 62
+        touch = self._tape is not None and self._tape.fill == "touch"
+        book = market.book
+        if book.bids:
+            best_bid = -book.bids.peekitem(0)[0]
+            lo = max(lo, best_bid + 1 if touch else best_bid)
+        if book.asks:
+            best_ask = book.asks.peekitem(0)[0]
+            hi = min(hi, best_ask - 1 if touch else best_ask)
+        watched = [CONTRACT_PRICE]
+        if market.mark is None:
+            watched.append(MARK_PRICE)
+        registry = self._registry
+        for wt in watched:
+            key = (symbol, wt)
+            if registry._trailing.get(key):
+                return None
+            rise = registry._rise.get(key)
+            if rise:
+                hi = min(hi, rise[0][0] - 1)
+            fall = registry._fall.get(key)
+            if fall:
+                lo = max(lo, -fall[0][0] + 1)
+        if market.mark is None:
+            for name in sorted(self._ledger.accounts):
+                if name.startswith("@"):
+                    continue
+                acct = self._ledger.accounts[name]
+                for (sym, pside), pos in acct.positions.items():
+                    if sym != symbol or not pos.qty:
+                        continue
+                    liq = self._band_liquidation_price(acct, symbol, pside)
+                    if liq is None:
+                        continue
+                    if pos.qty > 0:
+                        lo = max(lo, liq + 1)
+                    else:
+                        hi = min(hi, liq - 1)
+        return lo, hi
+
+    def _band_liquidation_price(self: Exchange, acct: Any, symbol: str, pside: Any) -> int | None:
+        """Liquidation price, re-derived once at its own bracket (so the band stays safe)."""
+        first = self.liquidation_price(acct, symbol, pside)
+        if first is None:
+            return None
+        market = self._markets[symbol]
+        saved = market.mark
+        market.mark = first  # evaluate the bracket at that price; restored below
+        try:
+            second = self.liquidation_price(acct, symbol, pside)
+        finally:
+            market.mark = saved
+        if second is None:
+            return first
+        qty = acct.position_qty(symbol, pside)
+        return max(first, second) if qty > 0 else min(first, second)

@@ -1,0 +1,473 @@
+"""Read-only views, shaped as Binance's responses: orders, account, positions, market data.
+
+Choices (also in the README):
+
+* ``get_position_risk`` follows ``/fapi/v3/positionRisk``: rows for positions
+  that are open or have open orders; with ``symbol`` every position side of
+  that symbol is listed, flat or not.  ``account()['positions']`` lists the same rows.
+* Per position, ``openOrderInitialMargin`` is the frozen margin of the open
+  orders on that (symbol, positionSide); ``initialMargin`` = position IM + that.
+* ``entryPrice`` = cost / quantity, rounded half-even to 8 decimals;
+  ``breakEvenPrice`` equals it (fees are not folded in); ``liquidationPrice``
+  is the mark at which the account would be liquidated (``risk``), "0" if never.
+* History endpoints filter by ``symbol``/time/``fromId`` and cap at ``limit``
+  (default 500 trades / 100 income rows, max 1000), oldest first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from engine.core.decimals import fmt_ratio, fmt_scaled, parse_int, present
+from engine.core.enums import (
+    BOTH,
+    BUY,
+    LONG,
+    SELL,
+    SHORT,
+    IncomeType,
+    PositionSide,
+)
+from engine.core.errors import InvariantError, reject
+from engine.core.instrument import money_str
+from engine.wire.orders import order_wire_timed
+from engine.wire.params import parse_symbol
+
+if TYPE_CHECKING:
+    from engine.core.ledger import AccountState
+    from engine.core.order import Order
+    from engine.venue.exchange import Exchange
+
+_DEPTH_MAX = 1000
+
+
+def _money_e8(text: str) -> int:
+    """Inverse of ``money_str``: a minimal decimal string with ≤ 8 decimals → 10⁻⁸ USDT.
+
+    Exact, and without ``Decimal``: the invariant check reads back every money
+    field of every account once per property-test step.
+    """
+    digits = text[1:] if text[:1] == "-" else text
+    head, _dot, tail = digits.partition(".")
+    if len(tail) > 8 or not head.isdigit() or not (tail.isdigit() or not tail):
+        raise InvariantError(f"{text!r} is not an amount of money")
+    value = int(head) * 100_000_000 + int(tail.ljust(8, "0") or "0")
+    return -value if digits is not text else value
+
+
+def _limit(params: Mapping[str, Any], default: int, maximum: int) -> int:
+    v = params.get("limit")
+    if not present(v):
+        return default
+    n = parse_int(v, "limit")
+    if not 1 <= n <= maximum:
+        raise reject("INVALID_PARAMETER", "limit")
+    return n
+
+
+def _opt_int(params: Mapping[str, Any], name: str) -> int | None:
+    v = params.get(name)
+    return parse_int(v, name) if present(v) else None
+
+
+class ViewsMixin:
+    """Read-only endpoints.  Mixed into :class:`~engine.venue.exchange.Exchange`."""
+
+    # -- orders ---------------------------------------------------------------------------
+    def _lookup(self: Exchange, acct: AccountState, params: Mapping[str, Any]) -> Order:
+        inst = parse_symbol(params, self._instruments)
+        oid_v, cid_v = params.get("orderId"), params.get("origClientOrderId")
+        if present(oid_v):
+            order = self._index.by_id.get(parse_int(oid_v, "orderId"))
+        elif present(cid_v):
+            order = self._index.find_cid(acct.name, cid_v) if isinstance(cid_v, str) else None
+        else:
+            raise reject("EITHER_PARAM", "orderId", "origClientOrderId")
+        if order is None or order.owner is not acct or order.inst is not inst:
+            raise reject("NO_SUCH_ORDER")
+        return order
+
+    def query_order(self: Exchange, acct: AccountState, params: Mapping[str, Any]) -> dict:
+        return order_wire_timed(self._lookup(acct, params))
+
+    def get_open_order(self: Exchange, acct: AccountState, params: Mapping[str, Any]) -> dict:
+        order = self._lookup(acct, params)
+        if not order.is_open:
+            raise reject("NO_SUCH_ORDER")
+        return order_wire_timed(order)
+
+    def get_orders(self: Exchange, acct: AccountState, params: Mapping[str, Any]) -> list[dict]:
+        symbol = None
+        if present(params.get("symbol")):
+            symbol = parse_symbol(params, self._instruments).symbol
+        return [order_wire_timed(o) for o in self._index.open_of(acct.name, symbol)]
+
+    def get_all_orders(
+        self: Exchange, acct: AccountState, params: Mapping[str, Any]
+    ) -> list[dict]:
+        inst = parse_symbol(params, self._instruments)
+        from_id = _opt_int(params, "orderId") or 0
+        start, end = _opt_int(params, "startTime"), _opt_int(params, "endTime")
+        limit = _limit(params, 500, 1000)
+        out = []
+        for oid in sorted(self._index.by_id):
+            if oid < from_id:
+                continue
+            o = self._index.by_id[oid]
+            if o.owner is not acct or o.inst is not inst:
+                continue
+            if (start is not None and o.time < start) or (end is not None and o.time > end):
+                continue
+            out.append(order_wire_timed(o))
+            if len(out) == limit:
+                break
+        return out
+
+    # -- history ------------------------------------------------------------------------
+    def get_account_trades(
+        self: Exchange, acct: AccountState, params: Mapping[str, Any]
+    ) -> list[dict]:
+        inst = parse_symbol(params, self._instruments)
+        from_id = _opt_int(params, "fromId")
+        start, end = _opt_int(params, "startTime"), _opt_int(params, "endTime")
+        order_id = _opt_int(params, "orderId")
+        limit = _limit(params, 500, 1000)
+        out = []
+        for tid, sym, oid, side, pside, price, lots, realized, fee, maker, t in acct.trades:
+            if sym != inst.symbol or (from_id is not None and tid < from_id):
+                continue
+            if (start is not None and t < start) or (end is not None and t > end):
+                continue
+            if order_id is not None and oid != order_id:
+                continue
+            quote = price * lots * inst.notional_unit_e8
+            out.append({
+                "buyer": side is BUY,
+                "commission": money_str(fee),
+                "commissionAsset": inst.margin_asset,
+                "id": tid,
+                "maker": maker,
+                "orderId": oid,
+                "price": inst.price_str(price),
+                "qty": inst.qty_str(lots),
+                "quoteQty": money_str(quote),
+                "realizedPnl": money_str(realized),
+                "side": side._value_,
+                "positionSide": pside._value_,
+                "symbol": sym,
+                "time": t,
+            })
+            if len(out) == limit:
+                break
+        return out
+
+    def get_income_history(
+        self: Exchange, acct: AccountState, params: Mapping[str, Any]
+    ) -> list[dict]:
+        symbol = None
+        if present(params.get("symbol")):
+            symbol = parse_symbol(params, self._instruments).symbol
+        kind_v = params.get("incomeType")
+        kind = None
+        if present(kind_v):
+            try:
+                kind = IncomeType(str(kind_v))
+            except ValueError:
+                raise reject("INVALID_PARAMETER", "incomeType") from None
+        start, end = _opt_int(params, "startTime"), _opt_int(params, "endTime")
+        limit = _limit(params, 100, 1000)
+        out = []
+        for tran_id, sym, k, amount, info, t, trade_id in acct.incomes:
+            if (symbol is not None and sym != symbol) or (kind is not None and k is not kind):
+                continue
+            if (start is not None and t < start) or (end is not None and t > end):
+                continue
+            out.append({
+                "symbol": sym,
+                "incomeType": k._value_,
+                "income": money_str(amount),
+                "asset": "USDT",
+                "info": info,
+                "time": t,
+                "tranId": tran_id,
+                "tradeId": str(trade_id) if trade_id else "",
+            })
+            if len(out) == limit:
+                break
+        return out
+
+    # -- account ------------------------------------------------------------------------
+    def _position_rows(
+        self: Exchange, acct: AccountState, symbol: str | None
+    ) -> list[dict[str, Any]]:
+        frozen: dict[tuple[str, PositionSide], int] = {}
+        for (name, sym), table in self._index.open_orders.items():
+            if name != acct.name:
+                continue
+            for o in table.values():
+                k = (sym, o.pside)
+                frozen[k] = frozen.get(k, 0) + o.frozen_e8()
+        sides = (LONG, SHORT) if acct.dual_side else (
+            BOTH,
+        )
+        rows = []
+        for sym in self._symbols if symbol is None else [symbol]:
+            inst = self._instruments[sym]
+            for pside in sides:
+                pos = acct.positions.get((sym, pside))
+                qty = 0 if pos is None else pos.qty
+                has_orders = (sym, pside) in frozen or bool(
+                    self._index.open_rows.get((acct.name, sym))
+                )
+                if symbol is None and not qty and not has_orders:
+                    continue
+                rows.append(self._position_row(acct, inst, pside, pos, frozen.get((sym, pside), 0)))
+        return rows
+
+    def _position_row(
+        self: Exchange, acct: AccountState, inst: Any, pside: PositionSide, pos: Any,
+        frozen: int,
+    ) -> dict[str, Any]:
+        sym = inst.symbol
+        mark = self._markets[sym].mark_price() or 0
+        qty = 0 if pos is None else pos.qty
+        cost = 0 if pos is None else pos.cost_e8
+        notional = qty * mark * inst.notional_unit_e8
+        lev = acct.leverage_of(sym)
+        im = -(-abs(notional) // lev)
+        mm = inst.maint_margin_e8(notional) if qty else 0
+        if qty:
+            entry = fmt_ratio(cost, qty * inst.step_m * 10 ** (8 - inst.qty_exp), 8)
+        else:
+            entry = "0"
+        cap = max((b.cap_e8 for b in inst.brackets if b.initial_leverage >= lev), default=0)
+        liq = self.liquidation_price(acct, sym, pside) if qty else None
+        return {
+            "symbol": sym,
+            "positionSide": pside._value_,
+            "positionAmt": inst.signed_qty_str(qty),
+            "entryPrice": entry,
+            "breakEvenPrice": entry,
+            "markPrice": inst.price_str(mark),
+            "unRealizedProfit": money_str(notional - cost),
+            "liquidationPrice": inst.price_str(liq) if liq else "0",
+            "isolatedMargin": "0",
+            "notional": money_str(notional),
+            "marginAsset": inst.margin_asset,
+            "isolatedWallet": "0",
+            "initialMargin": money_str(im + frozen),
+            "maintMargin": money_str(mm),
+            "positionInitialMargin": money_str(im),
+            "openOrderInitialMargin": money_str(frozen),
+            "adl": 0,
+            "bidNotional": "0",
+            "askNotional": "0",
+            "leverage": str(lev),
+            "marginType": "cross",
+            "isAutoAddMargin": "false",
+            "maxNotionalValue": money_str(cap),
+            "updateTime": 0 if pos is None else pos.update_time,
+        }
+
+    def get_position_risk(
+        self: Exchange, acct: AccountState, params: Mapping[str, Any]
+    ) -> list[dict]:
+        symbol = None
+        if present(params.get("symbol")):
+            symbol = parse_symbol(params, self._instruments).symbol
+        return self._position_rows(acct, symbol)
+
+    def _totals(self: Exchange, acct: AccountState) -> dict[str, int]:
+        upnl, im, mm = self._ledger.margin_figures(acct, self._instruments)
+        wallet, frozen = acct.wallet_e8, acct.frozen_e8
+        available = wallet + upnl - im - frozen
+        return {
+            "wallet": wallet, "upnl": upnl, "im": im, "mm": mm, "frozen": frozen,
+            "available": available, "max_withdraw": max(0, min(wallet, available)),
+        }
+
+    def account_info(self: Exchange, acct: AccountState) -> dict:
+        t = self._totals(acct)
+        wallet, upnl = money_str(t["wallet"]), money_str(t["upnl"])
+        margin_balance = money_str(t["wallet"] + t["upnl"])
+        asset = {
+            "asset": "USDT",
+            "walletBalance": wallet,
+            "unrealizedProfit": upnl,
+            "marginBalance": margin_balance,
+            "maintMargin": money_str(t["mm"]),
+            "initialMargin": money_str(t["im"] + t["frozen"]),
+            "positionInitialMargin": money_str(t["im"]),
+            "openOrderInitialMargin": money_str(t["frozen"]),
+            "crossWalletBalance": wallet,
+            "crossUnPnl": upnl,
+            "availableBalance": money_str(t["available"]),
+            "maxWithdrawAmount": money_str(t["max_withdraw"]),
+            "marginAvailable": True,
+            "updateTime": acct.update_time,
+        }
+        positions = [
+            {k: r[k] for k in (
+                "symbol", "positionSide", "positionAmt", "unrealizedProfit", "isolatedMargin",
+                "notional", "isolatedWallet", "initialMargin", "maintMargin",
+                "positionInitialMargin", "openOrderInitialMargin", "entryPrice",
+                "breakEvenPrice", "leverage", "updateTime",
+            ) if k in r} | {"unrealizedProfit": r["unRealizedProfit"]}
+            for r in self._position_rows(acct, None)
+        ]
+        return {
+            "feeTier": 0,
+            "canTrade": True,
+            "canDeposit": True,
+            "canWithdraw": True,
+            "multiAssetsMargin": False,
+            "tradeGroupId": -1,
+            "updateTime": 0,
+            "totalInitialMargin": money_str(t["im"] + t["frozen"]),
+            "totalMaintMargin": money_str(t["mm"]),
+            "totalWalletBalance": wallet,
+            "totalUnrealizedProfit": upnl,
+            "totalMarginBalance": margin_balance,
+            "totalPositionInitialMargin": money_str(t["im"]),
+            "totalOpenOrderInitialMargin": money_str(t["frozen"]),
+            "totalCrossWalletBalance": wallet,
+            "totalCrossUnPnl": upnl,
+            "availableBalance": money_str(t["available"]),
+            "maxWithdrawAmount": money_str(t["max_withdraw"]),
+            "assets": [asset],
+            "positions": positions,
+        }
+
+    def balance_info(self: Exchange, acct: AccountState) -> list[dict]:
+        t = self._totals(acct)
+        return [{
+            "accountAlias": "SgsR" + acct.name[:4],
+            "asset": "USDT",
+            "balance": money_str(t["wallet"]),
+            "crossWalletBalance": money_str(t["wallet"]),
+            "crossUnPnl": money_str(t["upnl"]),
+            "availableBalance": money_str(t["available"]),
+            "maxWithdrawAmount": money_str(t["max_withdraw"]),
+            "marginAvailable": True,
+            "updateTime": acct.update_time,
+        }]
+
+    def _check_views(self: Exchange) -> None:
+        """SPEC 6 invariant 2: account(), balance() and get_position_risk() agree."""
+        for name, acct in self._ledger.accounts.items():
+            info = self.account_info(acct)
+            bal = self.balance_info(acct)[0]
+            rows = self._position_rows(acct, None)
+            e8 = _money_e8
+            avail = e8(info["availableBalance"])
+            expect = (
+                e8(info["totalWalletBalance"]) + e8(info["totalUnrealizedProfit"])
+                - e8(info["totalPositionInitialMargin"]) - e8(info["totalOpenOrderInitialMargin"])
+            )
+            checks = [
+                (avail, expect, "available != wallet + uPnL − position IM − frozen"),
+                (avail, e8(bal["availableBalance"]), "account/balance available differ"),
+                (e8(info["totalWalletBalance"]), e8(bal["balance"]), "wallet differs"),
+                (e8(info["totalUnrealizedProfit"]),
+                 sum(e8(r["unRealizedProfit"]) for r in rows), "Σ position uPnL != total"),
+                (e8(info["totalPositionInitialMargin"]),
+                 sum(e8(r["positionInitialMargin"]) for r in rows), "Σ position IM != total"),
+                (e8(info["totalOpenOrderInitialMargin"]),
+                 sum(e8(r["openOrderInitialMargin"]) for r in rows), "Σ order IM != total"),
+                (e8(info["totalMaintMargin"]),
+                 sum(e8(r["maintMargin"]) for r in rows), "Σ maint margin != total"),
+            ]
+            for got, want, what in checks:
+                if got != want:
+                    raise InvariantError(f"{name}: {what} ({got} != {want})")
+
+    # -- market data ---------------------------------------------------------------------
+    def exchange_info(self: Exchange) -> dict:
+        return {
+            "timezone": "UTC",
+            "serverTime": self.now,
+            "futuresType": "U_MARGINED",
+            "rateLimits": [
+                {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1,
+                 "limit": 2400},
+                {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1,
+                 "limit": 1200},
+            ],
+            "exchangeFilters": [],
+            "assets": [{"asset": "USDT", "marginAvailable": True, "autoAssetExchange": "0"}],
+            "symbols": [self._instruments[s].symbol_info() for s in self._symbols],
+        }
+
+    def depth(self: Exchange, params: Mapping[str, Any]) -> dict:
+        inst = parse_symbol(params, self._instruments)
+        limit = _limit(params, 500, _DEPTH_MAX)
+        book = self._markets[inst.symbol].book
+        ps, qs = inst.price_str, inst.qty_str
+        return {
+            "lastUpdateId": self._update_id,
+            "E": self.now,
+            "T": self.now,
+            "bids": [[ps(p), qs(q)] for p, q in book.depth(BUY, limit)],
+            "asks": [[ps(p), qs(q)] for p, q in book.depth(SELL, limit)],
+        }
+
+    def _symbols_param(self: Exchange, params: Mapping[str, Any]) -> list[str] | None:
+        if present(params.get("symbol")):
+            return [parse_symbol(params, self._instruments).symbol]
+        return None
+
+    def mark_price_info(self: Exchange, params: Mapping[str, Any]) -> dict | list[dict]:
+        one = self._symbols_param(params)
+        rows = []
+        for sym in one or self._symbols:
+            m = self._markets[sym]
+            mark = m.mark_price()
+            ps = m.inst.price_str
+            rows.append({
+                "symbol": sym,
+                "markPrice": ps(mark or 0),
+                "indexPrice": ps(mark or 0),
+                "estimatedSettlePrice": ps(mark or 0),
+                "lastFundingRate": "0.00010000",
+                "interestRate": "0.00010000",
+                "nextFundingTime": (self.now // 28_800_000 + 1) * 28_800_000,
+                "time": self.now,
+            })
+        return rows[0] if one else rows
+
+    def book_ticker(self: Exchange, params: Mapping[str, Any]) -> dict | list[dict]:
+        one = self._symbols_param(params)
+        rows = []
+        for sym in one or self._symbols:
+            m = self._markets[sym]
+            inst = m.inst
+            bid, ask = m.book.best_level(BUY), m.book.best_level(SELL)
+            rows.append({
+                "symbol": sym,
+                "bidPrice": inst.price_str(bid[0]) if bid else "0",
+                "bidQty": inst.qty_str(bid[1].total) if bid else "0",
+                "askPrice": inst.price_str(ask[0]) if ask else "0",
+                "askQty": inst.qty_str(ask[1].total) if ask else "0",
+                "time": self.now,
+                "lastUpdateId": self._update_id,
+            })
+        return rows[0] if one else rows
+
+    def commission_rate(self: Exchange, params: Mapping[str, Any]) -> dict:
+        inst = parse_symbol(params, self._instruments)
+        return {
+            "symbol": inst.symbol,
+            "makerCommissionRate": fmt_scaled(inst.maker_rate_e8, 8),
+            "takerCommissionRate": fmt_scaled(inst.taker_rate_e8, 8),
+        }
+
+    def leverage_brackets(self: Exchange, params: Mapping[str, Any]) -> list[dict] | dict:
+        one = self._symbols_param(params)
+        rows = [
+            {"symbol": s, "notionalCoef": 1, "brackets": [
+                b.to_wire() for b in self._instruments[s].brackets
+            ]}
+            for s in one or self._symbols
+        ]
+        return rows[0] if one else rows
