@@ -14,6 +14,12 @@ package, so the venue itself stays free of numpy.
 * :mod:`engine.backtest.replay` is the event loop (with its skip-ahead fast
   path), :mod:`engine.backtest.report` the deterministic JSON report;
 * :mod:`engine.backtest.examples` holds two example strategies.
+
+May import: :mod:`engine.venue` and :mod:`engine.core`.
+Must not import: persistence, the wire edge, the scenarios, the fuzz toolkit,
+the server or the command line.  Its market-data code (``data``, ``stream``,
+``synthetic``) is the one part the server may import; the rest is the command
+line's.
 """
 
 from engine.backtest.report import Report

@@ -15,6 +15,11 @@ imports it; ``import engine.testing`` does.)
 * :mod:`engine.testing.checks` — :func:`check_venue`, :func:`refused_changes_nothing`,
   :func:`check_replays`, :func:`value_e8`.
 
+May import: :mod:`engine.venue`, :mod:`engine.scenarios` and :mod:`engine.core`.
+Must not import: persistence (it reaches journals and snapshots through
+:class:`~engine.venue.exchange.Exchange`), the wire edge, the backtester, the
+server or the command line.  Nothing in the engine imports it.
+
 A minimal use::
 
     from engine.testing import VenueMachine, ci_settings

@@ -7,3 +7,5 @@
   TP/SL), stops trailed by cancelling and re-attaching the stop-loss row, and
   every cancel refusal (-2090…-2092) counted.
 """
+
+__all__ = ["bracket", "sma_cross"]
