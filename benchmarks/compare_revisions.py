@@ -4,15 +4,20 @@ Usage::
 
     python benchmarks/compare_revisions.py f1d91a9                  # 100,000-order book
     python benchmarks/compare_revisions.py HEAD~3 --depth 1000 --pairs 7
+    python benchmarks/compare_revisions.py 8a58ea4 --ops cancel,backtest_every_trade
 
 The other revision is checked out in a temporary ``git worktree``.  Each pair
 runs one measuring process on that revision's engine, then one on this tree's,
 so slow and fast spells of the machine fall on both alike; each process builds
-the deep venue and times ``--rounds`` rounds of ``K`` operations of each
-workload (``benchmarks/workload.py``'s ``WORKS``, through the public client only,
-so older engines run them too; the quiet methods need an engine that has them).
-Printed: the median nanoseconds per operation over the pairs, and the speed-up
-as the median of the pairs' own ratios, with their range.
+the deep venue and times ``--rounds`` rounds of each workload
+(``benchmarks/workload.py``'s ``COMPARED``, through public names only, so older
+engines run them too; the quiet methods need an engine that has them): ``K``
+operations of a venue mix, or one every-trade backtest of
+``BACKTEST_EVENTS`` events (an operation is then an event).
+Printed: the median nanoseconds per operation over the pairs, the speed-up as
+the median of the pairs' own ratios with their range, and a verdict: a path is
+*slower* only when its whole range is more than 3 % slower (every pair's ratio
+below 0.97), *faster* when every pair's ratio is above 1.03.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-DEFAULT_OPS = "place_limit,cancel,cancel_cascade"
+DEFAULT_OPS = "place_limit,cancel,cancel_cascade,backtest_every_trade"
 
 
 def measure(tree: str, depth: int, ops: list[str], rounds: int) -> dict[str, float]:
@@ -39,13 +44,15 @@ def measure(tree: str, depth: int, ops: list[str], rounds: int) -> dict[str, flo
     assert spec is not None and spec.loader is not None
     workload = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(workload)
-    ex, _ids = workload.new_venue(depth)
-    client = ex.client(workload.MAKER)
+    client = None
+    if set(ops) & set(workload.WORKS):
+        ex, _ids = workload.new_venue(depth)
+        client = ex.client(workload.MAKER)
     out = {}
     for op in ops:
-        work = workload.WORKS[op](client, random.Random(1))
+        work = workload.COMPARED[op](client, random.Random(1))
         seconds = [work.timed_round() for _ in range(rounds)]
-        out[op] = statistics.median(seconds) / workload.K * 1e9
+        out[op] = statistics.median(seconds) / work.ops * 1e9
     return out
 
 
@@ -87,11 +94,12 @@ def main(argv: list[str] | None = None) -> int:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(other)],
                            check=True)
     print(f"{args.depth:,} resting orders, median ns/operation over {args.pairs} alternating pairs")
-    print(f"{'operation':<18}{args.rev:>14}{'this tree':>14}{'speed-up':>10}  (pairs' range)")
+    print(f"{'operation':<22}{args.rev:>14}{'this tree':>14}{'speed-up':>10}  (pairs' range)")
     for op in ops:
         ratios = sorted(a / b for a, b in zip(theirs[op], ours[op], strict=True))
-        print(f"{op:<18}{statistics.median(theirs[op]):>14,.0f}{statistics.median(ours[op]):>14,.0f}"
-              f"{statistics.median(ratios):>9.2f}×  ({ratios[0]:.2f}–{ratios[-1]:.2f}×)")
+        verdict = "slower" if ratios[-1] < 0.97 else "faster" if ratios[0] > 1.03 else "same"
+        print(f"{op:<22}{statistics.median(theirs[op]):>14,.0f}{statistics.median(ours[op]):>14,.0f}"
+              f"{statistics.median(ratios):>9.2f}×  ({ratios[0]:.2f}–{ratios[-1]:.2f}×)  {verdict}")
     return 0
 
 

@@ -15,7 +15,11 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from engine import Exchange
-from engine.core.instrument import default_instruments
+
+try:  # the engine by layers
+    from engine.core.instrument import default_instruments
+except ImportError:  # a revision from before them (benchmarks/compare_revisions.py)
+    from engine.instrument import default_instruments  # type: ignore[no-redef]
 
 SYMBOL = "BTCUSDT"
 MARK = "30000"
@@ -73,11 +77,13 @@ def stage(client, rng, n, **extra):
 
 
 class Work(NamedTuple):
-    """One timed operation mix: ``run(*setup())`` is timed, then ``teardown(*args)``."""
+    """One timed operation mix: ``run(*setup())`` is timed, then ``teardown(*args)``;
+    a round is ``ops`` operations."""
 
     setup: Callable[[], tuple]
     run: Callable[..., None]
     teardown: Callable[..., None] | None
+    ops: int = K
 
     def timed_round(self, profiler: Any = None) -> float:
         """Stage (untimed), run (timed, and profiled by ``profiler`` if given), tear down;
@@ -188,6 +194,38 @@ def cancelling_in_batches(c, rng: random.Random) -> Work:
     return Work(lambda: (stage(c, rng, K),), cancel, None)
 
 
+#: replayed aggTrades per round of the every-trade backtest
+BACKTEST_EVENTS = 200_000
+
+
+def backtesting_every_trade(_client, rng: random.Random) -> Work:
+    """One ``engine.backtest.run`` over ``BACKTEST_EVENTS`` seeded aggTrades whose
+    strategy sees every print (``on_trade``) and sends a MARKET order every 20,000 of
+    them: the per-event loop, one venue command per print.  An operation is an event.
+    Needs the ``backtest`` extra; uses no deep venue (``_client`` is ignored)."""
+    from engine.backtest import Strategy, run
+    from engine.backtest.synthetic import random_walk_trades
+
+    class EveryTrade(Strategy):
+        def on_start(self):
+            self.seen = 0
+
+        def on_trade(self, trade):
+            self.seen += 1
+            if self.seen % 20_000 == 0:
+                side = "BUY" if self.seen % 40_000 else "SELL"
+                self.client.new_order(symbol=trade.symbol, side=side, type="MARKET",
+                                      quantity="0.010")
+
+    def setup():
+        return (random_walk_trades(BACKTEST_EVENTS, 300_000, rng.randrange(2**32)),)
+
+    def replay(stream):
+        run([stream], EveryTrade, progress=False)
+
+    return Work(setup, replay, None, BACKTEST_EVENTS)
+
+
 #: the cancel and placement mixes, by their row name in the benchmark table
 WORKS: dict[str, Callable[[Any, random.Random], Work]] = {
     "place_limit": lambda c, rng: placing(c, rng, False),
@@ -197,6 +235,11 @@ WORKS: dict[str, Callable[[Any, random.Random], Work]] = {
     "cancel_cascade": cascading,
     "cancel_by_client_id": cancelling_by_client_id,
     "cancel_batch_10": cancelling_in_batches,
+}
+#: what ``benchmarks/compare_revisions.py`` can compare: the venue mixes (on the deep
+#: venue) and the every-trade backtest (which builds its own)
+COMPARED: dict[str, Callable[[Any, random.Random], Work]] = {
+    **WORKS, "backtest_every_trade": backtesting_every_trade,
 }
 
 
