@@ -16,6 +16,7 @@ from typing import Any
 
 from engine import ClientError, Exchange
 from engine.core.instrument import Instrument, make_brackets
+from engine.venue import commands as cmd
 
 
 def answer(call: Any, *args: Any, **kwargs: Any) -> Any:
@@ -69,17 +70,17 @@ def busy_session(ex: Exchange) -> list[Any]:
                     parentOrderId=parent["orderId"], workingType="MARK_PRICE"))  # attached later
     add(answer(lambda: a.new_order(symbol="BTCUSDT", side="BUY", type="LIMIT",
                                    timeInForce="GTC", quantity="0.001", price="1")))  # refused
-    add(ex.new_algo_order(alice, {"algoType": "CONDITIONAL", "symbol": "ETHUSDT", "side": "BUY",
-                                  "type": "STOP_MARKET", "quantity": "0.5",
-                                  "triggerPrice": "2090"}))
-    add(ex.new_algo_order(bob, {"algoType": "CONDITIONAL", "symbol": "ETHUSDT", "side": "SELL",
+    add(cmd.new_algo_order(ex, alice, {"algoType": "CONDITIONAL", "symbol": "ETHUSDT",
+                                       "side": "BUY", "type": "STOP_MARKET", "quantity": "0.5",
+                                       "triggerPrice": "2090"}))
+    add(cmd.new_algo_order(ex, bob, {"algoType": "CONDITIONAL", "symbol": "ETHUSDT", "side": "SELL",
                                 "type": "TRAILING_STOP_MARKET", "quantity": "0.2",
                                 "callbackRate": "1", "clientAlgoId": "trail"}))
-    add(ex.cancel_algo_order(bob, {"clientAlgoId": "trail"}))
-    add(ex.new_algo_order(bob, {"algoType": "CONDITIONAL", "symbol": "ETHUSDT", "side": "SELL",
+    add(cmd.cancel_algo_order(ex, bob, {"clientAlgoId": "trail"}))
+    add(cmd.new_algo_order(ex, bob, {"algoType": "CONDITIONAL", "symbol": "ETHUSDT", "side": "SELL",
                                 "type": "STOP_MARKET", "quantity": "0.2",
                                 "triggerPrice": "1900"}))
-    add(ex.cancel_algo_open_orders(bob, {"symbol": "ETHUSDT"}))
+    add(cmd.cancel_algo_open_orders(ex, bob, {"symbol": "ETHUSDT"}))
     add(c.new_order(symbol="ETHUSDT", side="SELL", type="LIMIT", timeInForce="GTC",
                     quantity="1", price="2095"))
     ex.set_mark_price("ETHUSDT", "2092")  # alice's stop entry fires and buys from carol
@@ -141,7 +142,7 @@ def random_session(ex: Exchange, seed: int, steps: int) -> list[Any]:
             out.append(answer(c.new_order, symbol="BTCUSDT", side=side, type="MARKET",
                               quantity=f"0.{rng.randint(1, 20):03d}"))
         elif roll < 0.8:
-            oid = rng.randint(1, max(1, ex._last_id))
+            oid = rng.randint(1, max(1, ex._s.last_id))
             out.append(answer(c.cancel_order, symbol="BTCUSDT", orderId=oid))
         elif roll < 0.9:
             ex.set_mark_price("BTCUSDT", price)

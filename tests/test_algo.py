@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from engine import ClientError, Exchange
+from engine.venue import commands as cmd
 
 SYMBOL = "BTCUSDT"
 #: the algo object's keys that ccxt and the SDK read (CLIENTS.md §5), with their JSON types
@@ -41,7 +42,7 @@ def algo(ex: Exchange, name: str = "alice", **params) -> dict:
     base = {"algoType": "CONDITIONAL", "symbol": SYMBOL, "side": "BUY", "type": "STOP_MARKET",
             "quantity": "0.010", "triggerPrice": "31000"}
     base.update(params)
-    return ex.new_algo_order(acct(ex, name), {k: v for k, v in base.items() if v is not None})
+    return cmd.new_algo_order(ex, acct(ex, name), {k: v for k, v in base.items() if v is not None})
 
 
 def parent(ex: Exchange, name: str = "alice") -> dict:
@@ -57,7 +58,7 @@ def attach(ex: Exchange, parent_id: int, kind: str, trigger: str, **kw) -> dict:
 def refused(ex: Exchange, call, code: int, message: str | None = None) -> ClientError:
     """``call()`` fails with ``code`` (and ``message``) and changes nothing, no id consumed."""
     before = ex.state_hash()
-    next_id = ex._last_id + 1
+    next_id = ex._s.last_id + 1
     with pytest.raises(ClientError) as info:
         call()
     assert ex.state_hash() == before
@@ -149,9 +150,9 @@ def test_algo_rows_attached_with_parent_order_id_cascade_with_the_parent(ex):
     done = ex.client("alice").cancel_order(symbol=SYMBOL, orderId=p["orderId"])
     assert [r["orderId"] for r in done["triggerOrders"]] == [tp["algoId"], sl["algoId"]]
     a = acct(ex, "alice")
-    assert [ex.query_algo_order(a, {"algoId": str(r["algoId"])})["algoStatus"]
+    assert [cmd.query_algo_order(ex, a, {"algoId": str(r["algoId"])})["algoStatus"]
             for r in (tp, sl)] == ["CANCELED", "CANCELED"]
-    assert ex.open_algo_orders(a, {}) == []
+    assert cmd.open_algo_orders(ex, a, {}) == []
 
 
 # -- cancel ---------------------------------------------------------------------------------------
@@ -159,7 +160,8 @@ def test_algo_rows_attached_with_parent_order_id_cascade_with_the_parent(ex):
 
 def test_cancel_algo_order_answers_code_200_as_a_string(ex):
     a = algo(ex, clientAlgoId="c1")
-    done = ex.cancel_algo_order(acct(ex, "alice"), {"algoId": a["algoId"], "symbol": "ETHUSDT"})
+    done = cmd.cancel_algo_order(ex, acct(ex, "alice"),
+                                 {"algoId": a["algoId"], "symbol": "ETHUSDT"})
     assert done == {"algoId": a["algoId"], "clientAlgoId": "c1", "code": "200", "msg": "success"}
     assert ex.client("alice").query_order(symbol=SYMBOL, orderId=a["algoId"])["status"] == (
         "CANCELED")
@@ -167,7 +169,7 @@ def test_cancel_algo_order_answers_code_200_as_a_string(ex):
 
 def test_cancel_algo_order_by_client_algo_id(ex):
     a = algo(ex, clientAlgoId="by-cid")
-    assert ex.cancel_algo_order(acct(ex, "alice"), {"clientAlgoId": "by-cid"})["algoId"] == (
+    assert cmd.cancel_algo_order(ex, acct(ex, "alice"), {"clientAlgoId": "by-cid"})["algoId"] == (
         a["algoId"])
 
 
@@ -175,47 +177,47 @@ def test_cancel_of_one_attached_row_leaves_parent_and_sibling(ex):
     p = parent(ex)
     tp = attach(ex, p["orderId"], "TAKE_PROFIT_MARKET", "33000")
     sl = attach(ex, p["orderId"], "STOP_MARKET", "29000")
-    ex.cancel_algo_order(acct(ex, "alice"), {"algoId": tp["algoId"]})
+    cmd.cancel_algo_order(ex, acct(ex, "alice"), {"algoId": tp["algoId"]})
     c = ex.client("alice")
     assert [c.query_order(symbol=SYMBOL, orderId=i)["status"]
             for i in (p["orderId"], tp["algoId"], sl["algoId"])] == ["NEW", "CANCELED", "NEW"]
 
 
 def test_cancel_algo_order_needs_an_id(ex):
-    refused(ex, lambda: ex.cancel_algo_order(acct(ex, "alice"), {"symbol": SYMBOL}), -1102,
+    refused(ex, lambda: cmd.cancel_algo_order(ex, acct(ex, "alice"), {"symbol": SYMBOL}), -1102,
             "Param 'algoId' or 'clientAlgoId' must be sent, but both were empty/null!")
 
 
 def test_cancel_algo_order_of_an_unknown_id_or_an_ordinary_order_is_2011(ex):
     p = parent(ex)
     a = acct(ex, "alice")
-    refused(ex, lambda: ex.cancel_algo_order(a, {"algoId": "999"}), -2011)
-    refused(ex, lambda: ex.cancel_algo_order(a, {"algoId": str(p["orderId"])}), -2011)
+    refused(ex, lambda: cmd.cancel_algo_order(ex, a, {"algoId": "999"}), -2011)
+    refused(ex, lambda: cmd.cancel_algo_order(ex, a, {"algoId": str(p["orderId"])}), -2011)
 
 
 def test_cancel_algo_order_of_a_cascade_cancelled_row_is_2091(ex):
     p = parent(ex)
     tp = attach(ex, p["orderId"], "TAKE_PROFIT_MARKET", "33000")
     ex.client("alice").cancel_order(symbol=SYMBOL, orderId=p["orderId"])
-    refused(ex, lambda: ex.cancel_algo_order(acct(ex, "alice"), {"algoId": tp["algoId"]}),
+    refused(ex, lambda: cmd.cancel_algo_order(ex, acct(ex, "alice"), {"algoId": tp["algoId"]}),
             -2091, f"Trigger order {tp['algoId']} is already canceled.")
 
 
 def test_cancel_algo_order_of_another_accounts_row_is_2093(ex):
     a = algo(ex)
-    refused(ex, lambda: ex.cancel_algo_order(acct(ex, "bob"), {"algoId": a["algoId"]}),
+    refused(ex, lambda: cmd.cancel_algo_order(ex, acct(ex, "bob"), {"algoId": a["algoId"]}),
             -2093, f"Trigger order {a['algoId']} belongs to another account.")
 
 
 def test_fired_row_reports_its_child_and_refuses_cancel_with_2090(ex):
     a = algo(ex, workingType="MARK_PRICE")
     ex.set_mark_price(SYMBOL, "31000")
-    view = ex.query_algo_order(acct(ex, "alice"), {"algoId": a["algoId"]})
+    view = cmd.query_algo_order(ex, acct(ex, "alice"), {"algoId": a["algoId"]})
     child = int(view["actualOrderId"])
     assert (view["algoStatus"], view["triggerTime"]) == ("TRIGGERED", ex.now)
     assert ex.client("alice").query_order(symbol=SYMBOL, orderId=child)["origType"] == (
         "STOP_MARKET")
-    refused(ex, lambda: ex.cancel_algo_order(acct(ex, "alice"), {"algoId": a["algoId"]}),
+    refused(ex, lambda: cmd.cancel_algo_order(ex, acct(ex, "alice"), {"algoId": a["algoId"]}),
             -2090, f"Trigger order {a['algoId']} has already triggered; it placed order {child}.")
 
 
@@ -227,9 +229,9 @@ def test_row_expired_with_its_position_refuses_cancel_with_2092(ex):
     bob.new_order(symbol=SYMBOL, side="BUY", type="LIMIT", timeInForce="GTC", quantity="0.010",
                   price="30000")
     alice.new_order(symbol=SYMBOL, side="SELL", type="MARKET", quantity="0.010")  # flat
-    assert ex.query_algo_order(acct(ex, "alice"), {"algoId": sl["algoId"]})["algoStatus"] == (
+    assert cmd.query_algo_order(ex, acct(ex, "alice"), {"algoId": sl["algoId"]})["algoStatus"] == (
         "EXPIRED")
-    refused(ex, lambda: ex.cancel_algo_order(acct(ex, "alice"), {"algoId": sl["algoId"]}),
+    refused(ex, lambda: cmd.cancel_algo_order(ex, acct(ex, "alice"), {"algoId": sl["algoId"]}),
             -2092)
 
 
@@ -238,7 +240,7 @@ def test_cancel_algo_open_orders_cancels_rows_but_not_ordinary_orders(ex):
     tp = attach(ex, p["orderId"], "TAKE_PROFIT_MARKET", "33000")
     stop = algo(ex)
     other = algo(ex, "bob")
-    done = ex.cancel_algo_open_orders(acct(ex, "alice"), {"symbol": SYMBOL})
+    done = cmd.cancel_algo_open_orders(ex, acct(ex, "alice"), {"symbol": SYMBOL})
     assert done == {"code": 200, "msg": "The operation of cancel all open order is done."}
     c = ex.client("alice")
     assert [o["orderId"] for o in c.get_orders(symbol=SYMBOL)] == [p["orderId"]]
@@ -249,7 +251,8 @@ def test_cancel_algo_open_orders_cancels_rows_but_not_ordinary_orders(ex):
 
 
 def test_cancel_algo_open_orders_needs_a_known_symbol(ex):
-    refused(ex, lambda: ex.cancel_algo_open_orders(acct(ex, "alice"), {"symbol": "XYZ"}), -1121)
+    refused(ex, lambda: cmd.cancel_algo_open_orders(ex, acct(ex, "alice"), {"symbol": "XYZ"}),
+            -1121)
 
 
 # -- views ----------------------------------------------------------------------------------------
@@ -258,8 +261,9 @@ def test_cancel_algo_open_orders_needs_a_known_symbol(ex):
 def test_query_algo_order_of_another_account_or_an_ordinary_order_is_2013(ex):
     a = algo(ex)
     p = parent(ex)
-    refused(ex, lambda: ex.query_algo_order(acct(ex, "bob"), {"algoId": a["algoId"]}), -2013)
-    refused(ex, lambda: ex.query_algo_order(acct(ex, "alice"), {"algoId": p["orderId"]}), -2013)
+    refused(ex, lambda: cmd.query_algo_order(ex, acct(ex, "bob"), {"algoId": a["algoId"]}), -2013)
+    refused(ex, lambda: cmd.query_algo_order(ex, acct(ex, "alice"), {"algoId": p["orderId"]}),
+            -2013)
 
 
 def test_open_algo_orders_lists_untriggered_rows_and_filters(ex):
@@ -268,23 +272,24 @@ def test_open_algo_orders_lists_untriggered_rows_and_filters(ex):
     parent(ex)
     algo(ex, "bob")
     a = acct(ex, "alice")
-    assert [r["algoId"] for r in ex.open_algo_orders(a, {})] == [a1["algoId"], a2["algoId"]]
-    assert [r["algoId"] for r in ex.open_algo_orders(a, {"symbol": "ETHUSDT"})] == [a2["algoId"]]
-    assert [r["algoId"] for r in ex.open_algo_orders(a, {"algoId": str(a1["algoId"])})] == [
+    assert [r["algoId"] for r in cmd.open_algo_orders(ex, a, {})] == [a1["algoId"], a2["algoId"]]
+    assert [r["algoId"] for r in cmd.open_algo_orders(ex, a, {"symbol": "ETHUSDT"})] == [
+        a2["algoId"]]
+    assert [r["algoId"] for r in cmd.open_algo_orders(ex, a, {"algoId": str(a1["algoId"])})] == [
         a1["algoId"]]
-    refused(ex, lambda: ex.open_algo_orders(a, {"algoType": "TWAP"}), -1130)
+    refused(ex, lambda: cmd.open_algo_orders(ex, a, {"algoType": "TWAP"}), -1130)
 
 
 def test_all_algo_orders_lists_every_row_oldest_first_with_paging(ex):
     ids = [algo(ex, triggerPrice=str(31000 + i))["algoId"] for i in range(5)]
     parent(ex)
-    ex.cancel_algo_order(acct(ex, "alice"), {"algoId": ids[0]})
+    cmd.cancel_algo_order(ex, acct(ex, "alice"), {"algoId": ids[0]})
     a = acct(ex, "alice")
-    rows = ex.all_algo_orders(a, {"symbol": SYMBOL})
+    rows = cmd.all_algo_orders(ex, a, {"symbol": SYMBOL})
     assert [r["algoId"] for r in rows] == ids
     assert rows[0]["algoStatus"] == "CANCELED"
-    assert [r["algoId"] for r in ex.all_algo_orders(a, {"symbol": SYMBOL, "limit": "2",
+    assert [r["algoId"] for r in cmd.all_algo_orders(ex, a, {"symbol": SYMBOL, "limit": "2",
                                                         "page": "2"})] == ids[2:4]
-    assert [r["algoId"] for r in ex.all_algo_orders(a, {"symbol": SYMBOL,
+    assert [r["algoId"] for r in cmd.all_algo_orders(ex, a, {"symbol": SYMBOL,
                                                         "algoId": str(ids[3])})] == ids[3:]
-    refused(ex, lambda: ex.all_algo_orders(a, {}), -1102)
+    refused(ex, lambda: cmd.all_algo_orders(ex, a, {}), -1102)

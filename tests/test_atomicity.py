@@ -158,9 +158,9 @@ def test_the_fast_cancel_path_and_the_general_one_leave_identical_venues():
             oid = ordinary[pick % len(ordinary)]["orderId"]
             if fast._index.by_id[oid].rows is not None:
                 continue
-            got_fast = fast.cancel_order(acct_f, symbol, oid)
-            got_general = general._run_fmt(
-                general._cancel_one, order_result, acct_g, symbol, oid, None
+            got_fast = fast._cancels.cancel_order(acct_f, symbol, oid)
+            got_general = general._runner.run_fmt(
+                general._cancels._cancel_one, order_result, acct_g, symbol, oid, None
             )
             assert got_fast == got_general
             assert fast.state_hash() == general.state_hash()

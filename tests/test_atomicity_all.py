@@ -25,6 +25,7 @@ from test_atomicity import (
 
 from engine import Exchange
 from engine.core.txn import InjectedFault, inject_fault
+from engine.venue import commands as cmd
 
 
 def three_accounts() -> Exchange:
@@ -98,7 +99,7 @@ def with_algo_rows() -> Exchange:
     ex = three_accounts()
     bob = ex.account_state("bob")
     for trigger in ("1900", "1950"):
-        ex.new_algo_order(bob, {"algoType": "CONDITIONAL", "symbol": "ETHUSDT", "side": "SELL",
+        cmd.new_algo_order(ex, bob, {"algoType": "CONDITIONAL", "symbol": "ETHUSDT", "side": "SELL",
                                 "type": "STOP_MARKET", "quantity": "0.2",
                                 "triggerPrice": trigger})
     return ex
@@ -210,7 +211,7 @@ CASES: dict[str, tuple[Callable[[], Exchange], Callable[[Exchange], object], int
     "cancel_batch with cascades and refusals": (
         alice_with_two_protected_parents,
         lambda ex: ex.client("alice").cancel_batch_order(
-            "BTCUSDT", [1, 2, 999, ex._last_id - 1, ex._last_id], None), 12),
+            "BTCUSDT", [1, 2, 999, ex._s.last_id - 1, ex._s.last_id], None), 12),
     "cancel_batch of four resting orders": (
         book_both_sides,
         lambda ex: ex.client("carol").cancel_batch_order("BTCUSDT", [1, 2, 3, 4], None), 4),
@@ -231,15 +232,15 @@ CASES: dict[str, tuple[Callable[[], Exchange], Callable[[Exchange], object], int
     # -- algo orders ------------------------------------------------------------------------
     "new_algo_order": (
         three_accounts,
-        lambda ex: ex.new_algo_order(ex.account_state("alice"), {
+        lambda ex: cmd.new_algo_order(ex, ex.account_state("alice"), {
             "algoType": "CONDITIONAL", "symbol": "ETHUSDT", "side": "BUY",
             "type": "TAKE_PROFIT_MARKET", "quantity": "0.3", "triggerPrice": "1950"}), 2),
     "cancel_algo_order": (
         with_algo_rows,
-        lambda ex: ex.cancel_algo_order(ex.account_state("bob"), {"algoId": "2"}), 2),
+        lambda ex: cmd.cancel_algo_order(ex, ex.account_state("bob"), {"algoId": "2"}), 2),
     "cancel_algo_open_orders": (
         with_algo_rows,
-        lambda ex: ex.cancel_algo_open_orders(ex.account_state("bob"),
+        lambda ex: cmd.cancel_algo_open_orders(ex, ex.account_state("bob"),
                                               {"symbol": "ETHUSDT"}), 4),
     # -- replayed market data ---------------------------------------------------------------
     "enable_tape": (three_accounts, lambda ex: ex.enable_tape(), 2),

@@ -197,7 +197,7 @@ def test_a_long_is_liquidated_at_the_first_print_at_its_liquidation_price_withou
     report, strategy = backtest([tape(BTC, prints)], lambda: Scripted({1: bracket_long}),
                                 balance="20", leverage=20)
     ex = report.exchange
-    assert ex.liquidation_price(ex.account_state("strategy"), BTC) is None  # flat now
+    assert ex._risk.liquidation_price(ex.account_state("strategy"), BTC) is None  # flat now
     assert report.liquidations == [{"time": T0 + 50, "symbol": BTC, "positionSide": "BOTH",
                                     "qty": "0.01", "price": "28127.5", "fee": "1.125"}]
     s = report.summary

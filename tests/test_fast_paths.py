@@ -19,7 +19,7 @@ ACCOUNTS = ("alice", "bob")
 def _venue(fast: bool = True, journal: Path | None = None) -> Exchange:
     """alice and bob with 20000 USDT each, BTCUSDT marked at 30000 (also used by test_quiet)."""
     ex = Exchange(journal=journal)
-    ex._fast_paths = fast
+    ex._s.fast_paths = fast
     for name in ACCOUNTS:
         ex.create_account(name, balance="20000")
     ex.set_mark_price("BTCUSDT", "30000")

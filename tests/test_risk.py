@@ -84,8 +84,8 @@ def test_liquidation_and_bankruptcy_prices_of_a_long_match_the_hand_computation(
     # Bankruptcy: 99.4 + 0.04(B − 30000) = 0 → B = 27515.
     long_for_alice(ex)
     acct = ex.account_state("alice")
-    assert ex.liquidation_price(acct, "BTCUSDT") == 276255
-    assert ex.bankruptcy_price(acct, "BTCUSDT") == 275150
+    assert ex._risk.liquidation_price(acct, "BTCUSDT") == 276255
+    assert ex._risk.bankruptcy_price(acct, "BTCUSDT") == 275150
     row = ex.client("alice").get_position_risk(symbol="BTCUSDT")[0]
     assert row["liquidationPrice"] == "27625.5"
 
@@ -161,7 +161,7 @@ def test_a_short_is_liquidated_when_the_mark_rises_to_its_liquidation_price(ex):
     ex.client("alice").new_order(symbol="BTCUSDT", side="SELL", type="MARKET", quantity="0.040")
     # 99.4 + 0.04(30000 − M) ≤ 0.04 × M × 0.004 → M ≥ 1299.4 / 0.04016 = 32355.577… → 32355.6
     acct = ex.account_state("alice")
-    assert ex.liquidation_price(acct, "BTCUSDT") == 323556
+    assert ex._risk.liquidation_price(acct, "BTCUSDT") == 323556
     ex.set_mark_price("BTCUSDT", "32355.5")
     assert ex._ledger.liquidations == []
     ex.set_mark_price("BTCUSDT", "32355.6")

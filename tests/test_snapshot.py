@@ -65,7 +65,7 @@ def random_session_more(ex: Exchange) -> list:
                           stopLossPrice=f"{29000 if side == 'BUY' else 31000}"))
         out.append(answer(b.new_order, symbol="BTCUSDT", side="BUY" if i % 3 else "SELL",
                           type="MARKET", quantity="0.003"))
-        out.append(answer(c.cancel_order, symbol="BTCUSDT", orderId=ex._last_id - i))
+        out.append(answer(c.cancel_order, symbol="BTCUSDT", orderId=ex._s.last_id - i))
     ex.set_mark_price("BTCUSDT", "29400")
     out.append(answer(a.countdown_cancel_order, symbol="BTCUSDT", countdownTime=10))
     ex.advance(20)

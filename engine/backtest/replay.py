@@ -65,6 +65,7 @@ from engine.venue.tapeloop import (
     next_deadline,
     replay_band,
     skip_run,
+    update_counter,
     update_id,
 )
 
@@ -238,6 +239,7 @@ class Replay:
         insts = [self.instruments[s] for s in self.symbols]
         names = self.symbols
         touch, tape_trade = ex.tape_touch, ex.tape_trade
+        counter = update_counter(ex)
         on_trade = strategy.on_trade
         bands = self._band_list
         for a in range(0, self.n, _BLOCK):
@@ -263,9 +265,9 @@ class Replay:
                     self.stops += 1
                     tape_trade(names[s], p, q, m, t)
                     self._changed()
-                uid = ex._update_id  # tapeloop.update_id, inlined on this hot path
+                uid = counter.update_id  # tapeloop.update_id, inlined on this hot path
                 on_trade(Trade(insts[s], t, p, q, m))
-                if ex._update_id != uid:
+                if counter.update_id != uid:
                     self._changed()
 
     # -- scanning and skipping --------------------------------------------------------------

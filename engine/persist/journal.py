@@ -19,9 +19,14 @@ command that changed state::
      "resp": "5f0c2a9d41b7e3c8"}
 
 ``seq`` counts from 1 without gaps; ``time`` is the simulated clock when the
-command began; ``cmd`` is the :class:`~engine.venue.exchange.Exchange` method;
-``account`` the caller's name (null for venue commands: ``create_account``,
-``add_instrument``, ``set_mark_price``, ``advance``, ``set_time``);
+command began; ``cmd`` is the command's name — a function of
+:mod:`engine.venue.commands` for what an account sends, an operator method of
+:class:`~engine.venue.exchange.Exchange` for the venue's own commands — and
+:data:`COMMANDS` is the table from those names to their implementations (the
+names journals have always written: a journal from before the engine's layers
+replays unchanged); ``account`` the caller's name (null for venue commands:
+``create_account``, ``add_instrument``, ``set_mark_price``, ``advance``,
+``set_time``, the tape's and funding);
 ``params`` the arguments under their wire names, as sent; ``resp`` the first
 16 hex digits of the SHA-256 of the response's canonical JSON, which replay
 compares.  The journaled methods are the keys of :data:`COMMANDS`: every
@@ -37,18 +42,9 @@ the past, ``cancel_open_orders`` with nothing open); neither is written.
 
 Values, as sent
 ---------------
-``str``, ``int``, ``bool`` and ``None`` stay; lists stay lists; a finite
-``float`` is written as a JSON number, which is its ``repr`` and reads back as
-the same float (the engine itself only ever reads a float through ``repr``).
-Values JSON cannot tell apart are tagged: ``{"$decimal": "30000.5"}`` (its
-``str``), ``{"$float": "NaN"}`` for a non-finite float, ``{"$tuple": [...]}``,
-``{"$items": [[k, v], ...]}`` for a mapping with a non-string key.  Anything
-else — a type no parser in the engine accepts — is written as
-``{"$opaque": "<repr>"}`` and replayed as a placeholder that every parser
-refuses the same way.  Tagging keeps replay exact where a plain string would
-not be: ``Decimal(5)`` in an ``orderIdList`` is refused (-1100) but ``"5"``
-would cancel order 5.  The journal holds what was sent, credentials too
-(``create_account``'s ``api_key``/``api_secret``): keep it private.
+Parameters are written as sent, tagged where JSON cannot tell two values apart
+(:mod:`engine.persist.values`).  The journal holds what was sent, credentials
+too (``create_account``'s ``api_key``/``api_secret``): keep it private.
 
 Durability
 ----------
@@ -90,23 +86,27 @@ None`` check.  With one, a command costs its JSON encoding and one write.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import os
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from engine.persist.values import decode, digest, encode, instrument_from, instrument_params
+from engine.venue import commands as account_commands
+from engine.venue.exchange import Exchange
+
 if TYPE_CHECKING:
-    from engine.core.instrument import Instrument
     from engine.core.ledger import AccountState
-    from engine.venue.exchange import Exchange
+
+__all__ = [
+    "COMMANDS", "Command", "Journal", "JournalError", "JournalTornError", "JournalTornWarning",
+    "Replay", "TornLine", "decode", "digest", "encode", "replay", "replay_exchange",
+]
 
 FORMAT_VERSION = 1
-_DIGITS = 16  # hex digits of a response digest
 
 
 class JournalError(ValueError):
@@ -146,178 +146,75 @@ class Replay:
     _end: tuple[int, Any] = field(default=(0, None), repr=False)  # byte offset, SHA-256
 
 
-# -- values ------------------------------------------------------------------------------
-_TAGS = frozenset({"$decimal", "$float", "$tuple", "$items", "$opaque"})
-_NON_FINITE = frozenset({"nan", "inf", "-inf"})
-
-
-class Opaque:
-    """Stands in, on replay, for a value of a type the engine accepts nowhere."""
-
-    __slots__ = ("text",)
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def __repr__(self) -> str:
-        return f"Opaque({self.text!r})"
-
-
-def encode(v: Any) -> Any:
-    """A JSON-ready form of a parameter value that :func:`decode` turns back into an
-    equivalent one (see the module docstring).  O(size of the value)."""
-    t = type(v)
-    if v is None or t is str or t is int or t is bool:
-        return v
-    if t is list:
-        return [encode(x) for x in v]
-    if isinstance(v, float):
-        # transported as sent, never computed with: the engine reads a float only through
-        # its repr, so a finite one is a JSON number (that repr) and reads back the same
-        text = repr(v)
-        if text != float.__repr__(v):
-            return {"$opaque": f"{t.__name__}: {text}"[:200]}  # refused like the original
-        return v if t is float and text not in _NON_FINITE else {"$float": json.dumps(v)}
-    if isinstance(v, Decimal):
-        return {"$decimal": str(v)}
-    if t is tuple:
-        return {"$tuple": [encode(x) for x in v]}
-    if isinstance(v, Mapping):
-        if all(type(k) is str for k in v) and not (len(v) == 1 and next(iter(v)) in _TAGS):
-            return {k: encode(x) for k, x in v.items()}
-        return {"$items": [[encode(k), encode(x)] for k, x in v.items()]}
-    if t is Opaque:
-        return {"$opaque": v.text}
-    if isinstance(v, str):
-        return str.__str__(v)  # a str subclass (a StrEnum) is read as its text
-    if isinstance(v, int):
-        return int.__index__(v)
-    return {"$opaque": f"{t.__name__}: {v!r}"[:200]}
-
-
-def decode(v: Any) -> Any:
-    """Inverse of :func:`encode`."""
-    if type(v) is list:
-        return [decode(x) for x in v]
-    if type(v) is not dict:
-        return v
-    if len(v) == 1:
-        (tag, body), = v.items()
-        if tag == "$decimal":
-            return Decimal(body)
-        if tag == "$float":
-            return json.loads(body)
-        if tag == "$tuple":
-            return tuple(decode(x) for x in body)
-        if tag == "$items":
-            return {decode(k): decode(x) for k, x in body}
-        if tag == "$opaque":
-            return Opaque(body)
-    return {k: decode(x) for k, x in v.items()}
-
-
-def digest(response: Any) -> str:
-    """The first 16 hex digits of SHA-256 over a response's canonical JSON.
-
-    Responses are plain JSON values but for an :class:`~engine.venue.exchange.Account`
-    (``create_account``) and the odd ``Decimal``, which ``_plain`` spells out.
-    """
-    text = json.dumps(response, sort_keys=True, separators=(",", ":"), default=_plain)
-    return hashlib.sha256(text.encode()).hexdigest()[:_DIGITS]
-
-
-def _plain(v: Any) -> Any:
-    if hasattr(v, "__dataclass_fields__"):
-        return {f: getattr(v, f) for f in v.__dataclass_fields__}
-    return encode(v)
-
-
+# -- lines ---------------------------------------------------------------------------------
 def _dumps(obj: Any) -> bytes:
     return (json.dumps(obj, separators=(",", ":"), allow_nan=False) + "\n").encode()
 
 
-# -- instruments in the header -------------------------------------------------------------
-def instrument_params(inst: Instrument) -> dict[str, Any]:
-    """The constructor parameters of ``inst`` as JSON values (decimals as strings)."""
-    from engine.core.instrument import Instrument
-
-    out: dict[str, Any] = {}
-    for name in inspect.signature(Instrument.__init__).parameters:
-        if name == "self":
-            continue
-        value = getattr(inst, name)
-        if name == "brackets":
-            value = [
-                [b.bracket, b.initial_leverage, b.floor_e8, b.cap_e8, b.mmr_ppm, b.cum_e8]
-                for b in value
-            ]
-        elif isinstance(value, Decimal):
-            value = str(value)
-        out[name] = value
-    return out
-
-
-def instrument_from(params: Mapping[str, Any]) -> Instrument:
-    """Inverse of :func:`instrument_params`."""
-    from engine.core.instrument import Bracket, Instrument
-
-    kw = dict(params)
-    kw["brackets"] = tuple(Bracket(*row) for row in kw["brackets"])
-    symbol = kw.pop("symbol")
-    return Instrument(symbol, **kw)
-
-
 # -- the commands ----------------------------------------------------------------------------
 class Command(NamedTuple):
-    """How one journaled method is recorded and replayed."""
+    """How one journaled command is recorded and replayed."""
 
+    run: Callable[..., Any]  # the implementation: run(venue, [account,] *arguments)
     params: tuple[str, ...]  # wire names of the positional arguments after the account
-    account: bool  # the method's first argument is the caller's AccountState
+    account: bool  # the command's first argument is the caller's AccountState
     mapping: bool = False  # one argument: the wire parameter mapping itself
     always: bool = False  # written whenever it succeeds (it moves no update counter)
-    keywords: bool = False  # the method takes its parameters by keyword only
+    keywords: bool = False  # the command takes its parameters by keyword only
 
 
-def _acct(params: tuple[str, ...]) -> Command:
-    return Command(params, True)
+def _acct(run: Callable[..., Any], params: tuple[str, ...] = ()) -> Command:
+    return Command(run, params, True, mapping=not params)
 
 
-#: Every journaled method of the Exchange, by name.
+def _venue(run: Callable[..., Any], params: tuple[str, ...], **flags: bool) -> Command:
+    return Command(run, params, False, **flags)
+
+
+_a = account_commands
+#: Every journaled command, by the name a journal line records as ``cmd``: what an
+#: account sends (engine.venue.commands) and the operator's (Exchange's methods).
 COMMANDS: dict[str, Command] = {
-    "create_account": Command(("name", "balance", "api_key", "api_secret"), False),
-    "add_instrument": Command(("instrument",), False, always=True),
-    "set_mark_price": Command(("symbol", "price"), False),
-    "advance": Command(("ms",), False),
-    "set_time": Command(("ms",), False),
-    "new_order": Command((), True, mapping=True),
-    "cancel_order": _acct(("symbol", "orderId", "origClientOrderId")),
-    "cancel_batch": _acct(("symbol", "orderIdList", "origClientOrderIdList")),
-    "cancel_open_orders": _acct(("symbol",)),
-    "countdown_cancel": _acct(("symbol", "countdownTime")),
-    "change_leverage": _acct(("symbol", "leverage")),
-    "change_position_mode": _acct(("dualSidePosition",)),
-    "new_algo_order": Command((), True, mapping=True),
-    "cancel_algo_order": Command((), True, mapping=True),
-    "cancel_algo_open_orders": Command((), True, mapping=True),
+    "create_account": _venue(Exchange.create_account, ("name", "balance", "api_key",
+                                                       "api_secret")),
+    "add_instrument": _venue(Exchange.add_instrument, ("instrument",), always=True),
+    "set_mark_price": _venue(Exchange.set_mark_price, ("symbol", "price")),
+    "advance": _venue(Exchange.advance, ("ms",)),
+    "set_time": _venue(Exchange.set_time, ("ms",)),
+    "new_order": _acct(_a.new_order),
+    "cancel_order": _acct(_a.cancel_order, ("symbol", "orderId", "origClientOrderId")),
+    "cancel_batch": _acct(_a.cancel_batch, ("symbol", "orderIdList", "origClientOrderIdList")),
+    "cancel_open_orders": _acct(_a.cancel_open_orders, ("symbol",)),
+    "countdown_cancel": _acct(_a.countdown_cancel, ("symbol", "countdownTime")),
+    "change_leverage": _acct(_a.change_leverage, ("symbol", "leverage")),
+    "change_position_mode": _acct(_a.change_position_mode, ("dualSidePosition",)),
+    "new_algo_order": _acct(_a.new_algo_order),
+    "cancel_algo_order": _acct(_a.cancel_algo_order),
+    "cancel_algo_open_orders": _acct(_a.cancel_algo_open_orders),
     # replay mode (backtests) and funding
-    "enable_tape": Command(("fill", "queue", "slippage_ticks"), False, keywords=True),
-    "tape_trade": Command(("symbol", "price", "qty", "buyer_maker", "time"), False),
-    "tape_touch": Command(("symbol", "price", "time"), False),
-    "tape_quote": Command(("symbol", "bid", "bid_qty", "ask", "ask_qty", "time"), False),
-    "tape_mark": Command(("symbol", "price", "time"), False),
-    "settle_funding": Command(("symbol", "rate"), False),
+    "enable_tape": _venue(Exchange.enable_tape, ("fill", "queue", "slippage_ticks"),
+                          keywords=True),
+    "tape_trade": _venue(Exchange.tape_trade, ("symbol", "price", "qty", "buyer_maker",
+                                               "time")),
+    "tape_touch": _venue(Exchange.tape_touch, ("symbol", "price", "time")),
+    "tape_quote": _venue(Exchange.tape_quote, ("symbol", "bid", "bid_qty", "ask", "ask_qty",
+                                               "time")),
+    "tape_mark": _venue(Exchange.tape_mark, ("symbol", "price", "time")),
+    "settle_funding": _venue(Exchange.settle_funding, ("symbol", "rate")),
 }
 
 
 def _invoke(ex: Exchange, cmd: str, acct: AccountState | None, args: tuple) -> Any:
-    """Call the method itself (the caller has detached the journal)."""
+    """Run the command itself (the caller has detached the journal)."""
+    spec = COMMANDS[cmd]
     if cmd == "create_account":
         name, balance, key, secret = args
         return ex.create_account(name, balance, api_key=key, api_secret=secret)
-    method: Callable[..., Any] = getattr(ex, cmd)
-    if COMMANDS[cmd].keywords:
-        return method(**dict(zip(COMMANDS[cmd].params, args, strict=True)))
-    return method(acct, *args) if acct is not None else method(*args)
+    if spec.keywords:
+        return spec.run(ex, **dict(zip(spec.params, args, strict=True)))
+    if spec.account:
+        return spec.run(ex, acct, *args)
+    return spec.run(ex, *args)
 
 
 def _params(cmd: str, spec: Command, args: tuple) -> Any:
@@ -340,15 +237,16 @@ def _args(cmd: str, spec: Command, params: Any) -> tuple:
 class Journal:
     """An open journal file: appends one line per state-changing command.
 
-    Created by ``Exchange(journal=path)`` or ``Exchange.replay(path, resume=True)``;
-    ``path`` and ``seq`` (the last line written) are public.
+    Created by ``Exchange(journal=path)`` or ``Exchange.replay(path, resume=True)``
+    for one venue; ``path`` and ``seq`` (the last line written) are public.
     """
 
-    __slots__ = ("path", "seq", "_fd", "_sink", "_sha", "_uid", "_broken")
+    __slots__ = ("path", "seq", "_ex", "_fd", "_sink", "_sha", "_uid", "_broken")
 
-    def __init__(self, path: str, fd: int, seq: int, sha: Any, uid: int) -> None:
+    def __init__(self, ex: Exchange, path: str, fd: int, seq: int, sha: Any) -> None:
         self.path, self.seq = path, seq
-        self._fd, self._sha, self._uid = fd, sha, uid
+        self._ex = ex
+        self._fd, self._sha, self._uid = fd, sha, ex._s.update_id
         #: ``write(data) -> bytes written``: one unbuffered write(2) (tests swap it)
         self._sink: Callable[[memoryview], int] = partial(os.write, fd)
         self._broken: str | None = None
@@ -370,9 +268,9 @@ class Journal:
         header = {
             "fapisim_journal": FORMAT_VERSION,
             "start_time": ex.now,
-            "instruments": [instrument_params(i) for i in ex._instruments.values()],
+            "instruments": [instrument_params(i) for i in ex._s.instruments.values()],
         }
-        journal = cls(path, fd, 0, hashlib.sha256(), ex._update_id)
+        journal = cls(ex, path, fd, 0, hashlib.sha256())
         journal._write(_dumps(header))
         return journal
 
@@ -392,29 +290,32 @@ class Journal:
         """SHA-256 of every byte written so far (what a snapshot records)."""
         return self._sha.hexdigest()
 
-    def check_in_step(self, ex: Exchange) -> None:
-        """Raise :class:`JournalError` if the journal can no longer describe ``ex``."""
+    def check_in_step(self) -> None:
+        """Raise :class:`JournalError` if the journal can no longer describe its venue."""
         if self._broken is not None:
             raise JournalError(f"journal {self.path} refuses commands: {self._broken}")
-        if ex._update_id != self._uid:
+        update_id = self._ex._s.update_id
+        if update_id != self._uid:
             raise JournalError(
                 f"journal {self.path}: the venue was changed by a method that is not "
-                f"journaled (update {self._uid} -> {ex._update_id}); replay could not "
+                f"journaled (update {self._uid} -> {update_id}); replay could not "
                 "rebuild it"
             )
 
-    def record(self, ex: Exchange, cmd: str, acct: AccountState | None, *args: Any) -> Any:
-        """Run ``cmd`` on ``ex`` and, if it changed state, append its line — atomically."""
-        self.check_in_step(ex)
+    def record(self, cmd: str, acct: AccountState | None, *args: Any) -> Any:
+        """Run ``cmd`` on the venue and, if it changed state, append its line — atomically."""
+        self.check_in_step()
+        ex = self._ex
+        s = ex._s
         spec = COMMANDS[cmd]
-        if acct is not None and ex._ledger.accounts.get(acct.name) is not acct:
+        if acct is not None and s.ledger.accounts.get(acct.name) is not acct:
             raise ValueError(f"{acct!r} is not an account of this venue")
-        time = ex.now
-        ex._journal = None  # the call below, and any command it runs, is not journaled again
+        time = s.now
+        s.journal = None  # the call below, and any command it runs, is not journaled again
         try:
-            with ex._atomic():
+            with ex._runner.atomic():
                 out = _invoke(ex, cmd, acct, args)
-                if spec.always or ex._update_id != self._uid:
+                if spec.always or s.update_id != self._uid:
                     line = {
                         "seq": self.seq + 1, "time": time, "cmd": cmd,
                         "account": None if acct is None else acct.name,
@@ -423,8 +324,8 @@ class Journal:
                     self._write(_dumps(line))
                     self.seq += 1
         finally:
-            ex._journal = self
-        self._uid = ex._update_id
+            s.journal = self
+        self._uid = s.update_id
         return out
 
     def _write(self, data: bytes) -> None:
@@ -475,7 +376,6 @@ def replay(
     Runtime complexity: O(size of the journal + work of the commands applied).
     """
     from engine.persist.snapshot import load
-    from engine.venue.exchange import Exchange
 
     path = os.fspath(path)
     with open(path, "rb") as f:
@@ -521,7 +421,7 @@ def replay(
                     path, lineno, f"the clock is {ex.now} but the line says {time!r}: "
                     "journal and venue diverged"
                 )
-            acct = None if name is None else ex._ledger.accounts.get(name)
+            acct = None if name is None else ex._s.ledger.accounts.get(name)
             if spec.account and acct is None:
                 raise _line_error(path, lineno, f"no account {name!r}")
             try:
@@ -547,7 +447,7 @@ def _resume(result: Replay, path: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_APPEND)
     os.ftruncate(fd, offset)  # cut a torn tail: the command it described never returned
     ex = result.exchange
-    ex._journal = Journal(path, fd, result.seq, sha, ex._update_id)
+    ex._s.journal = Journal(ex, path, fd, result.seq, sha)
 
 
 def replay_exchange(

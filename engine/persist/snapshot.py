@@ -21,9 +21,10 @@ Format
 venue, ``{"seq", "sha256"}``: the journal line the snapshot follows and the
 SHA-256 of the journal's bytes up to it, so ``Exchange.replay(path,
 snapshot=data)`` applies only the tail (:mod:`engine.persist.journal`).  ``state``
-is the venue's attributes except its journal (a restored venue journals
-nothing until replayed with ``resume``); memo caches travel along (they are
-not state, and equal in any venue that served the same requests).
+is the venue's :class:`~engine.venue.state.VenueState` but its journal (a
+restored venue journals nothing until replayed with ``resume``); the rule
+objects are rebuilt around it on load; memo caches travel along (they are not
+state, and equal in any venue that served the same requests).
 
 Loading checks, in order, before decoding anything: length, magic, version,
 payload length (a short one is *truncated*, a long one has trailing bytes),
@@ -55,8 +56,12 @@ import zlib
 from types import MethodType
 from typing import TYPE_CHECKING, Any
 
+from engine.venue.state import VenueState
+
 if TYPE_CHECKING:
     from engine.venue.exchange import Exchange
+
+__all__ = ["FORMAT_VERSION", "MAGIC", "SnapshotError", "dump", "info", "load"]
 
 MAGIC = b"FAPISNAP"
 FORMAT_VERSION = 2
@@ -79,10 +84,10 @@ class SnapshotError(ValueError):
 
 
 class _Pickler(pickle.Pickler):
-    """Pickles the venue's attributes; the venue itself and its bound methods (the
-    ledger's mark lookup) become references resolved to the new venue on load."""
+    """Pickles the venue state's fields; the state itself and its bound methods (the
+    ledger's mark lookup) become references resolved to the new state on load."""
 
-    def __init__(self, file: io.BytesIO, venue: Exchange) -> None:
+    def __init__(self, file: io.BytesIO, venue: VenueState) -> None:
         super().__init__(file, protocol=5)
         self.venue = venue
 
@@ -95,7 +100,7 @@ class _Pickler(pickle.Pickler):
 
 
 class _Unpickler(pickle.Unpickler):
-    def __init__(self, file: io.BytesIO, venue: Exchange) -> None:
+    def __init__(self, file: io.BytesIO, venue: VenueState) -> None:
         super().__init__(file)
         self.venue = venue
 
@@ -122,14 +127,15 @@ class _Unpickler(pickle.Unpickler):
 
 def dump(ex: Exchange) -> bytes:
     """The snapshot of ``ex`` (between commands).  O(size of the venue)."""
-    if ex._undo:
+    venue = ex._s
+    if venue.undo:
         raise RuntimeError("a snapshot is taken between commands, not inside one")
-    journal = ex._journal
+    journal = venue.journal
     if journal is not None:
-        journal.check_in_step(ex)
-    state = {k: v for k, v in vars(ex).items() if k != "_journal"}
+        journal.check_in_step()
+    state = {k: getattr(venue, k) for k in VenueState.__slots__ if k != "journal"}
     buf = io.BytesIO()
-    _Pickler(buf, ex).dump(state)
+    _Pickler(buf, venue).dump(state)
     meta = {
         "state_hash": ex.state_hash(),
         "now": ex.now,
@@ -207,13 +213,19 @@ def load(data: bytes, cls: type[Exchange] | None = None) -> tuple[Exchange, dict
     meta = _meta(payload)
     (n,) = _META_LEN.unpack_from(payload)
     ex = cls.__new__(cls)
+    venue = VenueState.__new__(VenueState)
     try:
         raw = zlib.decompress(payload[_META_LEN.size + n:])
-        state = _Unpickler(io.BytesIO(raw), ex).load()
+        state = _Unpickler(io.BytesIO(raw), venue).load()
         if not isinstance(state, dict):
             raise TypeError(f"state is a {type(state).__name__}")
-        vars(ex).update(state)
-        ex._journal = None
+        fields = set(VenueState.__slots__) - {"journal"}
+        if set(state) != fields:
+            raise ValueError(f"state fields {sorted(state)} are not {sorted(fields)}")
+        for k, v in state.items():
+            setattr(venue, k, v)
+        venue.journal = None
+        ex._assemble(venue)
         restored = ex.state_hash()
     except Exception as e:
         raise SnapshotError(f"snapshot undecodable: {e!r}") from e

@@ -1,7 +1,8 @@
 """The REST facade's route table: Binance path and verb → the engine call behind it.
 
-Each :class:`Endpoint` names the engine method that answers it (the same one
-the in-process :class:`~engine.venue.client.Client` calls), whether it is signed,
+Each :class:`Endpoint` names the venue command that answers it
+(:mod:`engine.venue.commands`, what the in-process
+:class:`~engine.venue.client.Client` calls too), whether it is signed,
 its request weight (Binance's) and whether it places an order (counted in
 ``X-MBX-ORDER-COUNT-1M``).  Handlers only move parameters: every rule lives in
 the engine.  A handler gets the venue, the caller's account state (None on
@@ -23,9 +24,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from engine.venue import commands as c
+
 if TYPE_CHECKING:
     from engine.core.ledger import AccountState
     from engine.venue.exchange import Exchange
+
+__all__ = ["ROUTES", "Endpoint", "Params", "public", "signed"]
 
 Params = Mapping[str, str]
 Handler = Callable[["Exchange", "AccountState | None", Params], Any]
@@ -83,9 +88,9 @@ def signed(
     return Endpoint(lambda ex, a, p: handler(ex, _acct(a), p), True, weight, order)
 
 
-_ACCOUNT = {"GET": signed(lambda ex, a, p: ex.account_info(a), 5)}
-_BALANCE = {"GET": signed(lambda ex, a, p: ex.balance_info(a), 5)}
-_POSITION_RISK = {"GET": signed(lambda ex, a, p: ex.get_position_risk(a, p), 5)}
+_ACCOUNT = {"GET": signed(lambda ex, a, p: c.account_info(ex, a), 5)}
+_BALANCE = {"GET": signed(lambda ex, a, p: c.balance_info(ex, a), 5)}
+_POSITION_RISK = {"GET": signed(lambda ex, a, p: c.get_position_risk(ex, a, p), 5)}
 _PING = {"GET": public(lambda ex, p: {})}
 
 #: path -> verb -> endpoint
@@ -94,71 +99,71 @@ ROUTES: dict[str, dict[str, Endpoint]] = {
     "/fapi/v1/ping": _PING,
     "/api/v3/ping": _PING,
     "/fapi/v1/time": {"GET": public(lambda ex, p: {"serverTime": ex.now})},
-    "/fapi/v1/exchangeInfo": {"GET": public(lambda ex, p: ex.exchange_info())},
-    "/fapi/v1/depth": {"GET": public(lambda ex, p: ex.depth(p), _depth_weight)},
+    "/fapi/v1/exchangeInfo": {"GET": public(lambda ex, p: c.exchange_info(ex))},
+    "/fapi/v1/depth": {"GET": public(lambda ex, p: c.depth(ex, p), _depth_weight)},
     "/fapi/v1/premiumIndex": {
-        "GET": public(lambda ex, p: ex.mark_price_info(p), _by_symbol(1, 10)),
+        "GET": public(lambda ex, p: c.mark_price_info(ex, p), _by_symbol(1, 10)),
     },
     "/fapi/v1/ticker/bookTicker": {
-        "GET": public(lambda ex, p: ex.book_ticker(p), _by_symbol(2, 5)),
+        "GET": public(lambda ex, p: c.book_ticker(ex, p), _by_symbol(2, 5)),
     },
     # -- orders --------------------------------------------------------------------------
     "/fapi/v1/order": {
-        "POST": signed(lambda ex, a, p: ex.new_order(a, p), 0, order=True),
-        "GET": signed(lambda ex, a, p: ex.query_order(a, p)),
-        "DELETE": signed(lambda ex, a, p: ex.cancel_order(
-            a, p.get("symbol"), p.get("orderId"), p.get("origClientOrderId"))),
+        "POST": signed(lambda ex, a, p: c.new_order(ex, a, p), 0, order=True),
+        "GET": signed(lambda ex, a, p: c.query_order(ex, a, p)),
+        "DELETE": signed(lambda ex, a, p: c.cancel_order(
+            ex, a, p.get("symbol"), p.get("orderId"), p.get("origClientOrderId"))),
     },
     "/fapi/v1/batchOrders": {
-        "DELETE": signed(lambda ex, a, p: ex.cancel_batch(
-            a, p.get("symbol"), _either(p, "orderIdList", "orderidlist"),
+        "DELETE": signed(lambda ex, a, p: c.cancel_batch(
+            ex, a, p.get("symbol"), _either(p, "orderIdList", "orderidlist"),
             _either(p, "origClientOrderIdList", "origclientorderidlist"))),
     },
     "/fapi/v1/allOpenOrders": {
-        "DELETE": signed(lambda ex, a, p: ex.cancel_open_orders(a, p.get("symbol"))),
+        "DELETE": signed(lambda ex, a, p: c.cancel_open_orders(ex, a, p.get("symbol"))),
     },
     "/fapi/v1/countdownCancelAll": {
-        "POST": signed(lambda ex, a, p: ex.countdown_cancel(
-            a, p.get("symbol"), p.get("countdownTime")), 10),
+        "POST": signed(lambda ex, a, p: c.countdown_cancel(
+            ex, a, p.get("symbol"), p.get("countdownTime")), 10),
     },
-    "/fapi/v1/openOrder": {"GET": signed(lambda ex, a, p: ex.get_open_order(a, p))},
+    "/fapi/v1/openOrder": {"GET": signed(lambda ex, a, p: c.get_open_order(ex, a, p))},
     "/fapi/v1/openOrders": {
-        "GET": signed(lambda ex, a, p: ex.get_orders(a, p), _by_symbol(1, 40)),
+        "GET": signed(lambda ex, a, p: c.get_orders(ex, a, p), _by_symbol(1, 40)),
     },
-    "/fapi/v1/allOrders": {"GET": signed(lambda ex, a, p: ex.get_all_orders(a, p), 5)},
+    "/fapi/v1/allOrders": {"GET": signed(lambda ex, a, p: c.get_all_orders(ex, a, p), 5)},
     "/fapi/v1/userTrades": {
-        "GET": signed(lambda ex, a, p: ex.get_account_trades(a, p), 5),
+        "GET": signed(lambda ex, a, p: c.get_account_trades(ex, a, p), 5),
     },
-    "/fapi/v1/income": {"GET": signed(lambda ex, a, p: ex.get_income_history(a, p), 30)},
+    "/fapi/v1/income": {"GET": signed(lambda ex, a, p: c.get_income_history(ex, a, p), 30)},
     # -- algo orders: views of the trigger registry -------------------------------------
     "/fapi/v1/algoOrder": {
-        "POST": signed(lambda ex, a, p: ex.new_algo_order(a, p), 0, order=True),
-        "GET": signed(lambda ex, a, p: ex.query_algo_order(a, p)),
-        "DELETE": signed(lambda ex, a, p: ex.cancel_algo_order(a, p)),
+        "POST": signed(lambda ex, a, p: c.new_algo_order(ex, a, p), 0, order=True),
+        "GET": signed(lambda ex, a, p: c.query_algo_order(ex, a, p)),
+        "DELETE": signed(lambda ex, a, p: c.cancel_algo_order(ex, a, p)),
     },
     "/fapi/v1/algoOpenOrders": {
-        "DELETE": signed(lambda ex, a, p: ex.cancel_algo_open_orders(a, p)),
+        "DELETE": signed(lambda ex, a, p: c.cancel_algo_open_orders(ex, a, p)),
     },
     "/fapi/v1/openAlgoOrders": {
-        "GET": signed(lambda ex, a, p: ex.open_algo_orders(a, p), _by_symbol(1, 40)),
+        "GET": signed(lambda ex, a, p: c.open_algo_orders(ex, a, p), _by_symbol(1, 40)),
     },
-    "/fapi/v1/allAlgoOrders": {"GET": signed(lambda ex, a, p: ex.all_algo_orders(a, p), 5)},
+    "/fapi/v1/allAlgoOrders": {"GET": signed(lambda ex, a, p: c.all_algo_orders(ex, a, p), 5)},
     # -- account settings ---------------------------------------------------------------
     "/fapi/v1/leverage": {
-        "POST": signed(lambda ex, a, p: ex.change_leverage(
-            a, p.get("symbol"), p.get("leverage"))),
+        "POST": signed(lambda ex, a, p: c.change_leverage(
+            ex, a, p.get("symbol"), p.get("leverage"))),
     },
     "/fapi/v1/marginType": {
-        "POST": signed(lambda ex, a, p: ex.change_margin_type(
-            a, p.get("symbol"), p.get("marginType"))),
+        "POST": signed(lambda ex, a, p: c.change_margin_type(
+            ex, a, p.get("symbol"), p.get("marginType"))),
     },
     "/fapi/v1/positionSide/dual": {
-        "POST": signed(lambda ex, a, p: ex.change_position_mode(
-            a, p.get("dualSidePosition"))),
-        "GET": signed(lambda ex, a, p: ex.get_position_mode(a), 30),
+        "POST": signed(lambda ex, a, p: c.change_position_mode(
+            ex, a, p.get("dualSidePosition"))),
+        "GET": signed(lambda ex, a, p: c.get_position_mode(ex, a), 30),
     },
-    "/fapi/v1/commissionRate": {"GET": signed(lambda ex, a, p: ex.commission_rate(p), 20)},
-    "/fapi/v1/leverageBracket": {"GET": signed(lambda ex, a, p: ex.leverage_brackets(p))},
+    "/fapi/v1/commissionRate": {"GET": signed(lambda ex, a, p: c.commission_rate(ex, p), 20)},
+    "/fapi/v1/leverageBracket": {"GET": signed(lambda ex, a, p: c.leverage_brackets(ex, p))},
     # -- account views ------------------------------------------------------------------
     "/fapi/v2/account": _ACCOUNT,
     "/fapi/v3/account": _ACCOUNT,

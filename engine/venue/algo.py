@@ -52,13 +52,14 @@ caller's untriggered rows on a symbol (never its ordinary orders), one
 transaction.
 
 >>> from engine import Exchange
+>>> from engine.venue import commands
 >>> ex = Exchange(); _ = ex.create_account("ann", balance="10000")
 >>> acct = ex.account_state("ann")
->>> a = ex.new_algo_order(acct, {"algoType": "CONDITIONAL", "symbol": "BTCUSDT",
+>>> a = commands.new_algo_order(ex, acct, {"algoType": "CONDITIONAL", "symbol": "BTCUSDT",
 ...     "side": "BUY", "type": "STOP_MARKET", "quantity": "0.01", "triggerPrice": "31000"})
 >>> a["algoId"], a["orderType"], a["algoStatus"], "orderId" in a
 (1, 'STOP_MARKET', 'NEW', False)
->>> ex.cancel_algo_order(acct, {"algoId": "1"})["code"]
+>>> commands.cancel_algo_order(ex, acct, {"algoId": "1"})["code"]
 '200'
 """
 
@@ -81,7 +82,12 @@ from engine.wire.params import parse_symbol
 if TYPE_CHECKING:
     from engine.core.ledger import AccountState
     from engine.core.order import Order, TriggerRow
-    from engine.venue.exchange import Exchange
+    from engine.venue.cancel import Cancels
+    from engine.venue.entry import Entry
+    from engine.venue.runner import Runner
+    from engine.venue.state import VenueState
+
+__all__ = ["ALGO_TYPE", "Algo", "algo_status", "algo_to_order_params", "algo_wire"]
 
 ALGO_TYPE = "CONDITIONAL"
 _CANCEL_ALL_DONE = {"code": 200, "msg": "The operation of cancel all open order is done."}
@@ -181,17 +187,30 @@ def _either(params: Mapping[str, Any]) -> tuple[int | None, str | None]:
     raise reject("EITHER_PARAM", "algoId", "clientAlgoId")
 
 
-class AlgoMixin:
-    """The Algo Order endpoints.  Mixed into :class:`~engine.venue.exchange.Exchange`."""
+class Algo:
+    """The Algo Order endpoints.
+
+    Room: the instruments, the markets and the order index; peers: ``runner``
+    (commands), ``entry`` (placing the row) and ``cancels`` (cancelling it).
+    """
+
+    __slots__ = ("_s", "_instruments", "_markets", "_index", "_runner", "_entry", "_cancels")
+
+    def __init__(self, s: VenueState) -> None:
+        self._s = s
+        self._instruments = s.instruments
+        self._markets = s.markets
+        self._index = s.index
+
+    def bind(self, *, runner: Runner, entry: Entry, cancels: Cancels) -> None:
+        self._runner, self._entry, self._cancels = runner, entry, cancels
 
     # -- helpers -----------------------------------------------------------------------
-    def _algo_object(self: Exchange, row: TriggerRow) -> dict[str, Any]:
+    def _algo_object(self, row: TriggerRow) -> dict[str, Any]:
         child = None if row.triggered_id is None else self._index.by_id.get(row.triggered_id)
         return algo_wire(row, child)
 
-    def _find_algo(
-        self: Exchange, acct: AccountState, params: Mapping[str, Any]
-    ) -> Order | None:
+    def _find_algo(self, acct: AccountState, params: Mapping[str, Any]) -> Order | None:
         """The trigger row named by algoId / clientAlgoId (any owner by id), or None."""
         aid, cid = _either(params)
         if aid is not None:
@@ -202,68 +221,67 @@ class AlgoMixin:
         return order if order is not None and order.is_trigger else None
 
     # -- commands ----------------------------------------------------------------------
-    def new_algo_order(self: Exchange, acct: AccountState, params: Mapping[str, Any]) -> dict:
+    def new_algo_order(self, acct: AccountState, params: Mapping[str, Any]) -> dict:
         """``POST /fapi/v1/algoOrder``: a conditional order (standalone or, with
         ``parentOrderId``, attached); the algo object of the new row."""
-        if self._journal is not None:
-            return self._journal.record(self, "new_algo_order", acct, params)
+        journal = self._s.journal
+        if journal is not None:
+            return journal.record("new_algo_order", acct, params)
         try:
             mapped = algo_to_order_params(params)
-            return self._run_fmt(self._new_order, self._algo_entry_response, acct, mapped)
+            return self._runner.run_fmt(
+                self._entry.enter, self._algo_entry_response, acct, mapped
+            )
         except ClientError as e:
             raise _renamed(e) from None
 
-    def _algo_entry_response(self: Exchange, result: tuple[Order, Any]) -> dict:
+    def _algo_entry_response(self, result: tuple[Order, Any]) -> dict:
         row = result[0]
         assert row.is_trigger, row
         return self._algo_object(row)  # type: ignore[arg-type]
 
-    def cancel_algo_order(
-        self: Exchange, acct: AccountState, params: Mapping[str, Any]
-    ) -> dict:
+    def cancel_algo_order(self, acct: AccountState, params: Mapping[str, Any]) -> dict:
         """``DELETE /fapi/v1/algoOrder``: cancel one untriggered row (its parent untouched)."""
-        if self._journal is not None:
-            return self._journal.record(self, "cancel_algo_order", acct, params)
-        return self._run_fmt(self._cancel_algo, _cancel_response, acct, params)
+        journal = self._s.journal
+        if journal is not None:
+            return journal.record("cancel_algo_order", acct, params)
+        return self._runner.run_fmt(self._cancel_algo, _cancel_response, acct, params)
 
-    def _cancel_algo(self: Exchange, acct: AccountState, params: Mapping[str, Any]) -> Order:
+    def _cancel_algo(self, acct: AccountState, params: Mapping[str, Any]) -> Order:
         row = self._find_algo(acct, params)
         if row is None:
             raise reject("UNKNOWN_ORDER")
         market = self._markets[row.inst.symbol]
         # by id even when found by client id: the owner and status checks are cancel's own
-        order = self._find_for_cancel(acct, market, row.order_id, None)
-        self._cancel_commit(order)
+        order = self._cancels.find_for_cancel(acct, market, row.order_id, None)
+        self._cancels.cancel_commit(order)
         return order
 
-    def cancel_algo_open_orders(
-        self: Exchange, acct: AccountState, params: Mapping[str, Any]
-    ) -> dict:
+    def cancel_algo_open_orders(self, acct: AccountState, params: Mapping[str, Any]) -> dict:
         """``DELETE /fapi/v1/algoOpenOrders``: every untriggered row of ``acct`` on a symbol."""
-        if self._journal is not None:
-            return self._journal.record(self, "cancel_algo_open_orders", acct, params)
+        journal = self._s.journal
+        if journal is not None:
+            return journal.record("cancel_algo_open_orders", acct, params)
         inst = parse_symbol(params, self._instruments)
-        self._run(self._cancel_all_rows, acct, inst.symbol)
+        self._runner.run(self._cancel_all_rows, acct, inst.symbol)
         return dict(_CANCEL_ALL_DONE)
 
-    def _cancel_all_rows(self: Exchange, acct: AccountState, symbol: str) -> None:
+    def _cancel_all_rows(self, acct: AccountState, symbol: str) -> None:
         table = self._index.open_rows.get((acct.name, symbol))
         for oid in sorted(table or ()):
             row = self._index.by_id[oid]
             if row.is_open:
-                self._cancel_commit(row)
+                self._cancels.cancel_commit(row)
 
     # -- views -------------------------------------------------------------------------
-    def query_algo_order(self: Exchange, acct: AccountState, params: Mapping[str, Any]) -> dict:
+    def query_algo_order(self, acct: AccountState, params: Mapping[str, Any]) -> dict:
         """``GET /fapi/v1/algoOrder``: one of the caller's rows, any status (else -2013)."""
         row = self._find_algo(acct, params)
         if row is None or row.owner is not acct:
             raise reject("NO_SUCH_ORDER")
         return self._algo_object(row)  # type: ignore[arg-type]
 
-    def open_algo_orders(
-        self: Exchange, acct: AccountState, params: Mapping[str, Any]
-    ) -> list[dict]:
+    def open_algo_orders(self, acct: AccountState, params: Mapping[str, Any]) -> list[dict]:
         """``GET /fapi/v1/openAlgoOrders``: the caller's untriggered rows by id; optional
         ``symbol``, ``algoType`` and ``algoId`` filters."""
         symbol = None
@@ -280,9 +298,7 @@ class AlgoMixin:
             if o.is_trigger and (only_id is None or o.order_id == only_id)
         ]
 
-    def all_algo_orders(
-        self: Exchange, acct: AccountState, params: Mapping[str, Any]
-    ) -> list[dict]:
+    def all_algo_orders(self, acct: AccountState, params: Mapping[str, Any]) -> list[dict]:
         """``GET /fapi/v1/allAlgoOrders``: the caller's rows on ``symbol``, oldest first;
         ``algoId`` (from that id), ``startTime``/``endTime`` (on createTime), ``page``
         (from 1) and ``limit`` (default 500, at most 1000)."""

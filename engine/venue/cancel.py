@@ -23,7 +23,8 @@ directly is the only thing that changes.  Wallet balance never moves on a cancel
 
 Batch items are separate transactions (results in request order, failures as
 ``{"code", "msg"}``); ``cancel_open_orders`` is one transaction; the countdown
-cancels like ``cancel_open_orders`` at its deadline.
+cancels like ``cancel_open_orders`` at its deadline — the clock's moves go
+through :meth:`Cancels.advance_to`, which fires the countdowns that fall due.
 """
 
 from __future__ import annotations
@@ -49,18 +50,43 @@ if TYPE_CHECKING:
     from engine.core.ledger import AccountState
     from engine.core.market import Market
     from engine.core.order import Order, TriggerRow
-    from engine.venue.exchange import Exchange
+    from engine.venue.firing import Firing
+    from engine.venue.matching import Matching
+    from engine.venue.runner import Runner
+    from engine.venue.state import VenueState
+
+__all__ = ["MAX_BATCH_CANCEL", "Cancels"]
 
 MAX_BATCH_CANCEL = 10
 _DONE = {"code": 200, "msg": "The operation of cancel all open order is done."}
 
 
-class CancelMixin:
-    """Cancel commands.  Mixed into :class:`~engine.venue.exchange.Exchange`."""
+class Cancels:
+    """Cancel commands, the countdown, and the clock that drives it.
+
+    Room: the instruments, the markets, the order index, the undo log, the
+    countdowns, the clock and the update counter; peers: ``runner`` (commands,
+    the batch's transaction), ``matching`` (closing an ordinary order) and
+    ``firing`` (closing a trigger row).
+    """
+
+    __slots__ = ("_s", "_instruments", "_markets", "_index", "_undo", "_countdowns", "_runner",
+                 "_matching", "_firing")
+
+    def __init__(self, s: VenueState) -> None:
+        self._s = s
+        self._instruments = s.instruments
+        self._markets = s.markets
+        self._index = s.index
+        self._undo = s.undo
+        self._countdowns = s.countdowns
+
+    def bind(self, *, runner: Runner, matching: Matching, firing: Firing) -> None:
+        self._runner, self._matching, self._firing = runner, matching, firing
 
     # -- single -----------------------------------------------------------------------
     def cancel_order(
-        self: Exchange, acct: AccountState, symbol: Any, order_id: Any = None, cid: Any = None,
+        self, acct: AccountState, symbol: Any, order_id: Any = None, cid: Any = None,
         respond: bool = True,
     ) -> Any:
         """Cancel one order (and cascade); the Binance response dict.  O(log L).
@@ -75,10 +101,11 @@ class CancelMixin:
         Anything else — every refusal included — takes the general path, which
         judges it and words the error in the documented order.
         """
-        if self._journal is not None:  # the journal keeps a digest of the response
-            out = self._journal.record(self, "cancel_order", acct, symbol, order_id, cid)
+        s = self._s
+        if s.journal is not None:  # the journal keeps a digest of the response
+            out = s.journal.record("cancel_order", acct, symbol, order_id, cid)
             return out if respond else None
-        if self._fast_paths:
+        if s.fast_paths:
             if type(order_id) is int:
                 o = self._index.by_id.get(order_id)
             elif order_id is None and type(cid) is str and cid:
@@ -101,13 +128,13 @@ class CancelMixin:
                         cascade.append(r)
                 else:
                     return self._cancel_plain(o, cascade, respond)
-        out = self._run_fmt(
+        out = self._runner.run_fmt(
             self._cancel_one, order_result if respond else None, acct, symbol, order_id, cid
         )
         return out if respond else None
 
     def _cancel_plain(
-        self: Exchange, o: Order, cascade: list[TriggerRow] | None, respond: bool
+        self, o: Order, cascade: list[TriggerRow] | None, respond: bool
     ) -> dict | None:
         """Commit the hot-path cancel of ``o`` (see :meth:`cancel_order`); the response
         (None unless ``respond``).
@@ -145,7 +172,8 @@ class CancelMixin:
         level = levels[key]
         qty = o.qty
         m = o.margin0_e8
-        now = self.now
+        s = self._s
+        now = s.now
         try:
             u.append((_uncancel_plain, o, levels, key, level, qty, m, o.update_time, table))
             orders = level.orders
@@ -182,26 +210,27 @@ class CancelMixin:
                 if cascade is not None:
                     d["triggerOrders"] = [order_wire(r) for r in cascade]
         except BaseException:
-            self._abort()
+            self._runner.abort()
             raise
         u.clear()
-        self._update_id += 1
+        s.update_id += 1
         return d
 
     def _cancel_one(
-        self: Exchange, acct: AccountState, symbol: Any, order_id: Any, cid: Any
+        self, acct: AccountState, symbol: Any, order_id: Any, cid: Any
     ) -> tuple[Order, list[TriggerRow] | None]:
         market = self._markets.get(symbol) if isinstance(symbol, str) else None
         if market is None:
             if not present(symbol):
                 raise reject("MANDATORY_PARAM", "symbol")
             raise reject("BAD_SYMBOL")
-        order = self._find_for_cancel(acct, market, order_id, cid)
-        return order, self._cancel_commit(order)
+        order = self.find_for_cancel(acct, market, order_id, cid)
+        return order, self.cancel_commit(order)
 
-    def _find_for_cancel(
-        self: Exchange, acct: AccountState, market: Market, order_id: Any, cid: Any
+    def find_for_cancel(
+        self, acct: AccountState, market: Market, order_id: Any, cid: Any
     ) -> Order:
+        """The caller's cancellable order, or the refusal in SPEC 4.4's precedence."""
         if order_id is not None and order_id != "":
             oid = order_id if type(order_id) is int else parse_int(order_id, "orderId")
             order = self._index.by_id.get(oid)
@@ -231,17 +260,17 @@ class CancelMixin:
             raise reject("TRIGGER_POSITION_CLOSED", order.order_id)
         return order
 
-    def _cancel_commit(self: Exchange, order: Order) -> list[TriggerRow] | None:
+    def cancel_commit(self, order: Order) -> list[TriggerRow] | None:
         """Cancel an open order; returns the rows the cascade cancelled (None: not a parent)."""
         if order.is_trigger:
-            self._close_row(order, CANCELED)  # type: ignore[arg-type]
+            self._firing.close_row(order, CANCELED)  # type: ignore[arg-type]
             return None
         self._markets[order.inst.symbol].book.remove(order)
-        return self._close_ordinary(order, CANCELED)
+        return self._matching.close_ordinary(order, CANCELED)
 
     # -- batch -------------------------------------------------------------------------
     def cancel_batch(
-        self: Exchange, acct: AccountState, symbol: Any, order_ids: Any, cids: Any
+        self, acct: AccountState, symbol: Any, order_ids: Any, cids: Any
     ) -> list[dict]:
         """Cancel up to 10 orders, each its own transaction; results in request order.
 
@@ -249,8 +278,9 @@ class CancelMixin:
         transaction against faults: an exception that is not a refusal undoes
         every item (SPEC 8), so a failure never leaves half a batch applied.
         """
-        if self._journal is not None:
-            return self._journal.record(self, "cancel_batch", acct, symbol, order_ids, cids)
+        journal = self._s.journal
+        if journal is not None:
+            return journal.record("cancel_batch", acct, symbol, order_ids, cids)
         parse_symbol({"symbol": symbol}, self._instruments)
         if present(order_ids):
             items = [(oid, None) for oid in _id_list(order_ids, "orderIdList")]
@@ -263,7 +293,7 @@ class CancelMixin:
         if len(items) > MAX_BATCH_CANCEL:
             raise reject("EXCEED_MAX_CANCEL_ORDER_SIZE")
         out: list[dict] = []
-        with self._atomic():
+        with self._runner.atomic():
             for oid, cid in items:
                 try:
                     out.append(self.cancel_order(acct, symbol, oid, cid))
@@ -272,26 +302,26 @@ class CancelMixin:
         return out
 
     # -- all open ----------------------------------------------------------------------
-    def cancel_open_orders(self: Exchange, acct: AccountState, symbol: Any) -> dict:
+    def cancel_open_orders(self, acct: AccountState, symbol: Any) -> dict:
         """Cancel every open order and untriggered row of ``acct`` on ``symbol`` (one txn)."""
-        if self._journal is not None:
-            return self._journal.record(self, "cancel_open_orders", acct, symbol)
+        journal = self._s.journal
+        if journal is not None:
+            return journal.record("cancel_open_orders", acct, symbol)
         parse_symbol({"symbol": symbol}, self._instruments)
-        self._run(self._cancel_all, acct, symbol)
+        self._runner.run(self._cancel_all, acct, symbol)
         return dict(_DONE)
 
-    def _cancel_all(self: Exchange, acct: AccountState, symbol: str) -> None:
+    def _cancel_all(self, acct: AccountState, symbol: str | None) -> None:
         for order in self._index.open_of(acct.name, symbol):
             if order.status in OPEN_STATUSES:  # a parent earlier in the loop may have cascaded
-                self._cancel_commit(order)
+                self.cancel_commit(order)
 
     # -- countdown ---------------------------------------------------------------------
-    def countdown_cancel(
-        self: Exchange, acct: AccountState, symbol: Any, countdown: Any
-    ) -> dict:
+    def countdown_cancel(self, acct: AccountState, symbol: Any, countdown: Any) -> dict:
         """Arm (or with 0 disarm) the auto-cancel of ``acct``'s orders on ``symbol``."""
-        if self._journal is not None:
-            return self._journal.record(self, "countdown_cancel", acct, symbol, countdown)
+        s = self._s
+        if s.journal is not None:
+            return s.journal.record("countdown_cancel", acct, symbol, countdown)
         inst = parse_symbol({"symbol": symbol}, self._instruments)
         if not present(countdown):
             raise reject("MANDATORY_PARAM", "countdownTime")
@@ -302,12 +332,32 @@ class CancelMixin:
             prev = self._countdowns.get(key)
             self._undo.append((_restore_key, self._countdowns, key, prev))
             if ms:
-                self._countdowns[key] = self.now + ms
+                self._countdowns[key] = s.now + ms
             elif prev is not None:
                 del self._countdowns[key]
 
-        self._run(commit)
+        self._runner.run(commit)
         return {"symbol": inst.symbol, "countdownTime": str(ms)}
+
+    def advance_to(self, target: int) -> None:
+        """Move the clock to ``target`` (inside a command), cancelling as each countdown
+        deadline on the way falls due, at that deadline's time."""
+        s = self._s
+        countdowns = self._countdowns
+        if not countdowns:  # the common case: nothing can fall due
+            s.set_now(target)
+            return
+        while True:
+            due = [(t, k) for k, t in countdowns.items() if t <= target]
+            if not due:
+                break
+            deadline, key = min(due)
+            s.set_now(deadline)
+            self._undo.append((countdowns.__setitem__, key, deadline))
+            del countdowns[key]
+            name, symbol = key
+            self._cancel_all(s.ledger.accounts[name], symbol)
+        s.set_now(target)
 
 def _uncancel_plain(
     o: Order, levels: Any, key: int, level: Any, leaves: int, frozen: int,

@@ -25,15 +25,25 @@ if TYPE_CHECKING:
     from engine.core.ledger import AccountState
     from engine.venue.exchange import Exchange
 
+__all__ = ["Client"]
+
 
 class Client:
-    """A UMFutures-shaped client for one account of one :class:`~engine.venue.exchange.Exchange`."""
+    """A UMFutures-shaped client for one account of one :class:`~engine.venue.exchange.Exchange`.
 
-    __slots__ = ("_ex", "_acct")
+    It calls the venue's rule objects directly (this package's own), which is
+    what :mod:`engine.venue.commands` does for the REST routes and the journal.
+    """
+
+    __slots__ = ("_ex", "_acct", "_entry", "_cancels", "_settings", "_views")
 
     def __init__(self, exchange: Exchange, acct: AccountState) -> None:
         self._ex = exchange
         self._acct = acct
+        self._entry = exchange._entry
+        self._cancels = exchange._cancels
+        self._settings = exchange._settings
+        self._views = exchange._views
 
     def __repr__(self) -> str:
         return f"Client({self._acct.name!r})"
@@ -46,30 +56,32 @@ class Client:
         return {"serverTime": self._ex.now}
 
     def exchange_info(self) -> dict:
-        return self._ex.exchange_info()
+        return self._views.exchange_info()
 
     def depth(self, symbol: str, **kwargs: Any) -> dict:
-        return self._ex.depth({"symbol": symbol, **kwargs})
+        return self._views.depth({"symbol": symbol, **kwargs})
 
     def mark_price(self, symbol: str | None = None) -> dict | list[dict]:
-        return self._ex.mark_price_info({"symbol": symbol})
+        return self._views.mark_price_info({"symbol": symbol})
 
     def book_ticker(self, symbol: str | None = None) -> dict | list[dict]:
-        return self._ex.book_ticker({"symbol": symbol})
+        return self._views.book_ticker({"symbol": symbol})
 
     # -- trading -------------------------------------------------------------------------
     def new_order(self, symbol: str, side: str, type: str, **kwargs: Any) -> dict:
         """``POST /fapi/v1/order``.  TP/SL: ``takeProfitPrice``/``stopLossPrice``…"""
         params = {"symbol": symbol, "side": side, "type": type}
         params.update(kwargs)
-        return self._ex.new_order(self._acct, params)
+        return self._entry.new_order(self._acct, params)  # type: ignore[no-any-return]
 
     def cancel_order(
         self, symbol: str, orderId: int | None = None, origClientOrderId: str | None = None,
         **kwargs: Any,
     ) -> dict:
         """``DELETE /fapi/v1/order``: cancel one order and its untriggered TP/SL."""
-        return self._ex.cancel_order(self._acct, symbol, orderId, origClientOrderId)
+        return self._cancels.cancel_order(  # type: ignore[no-any-return]
+            self._acct, symbol, orderId, origClientOrderId
+        )
 
     # -- the quiet variants, for research code that does not read the responses ------------
     def new_order_quiet(self, symbol: str, side: str, type: str, **kwargs: Any) -> int:
@@ -77,7 +89,7 @@ class Client:
         (``ClientError``), same state; returns the new ``orderId``."""
         params = {"symbol": symbol, "side": side, "type": type}
         params.update(kwargs)
-        return self._ex.new_order(self._acct, params, False)  # type: ignore[no-any-return]
+        return self._entry.new_order(self._acct, params, False)  # type: ignore[no-any-return]
 
     def cancel_order_quiet(
         self, symbol: str, orderId: int | None = None, origClientOrderId: str | None = None,
@@ -85,28 +97,28 @@ class Client:
     ) -> None:
         """:meth:`cancel_order` without the response dict: same rules, same refusals
         (``ClientError``), same cascade, same state; returns None."""
-        self._ex.cancel_order(self._acct, symbol, orderId, origClientOrderId, False)
+        self._cancels.cancel_order(self._acct, symbol, orderId, origClientOrderId, False)
 
     def cancel_batch_order(
         self, symbol: str, orderIdList: list | None, origClientOrderIdList: list | None,
         **kwargs: Any,
     ) -> list[dict]:
         """``DELETE /fapi/v1/batchOrders``: up to 10 ids, each its own transaction."""
-        return self._ex.cancel_batch(self._acct, symbol, orderIdList, origClientOrderIdList)
+        return self._cancels.cancel_batch(self._acct, symbol, orderIdList, origClientOrderIdList)
 
     def cancel_open_orders(self, symbol: str, **kwargs: Any) -> dict:
         """``DELETE /fapi/v1/allOpenOrders``."""
-        return self._ex.cancel_open_orders(self._acct, symbol)
+        return self._cancels.cancel_open_orders(self._acct, symbol)
 
     def countdown_cancel_order(self, symbol: str, countdownTime: int, **kwargs: Any) -> dict:
         """``POST /fapi/v1/countdownCancelAll`` on the simulated clock."""
-        return self._ex.countdown_cancel(self._acct, symbol, countdownTime)
+        return self._cancels.countdown_cancel(self._acct, symbol, countdownTime)
 
     def query_order(
         self, symbol: str, orderId: int | None = None, origClientOrderId: str | None = None,
         **kwargs: Any,
     ) -> dict:
-        return self._ex.query_order(
+        return self._views.query_order(
             self._acct, {"symbol": symbol, "orderId": orderId,
                          "origClientOrderId": origClientOrderId},
         )
@@ -116,48 +128,48 @@ class Client:
         **kwargs: Any,
     ) -> dict:
         """``GET /fapi/v1/openOrder`` (singular): one order, -2013 once it is not open."""
-        return self._ex.get_open_order(
+        return self._views.get_open_order(
             self._acct, {"symbol": symbol, "orderId": orderId,
                          "origClientOrderId": origClientOrderId},
         )
 
     def get_orders(self, **kwargs: Any) -> list[dict]:
         """``GET /fapi/v1/openOrders``: open orders and untriggered trigger rows."""
-        return self._ex.get_orders(self._acct, kwargs)
+        return self._views.get_orders(self._acct, kwargs)
 
     def get_all_orders(self, symbol: str, **kwargs: Any) -> list[dict]:
-        return self._ex.get_all_orders(self._acct, {"symbol": symbol, **kwargs})
+        return self._views.get_all_orders(self._acct, {"symbol": symbol, **kwargs})
 
     # -- account -----------------------------------------------------------------------------
     def account(self, **kwargs: Any) -> dict:
-        return self._ex.account_info(self._acct)
+        return self._views.account_info(self._acct)
 
     def balance(self, **kwargs: Any) -> list[dict]:
-        return self._ex.balance_info(self._acct)
+        return self._views.balance_info(self._acct)
 
     def get_position_risk(self, **kwargs: Any) -> list[dict]:
-        return self._ex.get_position_risk(self._acct, kwargs)
+        return self._views.get_position_risk(self._acct, kwargs)
 
     def get_account_trades(self, symbol: str, **kwargs: Any) -> list[dict]:
-        return self._ex.get_account_trades(self._acct, {"symbol": symbol, **kwargs})
+        return self._views.get_account_trades(self._acct, {"symbol": symbol, **kwargs})
 
     def get_income_history(self, **kwargs: Any) -> list[dict]:
-        return self._ex.get_income_history(self._acct, kwargs)
+        return self._views.get_income_history(self._acct, kwargs)
 
     def change_leverage(self, symbol: str, leverage: int, **kwargs: Any) -> dict:
-        return self._ex.change_leverage(self._acct, symbol, leverage)
+        return self._settings.change_leverage(self._acct, symbol, leverage)
 
     def change_margin_type(self, symbol: str, marginType: str, **kwargs: Any) -> dict:
-        return self._ex.change_margin_type(self._acct, symbol, marginType)
+        return self._settings.change_margin_type(self._acct, symbol, marginType)
 
     def change_position_mode(self, dualSidePosition: str | bool, **kwargs: Any) -> dict:
-        return self._ex.change_position_mode(self._acct, dualSidePosition)
+        return self._settings.change_position_mode(self._acct, dualSidePosition)
 
     def get_position_mode(self, **kwargs: Any) -> dict:
-        return self._ex.get_position_mode(self._acct)
+        return self._settings.get_position_mode(self._acct)
 
     def commission_rate(self, symbol: str, **kwargs: Any) -> dict:
-        return self._ex.commission_rate({"symbol": symbol})
+        return self._views.commission_rate({"symbol": symbol})
 
     def leverage_brackets(self, symbol: str | None = None, **kwargs: Any) -> list[dict] | dict:
-        return self._ex.leverage_brackets({"symbol": symbol})
+        return self._views.leverage_brackets({"symbol": symbol})

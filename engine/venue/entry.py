@@ -75,7 +75,12 @@ from engine.wire.params import _PLAIN_KEYS, _SIDES, OrderRequest, parse_new_orde
 if TYPE_CHECKING:
     from engine.core.ledger import AccountState
     from engine.core.market import Market
-    from engine.venue.exchange import Exchange
+    from engine.venue.firing import Firing
+    from engine.venue.matching import Matching
+    from engine.venue.runner import Runner
+    from engine.venue.state import VenueState
+
+__all__ = ["Entry"]
 
 _OPPOSITE = {BUY: SELL, SELL: BUY}
 _RESTING_TIFS = {"GTC": GTC, "GTX": GTX}
@@ -91,29 +96,50 @@ def _closing(acct: AccountState, side: Side, pside: PositionSide) -> bool:
     return acct.dual_side and (side is BUY) == (pside is SHORT)
 
 
-class EntryMixin:
-    """``new_order`` and its rules.  Mixed into :class:`~engine.venue.exchange.Exchange`."""
+class Entry:
+    """``new_order`` and its rules.
+
+    Room: the instruments, the markets, the order index, the ledger, the undo
+    log, the clock and the id sequence; peers: ``runner`` (commands),
+    ``matching`` (execution, what a position can reduce, the book walk) and
+    ``firing`` (arming a standalone or an armed attached row).
+    """
+
+    __slots__ = ("_s", "_instruments", "_markets", "_index", "_ledger", "_undo", "_runner",
+                 "_matching", "_firing")
+
+    def __init__(self, s: VenueState) -> None:
+        self._s = s
+        self._instruments = s.instruments
+        self._markets = s.markets
+        self._index = s.index
+        self._ledger = s.ledger
+        self._undo = s.undo
+
+    def bind(self, *, runner: Runner, matching: Matching, firing: Firing) -> None:
+        self._runner, self._matching, self._firing = runner, matching, firing
 
     def new_order(
-        self: Exchange, acct: AccountState, params: Mapping[str, Any], respond: bool = True
+        self, acct: AccountState, params: Mapping[str, Any], respond: bool = True
     ) -> Any:
         """Place an order for ``acct`` from wire parameters; the Binance response dict.
 
         ``respond=False`` (``Client.new_order_quiet``) applies the same rules and
         refusals but builds no response and returns the new ``orderId``.
         """
-        if self._journal is not None:  # the journal keeps a digest of the response
-            out = self._journal.record(self, "new_order", acct, params)
+        s = self._s
+        if s.journal is not None:  # the journal keeps a digest of the response
+            out = s.journal.record("new_order", acct, params)
             return out if respond else out["orderId"]
-        if self._fast_paths and self._tape is None and not acct.dual_side:
+        if s.fast_paths and s.tape is None and not acct.dual_side:
             out = self._place_resting(acct, params, respond)
             if out is not None:
                 return out
-        return self._run_fmt(self._new_order, order_result if respond else _order_id, acct, params)
+        return self._runner.run_fmt(
+            self.enter, order_result if respond else _order_id, acct, params
+        )
 
-    def _place_resting(
-        self: Exchange, acct: AccountState, params: Mapping[str, Any], respond: bool
-    ) -> Any:
+    def _place_resting(self, acct: AccountState, params: Mapping[str, Any], respond: bool) -> Any:
         """The hot path of placement: a plain LIMIT GTC/GTX (one-way mode, no client id,
         TP/SL or reduce-only) whose price and quantity strings parsed cleanly before
         (memo hits), passes every filter, crosses nothing and is covered by the margin
@@ -176,15 +202,18 @@ class EntryMixin:
             if need > self._ledger.available_e8(acct, self._instruments):
                 return None
         order = Order(
-            0, acct, inst, side, BOTH, LIMIT, tif, price, qty, False, self.now, None, STP_NONE,
+            0, acct, inst, side, BOTH, LIMIT, tif, price, qty, False, self._s.now, None,
+            STP_NONE,
         )
         order.margin0_e8 = need
-        out = self._run_fmt(self._rest_new, order_wire if respond else None, order, market)
+        out = self._runner.run_fmt(self._rest_new, order_wire if respond else None, order, market)
         return out if respond else out.order_id
 
-    def _new_order(
-        self: Exchange, acct: AccountState, params: Mapping[str, Any]
+    def enter(
+        self, acct: AccountState, params: Mapping[str, Any]
     ) -> tuple[Order, list[TriggerRow] | None]:
+        """The body of a placement (general path), run inside a command: parse, judge,
+        commit.  The new order (or row) and, for a parent, its attached rows."""
         req = parse_new_order(params, self._instruments, acct.dual_side)
         market = self._markets[req.inst.symbol]
         if req.cid is not None:
@@ -199,7 +228,7 @@ class EntryMixin:
 
     # -- ordinary orders ---------------------------------------------------------------
     def _place(
-        self: Exchange, acct: AccountState, req: OrderRequest, market: Market
+        self, acct: AccountState, req: OrderRequest, market: Market
     ) -> tuple[Order, list[TriggerRow] | None]:
         inst = req.inst
         side = req.side
@@ -229,39 +258,40 @@ class EntryMixin:
                 if best is not None and (price >= best if side is BUY else price <= best):
                     raise reject("GTX_ORDER_REJECT")
             elif req.tif is FOK:
-                if sum(t for _p, t in self._walk(book, side, req.qty, price)) < req.qty:
+                if sum(t for _p, t in self._matching.walk(book, side, req.qty, price)) < req.qty:
                     raise reject("FOK_ORDER_REJECT")
         if req.legs:
             self._check_legs(req, market)
+        s = self._s
         order = Order(
             0, acct, inst, side, req.pside, req.type, req.tif, price, req.qty, reduce,
-            self.now, req.cid, req.stp,
+            s.now, req.cid, req.stp,
         )
         if not reduce:
-            margin0 = self._entry_margin(order, market, reducible)
+            margin0 = self.entry_margin(order, market, reducible)
             if margin0 is None:
                 raise reject("MARGIN_NOT_SUFFICIENT")
             order.margin0_e8 = margin0
         # -- commit --
         if (
-            limit and not reduce and not req.legs and req.cid is None and self._fast_paths
-            and self._tape is None and (req.tif is GTC or req.tif is GTX)
+            limit and not reduce and not req.legs and req.cid is None and s.fast_paths
+            and s.tape is None and (req.tif is GTC or req.tif is GTX)
         ):
             best = book.best(_OPPOSITE[side])
             if best is None or (price < best if side is BUY else price > best):
                 self._rest_new(order, market)  # crosses nothing: the common resting case
                 return order, None
-        order.order_id = self._next_order_id()
+        order.order_id = s.next_order_id()
         self._index.add(order)
         if reduce:
             self._index.add_reducer(order)
         if order.margin0_e8:
             self._ledger.freeze(acct, order.margin0_e8)
         rows = self._create_legs(order, req) if req.legs else None
-        self._take(order, market)
+        self._matching.take(order, market)
         return order, rows
 
-    def _rest_new(self: Exchange, order: Order, market: Market) -> Order:
+    def _rest_new(self, order: Order, market: Market) -> Order:
         """Commit a new LIMIT order that crosses nothing and has no rows, no client id,
         no reduce-only: id, order index, frozen margin, book — one compound undo record.
 
@@ -280,9 +310,10 @@ class EntryMixin:
         else:
             levels, bkey = book.asks, order.price
         level = levels.get(bkey)
-        oid = self._last_id + 1
-        self._undo.append((_unrest_new, self, order, table, levels, bkey, level is None))
-        self._last_id = oid
+        s = self._s
+        oid = s.last_id + 1
+        self._undo.append((_unrest_new, s, order, table, levels, bkey, level is None))
+        s.last_id = oid
         order.order_id = oid
         if level is None:
             level = levels[bkey] = Level()
@@ -293,7 +324,7 @@ class EntryMixin:
         acct.frozen_e8 += order.margin0_e8
         return order
 
-    def _entry_margin(self: Exchange, order: Order, market: Market, reducible: int) -> int | None:
+    def entry_margin(self, order: Order, market: Market, reducible: int) -> int | None:
         """Margin to freeze for ``order`` (0 for MARKET), or None when it exceeds available."""
         inst = order.inst
         acct = order.owner
@@ -313,7 +344,7 @@ class EntryMixin:
         else:
             skip = reducible
             notional = loss = 0
-            for price, lots in self._walk(market.book, order.side, order.qty, None):
+            for price, lots in self._matching.walk(market.book, order.side, order.qty, None):
                 if skip >= lots:
                     skip -= lots
                     continue
@@ -329,7 +360,7 @@ class EntryMixin:
         return frozen
 
     # -- attached TP/SL at entry -------------------------------------------------------
-    def _check_legs(self: Exchange, req: OrderRequest, market: Market) -> None:
+    def _check_legs(self, req: OrderRequest, market: Market) -> None:
         row_side = _OPPOSITE[req.side]
         watched = market.watched(req.tpsl_working_type)
         parent_price = req.price if req.type is LIMIT else None
@@ -342,7 +373,7 @@ class EntryMixin:
             if watched is not None and (watched >= leg.stop if rises else watched <= leg.stop):
                 raise reject("WOULD_IMMEDIATELY_TRIGGER")
 
-    def _create_legs(self: Exchange, parent: Order, req: OrderRequest) -> list[TriggerRow]:
+    def _create_legs(self, parent: Order, req: OrderRequest) -> list[TriggerRow]:
         rows = []
         for leg in req.legs:
             row = self._new_row(
@@ -352,7 +383,7 @@ class EntryMixin:
             row.working_type = req.tpsl_working_type
             row.reduce_only = True
             row.parent = parent
-            row.order_id = self._next_order_id()
+            row.order_id = self._s.next_order_id()
             self._index.add(row)
             rows.append(row)
         self._undo.append((setattr, parent, "rows", parent.rows))
@@ -361,13 +392,13 @@ class EntryMixin:
 
     # -- conditional rows --------------------------------------------------------------
     def _new_row(
-        self: Exchange, acct: AccountState, req: OrderRequest, side: Side, type_: OrderType,
+        self, acct: AccountState, req: OrderRequest, side: Side, type_: OrderType,
         price: int, qty: int,
     ) -> TriggerRow:
         """An unregistered row object (id 0) — the caller validates, then commits it."""
-        return TriggerRow(acct, req.inst, side, req.pside, type_, price, qty, self.now)
+        return TriggerRow(acct, req.inst, side, req.pside, type_, price, qty, self._s.now)
 
-    def _row_from_request(self: Exchange, acct: AccountState, req: OrderRequest) -> TriggerRow:
+    def _row_from_request(self, acct: AccountState, req: OrderRequest) -> TriggerRow:
         row = self._new_row(acct, req, req.side, req.type, req.price, req.qty)
         row.stop_price = req.stop
         row.working_type = req.working_type
@@ -376,9 +407,7 @@ class EntryMixin:
         row.cid = req.cid
         return row
 
-    def _check_row_price(self: Exchange, row: TriggerRow, req: OrderRequest, market: Market) -> (
-        None
-    ):
+    def _check_row_price(self, row: TriggerRow, req: OrderRequest, market: Market) -> None:
         """-2021 when the row would fire at the watched price now (trailing: activation side)."""
         watched = market.watched(row.working_type)
         if row.orig_type is TRAILING_STOP_MARKET:
@@ -391,14 +420,12 @@ class EntryMixin:
         elif watched is not None and fires_at(row, watched):
             raise reject("WOULD_IMMEDIATELY_TRIGGER")
 
-    def _standalone_row(
-        self: Exchange, acct: AccountState, req: OrderRequest, market: Market
-    ) -> TriggerRow:
+    def _standalone_row(self, acct: AccountState, req: OrderRequest, market: Market) -> TriggerRow:
         row = self._row_from_request(acct, req)
         reduce = req.reduce_only or req.close_position or _closing(acct, req.side, req.pside)
         row.reduce_only = reduce
         row.close_position = req.close_position
-        if reduce and self._reducible(row) == 0:
+        if reduce and self._matching.reducible(row) == 0:
             raise reject("REDUCE_ONLY_REJECT")
         inst = req.inst
         if not reduce:
@@ -406,14 +433,12 @@ class EntryMixin:
             if ref and ref * req.qty * inst.notional_unit_e8 < inst.min_notional_e8:
                 raise reject("MIN_NOTIONAL", inst.min_notional)
         self._check_row_price(row, req, market)
-        row.order_id = self._next_order_id()
+        row.order_id = self._s.next_order_id()
         self._index.add(row)
-        self._arm(row)
+        self._firing.arm(row)
         return row
 
-    def _attach_row(
-        self: Exchange, acct: AccountState, req: OrderRequest, market: Market
-    ) -> TriggerRow:
+    def _attach_row(self, acct: AccountState, req: OrderRequest, market: Market) -> TriggerRow:
         parent = self._index.by_id.get(req.parent_id)  # type: ignore[arg-type]
         if (
             parent is None or parent.is_trigger or parent.owner is not acct
@@ -428,11 +453,12 @@ class EntryMixin:
         row.parent = parent
         row.cap = req.qty or None
         armed = parent.executed > 0
-        if not parent.is_open and (not armed or self._reducible(row) == 0):
+        reducible = self._matching.reducible
+        if not parent.is_open and (not armed or reducible(row) == 0):
             raise reject("NO_SUCH_ORDER")
         if any(r.status is OrderStatus.TRIGGERED for r in parent.rows or ()):
             raise reject("NO_SUCH_ORDER")  # its OCO group is spent: one row already fired
-        if armed and self._reducible(row) == 0:
+        if armed and reducible(row) == 0:
             raise reject("REDUCE_ONLY_REJECT")
         base = parent.executed if armed else parent.qty
         row.qty = base if row.cap is None or row.cap > base else row.cap
@@ -440,7 +466,7 @@ class EntryMixin:
             if row.stop_price <= parent.price if row.rises else row.stop_price >= parent.price:
                 raise reject("WOULD_IMMEDIATELY_TRIGGER")
         self._check_row_price(row, req, market)
-        row.order_id = self._next_order_id()
+        row.order_id = self._s.next_order_id()
         self._index.add(row)
         if parent.rows is None:
             self._undo.append((setattr, parent, "rows", None))
@@ -449,17 +475,17 @@ class EntryMixin:
             self._undo.append((parent.rows.pop,))
             parent.rows.append(row)
         if armed:
-            self._arm(row)
+            self._firing.arm(row)
         return row
 
 
 def _unrest_new(
-    ex: Exchange, order: Order, table: dict, levels: Any, bkey: int, created: bool
+    s: VenueState, order: Order, table: dict, levels: Any, bkey: int, created: bool
 ) -> None:
     """Inverse of ``_rest_new`` (undone before anything logged after it)."""
     oid = order.order_id
-    ex._last_id = oid - 1
-    del ex._index.by_id[oid]
+    s.last_id = oid - 1
+    del s.index.by_id[oid]
     del table[oid]
     level = levels[bkey]
     del level.orders[oid]

@@ -1,50 +1,71 @@
-"""The venue: accounts, markets, the simulated clock, and the atomic command runner.
+"""The venue: :class:`Exchange`, the operator's object, assembled from the rules.
 
-:class:`Exchange` orchestrates; it owns no rule of its own beyond sequencing.
-State has one owner per piece:
+:class:`Exchange` holds one :class:`~engine.venue.state.VenueState` — every
+piece of state, one owner each — and the rule objects that work on it, each in
+its own module and each told in its constructor which owners it touches:
 
-* ``Market`` (per symbol) — the :class:`~engine.core.book.OrderBook` and the prices;
-* :class:`~engine.core.ledger.Ledger` — wallets, frozen margin, positions, fees;
-* :class:`~engine.core.orderindex.OrderIndex` — every order, open sets, client ids;
-* :class:`~engine.core.triggers.TriggerRegistry` — the fire index of ARMED rows.
+* ``runner`` — runs a command atomically, then settles (:mod:`~engine.venue.runner`);
+* ``entry`` — order entry (:mod:`~engine.venue.entry`);
+* ``matching`` — execution and fills (:mod:`~engine.venue.matching`);
+* ``firing`` — trigger rows over their life (:mod:`~engine.venue.firing`);
+* ``cancels`` — cancels, the countdown and the clock (:mod:`~engine.venue.cancel`);
+* ``settings`` — leverage, margin type, position mode (:mod:`~engine.venue.settings`);
+* ``risk`` — funding and liquidation (:mod:`~engine.venue.risk`);
+* ``tape`` — execution against replayed data (:mod:`~engine.venue.tape`);
+* ``algo`` — the algo-order views of the trigger registry (:mod:`~engine.venue.algo`);
+* ``views`` — read-only answers (:mod:`~engine.venue.views`).
 
-The rules live in the mixins: order entry (``entry``), matching and fills
-(``matching``), trigger arming/evaluation/firing and reduce-only expiry
-(``firing``), cancels (``cancel``), account settings (``settings``) and
-read-only views (``views``).
+The rules are collaborators, not mixins: a reader of ``cancel.py`` needs its
+``__init__`` (the owners) and ``bind`` (the peers), not the whole venue.  The
+figures that decided it are in the README (performance section).
+
+Public surface
+--------------
+:class:`Exchange`'s public methods are the operator's: accounts
+(:meth:`create_account`, :meth:`account`, :meth:`account_state`,
+:meth:`account_by_key`, :attr:`accounts`), instruments (:meth:`add_instrument`,
+:attr:`instruments`), the clock (:attr:`now`, :meth:`advance`,
+:meth:`set_time`), marks and funding (:meth:`set_mark_price`,
+:meth:`settle_funding`), the tape (:meth:`enable_tape`, ``tape_*``),
+invariants and hash (:meth:`check_invariants`, :meth:`state_hash`), the journal
+and snapshots (:attr:`journal`, :meth:`close_journal`, :meth:`snapshot`,
+:meth:`restore`, :meth:`replay`) and :meth:`client`.  What an account does —
+orders, cancels, settings, views — goes through its
+:class:`~engine.venue.client.Client` (in process) or
+:mod:`engine.venue.commands` (the REST routes, the journal).
 
 Commands
 --------
-Every mutating call runs through :meth:`Exchange._run`: validate, then commit
-while logging inverses to the undo log (``txn``), then *settle* — expire
-reduce-only orders and trigger rows whose position has nothing left to reduce,
-and evaluate triggers until nothing more fires — then format the response.
-Any exception rolls the whole command back, so a rejected or failed command
-leaves :meth:`state_hash` unchanged.  Atomicity costs one log entry per
-mutation; nothing is copied.
+Every mutating call runs through the runner: validate, then commit while
+logging inverses to the undo log (:mod:`engine.core.txn`), then *settle* —
+expire reduce-only orders and trigger rows whose position has nothing left to
+reduce, evaluate triggers until nothing more fires, liquidate — then format
+the response.  Any exception rolls the whole command back, so a rejected or
+failed command leaves :meth:`state_hash` unchanged.  Atomicity costs one log
+entry per mutation; nothing is copied.
 
 Durability
 ----------
 ``Exchange(journal=path)`` writes every state-changing command to a JSON-lines
-journal (:mod:`engine.persist.journal`); :meth:`Exchange.replay` rebuilds a venue from
-one.  :meth:`Exchange.snapshot` / :meth:`Exchange.restore` turn the whole venue
-into bytes and back (:mod:`engine.persist.snapshot`).  A journaled method starts with
-``if self._journal is not None`` — the only cost without a journal.
+journal (:mod:`engine.persist.journal`); :meth:`Exchange.replay` rebuilds a
+venue from one.  :meth:`Exchange.snapshot` / :meth:`Exchange.restore` turn the
+whole venue into bytes and back (:mod:`engine.persist.snapshot`).  Both live in
+:mod:`engine.persist`, above this package, reached by function-level imports —
+the one upward edge the import contract allows.  A journaled method starts
+with ``if s.journal is not None`` — the only cost without a journal.
 
 Determinism
 -----------
-No wall clock (``now`` is the simulated clock, moved only by :meth:`advance`
-and :meth:`set_time`), no randomness (api keys derive from the account name),
-and nothing iterates a set into an output: symbols are visited in name order,
-orders in id order.
+No wall clock (``now`` is the simulated clock, moved only by :meth:`advance`,
+:meth:`set_time` and replayed events), no randomness (api keys derive from the
+account name), and nothing iterates a set into an output: symbols are visited
+in name order, orders in id order.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -59,20 +80,19 @@ from engine.core.enums import (
 )
 from engine.core.errors import InvariantError
 from engine.core.instrument import Instrument, default_instruments
-from engine.core.ledger import AccountState, Ledger
+from engine.core.ledger import AccountState
 from engine.core.market import Market
-from engine.core.orderindex import OrderIndex
-from engine.core.triggers import TriggerRegistry
-from engine.core.txn import Savepoint, UndoLog, rollback
-from engine.venue.algo import AlgoMixin
-from engine.venue.cancel import CancelMixin
-from engine.venue.entry import EntryMixin
-from engine.venue.firing import FiringMixin
-from engine.venue.matching import MatchingMixin
-from engine.venue.risk import RiskMixin
-from engine.venue.settings import SettingsMixin
-from engine.venue.tape import TapeMixin
-from engine.venue.views import ViewsMixin
+from engine.venue.algo import Algo
+from engine.venue.cancel import Cancels
+from engine.venue.entry import Entry
+from engine.venue.firing import Firing
+from engine.venue.matching import Matching
+from engine.venue.risk import Risk
+from engine.venue.runner import Runner
+from engine.venue.settings import Settings
+from engine.venue.state import Account, VenueState, derive_key
+from engine.venue.tape import Tape
+from engine.venue.views import Views
 from engine.wire.params import parse_price, parse_symbol
 
 if TYPE_CHECKING:
@@ -80,27 +100,13 @@ if TYPE_CHECKING:
     from engine.persist.journal import Journal
     from engine.venue.client import Client
 
+__all__ = ["DEFAULT_START_MS", "Account", "Exchange"]
+
 #: 2024-01-01T00:00:00Z — never 0, since clients skip rows whose updateTime is 0.
 DEFAULT_START_MS = 1_704_067_200_000
 
 
-@dataclass(frozen=True, slots=True)
-class Account:
-    """An account's identity: name and API credentials.  Immutable."""
-
-    name: str
-    api_key: str
-    api_secret: str
-
-
-def _derive_key(kind: str, name: str) -> str:
-    return hashlib.sha256(f"fapisim/{kind}/{name}".encode()).hexdigest()
-
-
-class Exchange(
-    EntryMixin, MatchingMixin, FiringMixin, CancelMixin, SettingsMixin, ViewsMixin, AlgoMixin,
-    RiskMixin, TapeMixin,
-):
+class Exchange:
     """An in-memory USDⓈ-M perpetual futures venue.  Independent of every other instance.
 
     >>> ex = Exchange()
@@ -125,54 +131,60 @@ class Exchange(
         """A venue listing ``instruments`` (default: SPEC 3's BTCUSDT and ETHUSDT) whose
         clock starts at ``start_time``; with ``journal``, every state-changing command
         is appended to that file (a new or empty one; see :mod:`engine.persist.journal`)."""
-        #: the open journal, or None (then each journaled method pays one ``is None``)
-        self._journal: Journal | None = None
-        self._undo = UndoLog()
-        self.now = start_time
-        self._instruments: dict[str, Instrument] = {}
-        self._markets: dict[str, Market] = {}
-        self._symbols: list[str] = []
-        self._ledger = Ledger(self._undo, self._mark_of)
-        self._index = OrderIndex(self._undo)
-        self._registry = TriggerRegistry(self._undo)
-        self._accounts: dict[str, Account] = {}
-        self._by_key: dict[str, str] = {}
-        self._last_id: int = 0
-        self._update_id = 0
-        self._countdowns: dict[tuple[str, str], int] = {}
-        #: inline hot paths for plain cancels and resting placements (not state; tests
-        #: turn them off to show both paths leave identical venues)
-        self._fast_paths = True
-        #: replay mode (see ``tape``): None on a plain venue
-        self._tape = None
-        # per-command scratch (not state): positions touched, whether to settle, and
-        # which accounts the risk check must look at (all of them after a mark move)
-        self._dirty = False
-        self._touched: dict[tuple[str, str], AccountState] = {}
-        self._risk_names: set[str] = set()
-        self._risk_all = False
+        self._assemble(VenueState(start_time))
         for inst in default_instruments() if instruments is None else instruments:
             self.add_instrument(inst)
         if journal is not None:
             from engine.persist.journal import Journal
 
-            self._journal = Journal.create(self, journal)
+            self._s.journal = Journal.create(self, journal)
 
-    # -- set-up ------------------------------------------------------------------------
+    def _assemble(self, s: VenueState) -> None:
+        """Build the rule objects over ``s`` and introduce them to their peers (also
+        what a restored snapshot's state goes through)."""
+        self._s = s
+        # the owners, for the operator's methods below (the same objects the rules hold)
+        self._undo, self._ledger, self._index = s.undo, s.ledger, s.index
+        self._registry, self._markets, self._instruments = s.registry, s.markets, s.instruments
+        runner = self._runner = Runner(s)
+        matching = self._matching = Matching(s)
+        firing = self._firing = Firing(s)
+        entry = self._entry = Entry(s)
+        cancels = self._cancels = Cancels(s)
+        settings = self._settings = Settings(s)
+        risk = self._risk = Risk(s)
+        tape = self._tape = Tape(s)
+        algo = self._algo = Algo(s)
+        views = self._views = Views(s)
+        runner.bind(firing=firing, risk=risk)
+        matching.bind(firing=firing, tape=tape)
+        firing.bind(matching=matching, entry=entry)
+        entry.bind(runner=runner, matching=matching, firing=firing)
+        cancels.bind(runner=runner, matching=matching, firing=firing)
+        settings.bind(runner=runner)
+        risk.bind(runner=runner, firing=firing, cancels=cancels)
+        tape.bind(runner=runner, cancels=cancels, matching=matching, risk=risk)
+        algo.bind(runner=runner, entry=entry, cancels=cancels)
+        views.bind(risk=risk)
+
+    # -- instruments -----------------------------------------------------------------------
     def add_instrument(self, inst: Instrument) -> None:
         """List another perpetual.  Raises ``ValueError`` on a duplicate symbol."""
-        if self._journal is not None:
-            return self._journal.record(self, "add_instrument", None, inst)
-        if inst.symbol in self._instruments:
+        s = self._s
+        if s.journal is not None:
+            return s.journal.record("add_instrument", None, inst)
+        if inst.symbol in s.instruments:
             raise ValueError(f"symbol {inst.symbol!r} already listed")
-        self._instruments[inst.symbol] = inst
-        self._markets[inst.symbol] = Market(inst, self._undo)
-        self._symbols = sorted(self._instruments)
+        s.instruments[inst.symbol] = inst
+        s.markets[inst.symbol] = Market(inst, s.undo)
+        s.symbols[:] = sorted(s.instruments)  # in place: the rules hold this list
 
     @property
     def instruments(self) -> dict[str, Instrument]:
+        """The listed instruments by symbol (a copy)."""
         return dict(self._instruments)
 
+    # -- accounts ------------------------------------------------------------------------
     def create_account(
         self,
         name: str,
@@ -187,15 +199,17 @@ class Exchange(
         ``ValueError`` on a duplicate name or key, or a balance that is not a
         non-negative amount with at most 8 decimals.
         """
-        if self._journal is not None:
-            return self._journal.record(
-                self, "create_account", None, name, balance, api_key, api_secret
+        s = self._s
+        if s.journal is not None:
+            return s.journal.record(  # type: ignore[no-any-return]
+                "create_account", None, name, balance, api_key, api_secret
             )
+        accounts, by_key = s.accounts, s.by_key
         if not isinstance(name, str) or not name:
             raise ValueError(f"account name must be a non-empty string, not {name!r}")
         if name.startswith("@"):
             raise ValueError(f"account names starting with '@' are the venue's own: {name!r}")
-        if name in self._accounts:
+        if name in accounts:
             raise ValueError(f"account {name!r} already exists")
         if isinstance(balance, bool) or not isinstance(balance, (str, int, Decimal)):
             raise ValueError(f"balance must be a str, int or Decimal, not {balance!r}")
@@ -207,159 +221,146 @@ class Exchange(
             raise ValueError(f"balance {balance!r} must be ≥ 0 with at most 8 decimals")
         e8 = scaled_exact(amount, 8)
         assert e8 is not None
-        key = _derive_key("key", name) if api_key is None else api_key
-        secret = _derive_key("secret", name) if api_secret is None else api_secret
-        if key in self._by_key:
+        key = derive_key("key", name) if api_key is None else api_key
+        secret = derive_key("secret", name) if api_secret is None else api_secret
+        if key in by_key:
             raise ValueError(f"api key {key!r} already in use")
         account = Account(name, key, secret)
 
         def commit() -> Account:
-            self._undo.append((self._accounts.pop, name))
-            self._accounts[name] = account
-            self._undo.append((self._by_key.pop, key))
-            self._by_key[key] = name
-            self._ledger.open_account(name, e8, self.now)
+            s.undo.append((accounts.pop, name))
+            accounts[name] = account
+            s.undo.append((by_key.pop, key))
+            by_key[key] = name
+            s.ledger.open_account(name, e8, s.now)
             return account
 
-        return self._run(commit)
+        return self._runner.run(commit)  # type: ignore[no-any-return]
 
     def client(self, name: str) -> Client:
         """The in-process, UMFutures-shaped client of account ``name`` (``KeyError`` if none)."""
         from engine.venue.client import Client
 
-        if name not in self._accounts:
+        if name not in self._s.accounts:
             raise KeyError(name)
         return Client(self, self._ledger.accounts[name])
 
     def account(self, name: str) -> Account:
         """The :class:`Account` called ``name`` (``KeyError`` if none)."""
-        return self._accounts[name]
+        return self._s.accounts[name]
 
     def account_state(self, name: str) -> AccountState:
-        """The ledger state of account ``name``, which the API methods take (``KeyError``)."""
-        if name not in self._accounts:
+        """The ledger state of account ``name`` — wallet, positions, trades — which
+        :mod:`engine.venue.commands` take as the caller (``KeyError`` if none)."""
+        if name not in self._s.accounts:
             raise KeyError(name)
         return self._ledger.accounts[name]
 
     def account_by_key(self, api_key: str) -> Account | None:
-        name = self._by_key.get(api_key)
-        return None if name is None else self._accounts[name]
+        """The :class:`Account` whose api key is ``api_key``, or None."""
+        name = self._s.by_key.get(api_key)
+        return None if name is None else self._s.accounts[name]
 
     @property
     def accounts(self) -> list[Account]:
-        return [self._accounts[n] for n in sorted(self._accounts)]
+        """Every account, by name."""
+        accounts = self._s.accounts
+        return [accounts[n] for n in sorted(accounts)]
 
-    # -- prices and clock -----------------------------------------------------------------
-    def _mark_of(self, symbol: str) -> int | None:
-        return self._markets[symbol].mark_price()
+    # -- prices, funding and the clock ------------------------------------------------------
+    @property
+    def now(self) -> int:
+        """The venue clock, in ms since the epoch (simulated: it never reads wall time)."""
+        return self._s.now
 
     def set_mark_price(self, symbol: str, price: str | int | Decimal) -> None:
         """Set the mark price of ``symbol``; triggers are evaluated before this returns."""
-        if self._journal is not None:
-            return self._journal.record(self, "set_mark_price", None, symbol, price)
-        inst = parse_symbol({"symbol": symbol}, self._instruments)
+        s = self._s
+        if s.journal is not None:
+            return s.journal.record("set_mark_price", None, symbol, price)
+        inst = parse_symbol({"symbol": symbol}, s.instruments)
         ticks = parse_price(price, inst)
-        market = self._markets[symbol]
+        market = s.markets[symbol]
 
         def commit() -> None:
             market.set_mark(ticks)
-            self._dirty = True
-            self._risk_all = True  # every holder of a position is re-checked at the new mark
+            s.dirty = True
+            s.risk_all = True  # every holder of a position is re-checked at the new mark
 
-        self._run(commit)
+        self._runner.run(commit)
+
+    def settle_funding(self, symbol: str, rate: Any) -> list[dict]:
+        """Settle one funding payment of ``rate`` (e.g. ``"0.0001"``) on ``symbol`` at the
+        current mark: ``qty × mark × rate`` per position (longs pay shorts when positive;
+        see :mod:`engine.venue.risk`).  The payments as ``{"account", "income"}`` rows."""
+        return self._risk.settle_funding(symbol, rate)
 
     def advance(self, ms: int) -> None:
         """Move the simulated clock forward by ``ms`` (≥ 0); run countdowns that fall due."""
-        if self._journal is not None:
-            return self._journal.record(self, "advance", None, ms)
+        s = self._s
+        if s.journal is not None:
+            return s.journal.record("advance", None, ms)
         if isinstance(ms, bool) or not isinstance(ms, int) or ms < 0:
             raise ValueError(f"advance needs a non-negative int of ms, not {ms!r}")
-        self.set_time(self.now + ms)
+        self.set_time(s.now + ms)
 
     def set_time(self, ms: int) -> None:
         """Move the clock to ``ms`` if that is later (the REST server uses wall time)."""
-        if self._journal is not None:
-            return self._journal.record(self, "set_time", None, ms)
+        s = self._s
+        if s.journal is not None:
+            return s.journal.record("set_time", None, ms)
         if isinstance(ms, bool) or not isinstance(ms, int):
             raise ValueError(f"set_time needs an int of ms, not {ms!r}")
-        if ms <= self.now:
+        if ms <= s.now:
             return
-        self._run(self._advance_to, ms)
+        self._runner.run(self._cancels.advance_to, ms)
 
-    def _advance_to(self, target: int) -> None:
-        if not self._countdowns:  # the common case: nothing can fall due
-            self._set_now(target)
-            return
-        while True:
-            due = [(t, k) for k, t in self._countdowns.items() if t <= target]
-            if not due:
-                break
-            deadline, key = min(due)
-            self._set_now(deadline)
-            self._undo.append((self._countdowns.__setitem__, key, deadline))
-            del self._countdowns[key]
-            name, symbol = key
-            self._cancel_all(self._ledger.accounts[name], symbol)
-        self._set_now(target)
+    # -- the tape (replay mode, for backtests; see engine.venue.tape) ------------------------
+    def enable_tape(
+        self, *, fill: str = "through", queue: bool = False, slippage_ticks: int = 0
+    ) -> None:
+        """Replay mode: create the tape account (``@tape``) and set the fill model, once:
+        ``fill`` "through" or "touch", the ``queue`` model, ``slippage_ticks``."""
+        self._tape.enable_tape(fill=fill, queue=queue, slippage_ticks=slippage_ticks)
 
-    def _set_now(self, ms: int) -> None:
-        if ms != self.now:
-            self._undo.append((setattr, self, "now", self.now))
-            self.now = ms
+    def tape_trade(
+        self, symbol: str, price: int, qty: int, buyer_maker: bool, time_ms: int
+    ) -> None:
+        """Replay one print (``price`` in ticks, ``qty`` in lots) at ``time_ms``."""
+        self._tape.tape_trade(symbol, price, qty, buyer_maker, time_ms)
 
-    def _next_order_id(self) -> int:
-        self._undo.append((setattr, self, "_last_id", self._last_id))
-        self._last_id += 1
-        return self._last_id
+    def tape_touch(self, symbol: str, price: int, time_ms: int) -> None:
+        """A print inside :meth:`tape_band`: only the last price, the trigger reference
+        and the clock move (the caller vouches for the band)."""
+        self._tape.tape_touch(symbol, price, time_ms)
 
-    # -- the command runner -----------------------------------------------------------
-    def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run one command atomically: commit, settle, or roll everything back."""
-        return self._run_fmt(fn, None, *args)
+    def tape_quote(
+        self, symbol: str, bid: int, bid_qty: int, ask: int, ask_qty: int, time_ms: int
+    ) -> None:
+        """Replay the best bid/ask (ticks, lots); 0 means that side is empty."""
+        self._tape.tape_quote(symbol, bid, bid_qty, ask, ask_qty, time_ms)
 
-    def _run_fmt(
-        self, fn: Callable[..., Any], fmt: Callable[[Any], Any] | None, *args: Any
-    ) -> Any:
-        """Run one command atomically — commit, settle (reduce-only expiry, triggers,
-        liquidation), or roll everything back — then format the result with ``fmt``."""
-        try:
-            result = fn(*args)
-            if self._dirty:
-                self._settle()
-            out = result if fmt is None else fmt(result)
-        except BaseException:
-            self._abort()
-            raise
-        if self._undo:
-            self._undo.clear()
-            self._update_id += 1
-        return out
+    def tape_mark(self, symbol: str, price: int, time_ms: int) -> None:
+        """Replay a mark price (ticks) at ``time_ms``; triggers and liquidation follow."""
+        self._tape.tape_mark(symbol, price, time_ms)
 
-    def _abort(self) -> None:
-        """Roll the current command back: every logged mutation undone, settle flags reset."""
-        self._dirty = False
-        self._touched.clear()
-        self._risk_names.clear()
-        self._risk_all = False
-        rollback(self._undo)
-
-    def _atomic(self) -> _Atomic:
-        """Run several commands as one transaction (``txn.Savepoint``): each still
-        succeeds or is refused on its own, but an exception escaping the block undoes
-        them all, update counter included.  Used by batch cancels and the journal."""
-        return _Atomic(self)
+    def tape_band(self, symbol: str) -> tuple[int, int] | None:
+        """Inclusive ``(lo, hi)`` ticks where a print of ``symbol`` changes only its last
+        price and the clock (None: step every print).  See :mod:`engine.venue.tape`."""
+        return self._tape.tape_band(symbol)
 
     # -- durability ------------------------------------------------------------------------
     @property
     def journal(self) -> Journal | None:
         """The open :class:`~engine.persist.journal.Journal` (``path``, ``seq``), or None."""
-        return self._journal
+        return self._s.journal  # type: ignore[no-any-return]
 
     def close_journal(self) -> None:
         """Close the journal file; the venue carries on without one."""
-        if self._journal is not None:
-            self._journal.close()
-            self._journal = None
+        s = self._s
+        if s.journal is not None:
+            s.journal.close()
+            s.journal = None
 
     def snapshot(self) -> bytes:
         """The whole venue as bytes (:mod:`engine.persist.snapshot`).  O(size of the venue)."""
@@ -403,8 +404,7 @@ class Exchange(
         self._registry._check()
         self._check_orders()
         self._check_positions()
-        self._check_views()
-
+        self._views.check()
     def _check_orders(self) -> None:
         frozen: dict[str, int] = {name: 0 for name in self._ledger.accounts}
         resting: dict[int, Order] = {}
@@ -440,7 +440,7 @@ class Exchange(
         armed_indexed = r.order_id in self._registry.armed
         if armed_indexed != (state is TriggerState.ARMED):
             raise InvariantError(f"{r!r}: indexed={armed_indexed} but state {state}")
-        if state is TriggerState.ARMED and r.reduce_only and self._reducible(r) == 0:
+        if state is TriggerState.ARMED and r.reduce_only and self._matching.reducible(r) == 0:
             raise InvariantError(f"{r!r} ARMED on a flat position")
         parent = r.parent
         if parent is None:
@@ -460,7 +460,7 @@ class Exchange(
             raise InvariantError(f"parent {parent.order_id}: {fired} OCO rows TRIGGERED")
 
     def _check_positions(self) -> None:
-        for symbol in self._symbols:
+        for symbol in self._s.symbols:
             total = 0
             for acct in self._ledger.accounts.values():
                 for pside in PositionSide:
@@ -470,34 +470,17 @@ class Exchange(
 
     def state_hash(self) -> str:
         """Hex SHA-256 of the whole venue state (canonical, order-independent of dicts)."""
+        s = self._s
         orders = tuple(_order_state(self._index.by_id[i]) for i in sorted(self._index.by_id))
         state = (
-            self.now, self._last_id, self._update_id,
-            None if self._tape is None else self._tape._state(),
-            tuple(sorted(self._countdowns.items())),
-            tuple(sorted((a.name, a.api_key, a.api_secret) for a in self._accounts.values())),
-            tuple(self._markets[s]._state() for s in self._symbols),
+            s.now, s.last_id, s.update_id,
+            None if s.tape is None else s.tape._state(),
+            tuple(sorted(s.countdowns.items())),
+            tuple(sorted((a.name, a.api_key, a.api_secret) for a in s.accounts.values())),
+            tuple(self._markets[sym]._state() for sym in s.symbols),
             self._ledger._state(), self._index._state(), self._registry._state(), orders,
         )
         return hashlib.sha256(repr(state).encode()).hexdigest()
-
-
-class _Atomic(Savepoint):
-    """:meth:`Exchange._atomic`: a savepoint that also restores the update counter on
-    failure, and commits to the enclosing level on success."""
-
-    __slots__ = ("_ex", "_update_id")
-
-    def __init__(self, ex: Exchange) -> None:
-        super().__init__(ex._undo)
-        self._ex, self._update_id = ex, ex._update_id
-
-    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
-        super().__exit__(kind, exc, tb)
-        if kind is not None:
-            self._ex._update_id = self._update_id
-        else:
-            self.log.clear()  # commit: at the top level this empties the log
 
 
 def _order_state(o: Any) -> tuple:

@@ -15,14 +15,16 @@ standalone rows start here) → ``TRIGGERED`` | ``CANCELED`` | ``EXPIRED``.
   close-position rows) EXPIRES when its position has nothing left to reduce on
   its side, by any path; resting reduce-only orders expire by the same sweep.
 
-Settling (end of every command that traded, moved a price or armed a row)
+Settling (end of every command that traded, moved a price or armed a row;
+sequenced by :meth:`~engine.venue.runner.Runner.settle`)
 ------------------------------------------------------------------------
-1. sweep the touched positions: expire reduce-only orders and rows with
-   nothing to reduce;
-2. evaluate: per symbol (in name order), per working type, update trailing
-   rows, then collect every ARMED row whose condition holds at the watched
-   price now; fire them nearest-to-the-previous-evaluation-price first (in
-   ticks), ties by ``orderId``; remember the price as the new "previous";
+1. sweep the touched positions (:meth:`Firing.sweep_reducers`): expire
+   reduce-only orders and rows with nothing to reduce;
+2. evaluate (:meth:`Firing.evaluate`): per symbol (in name order), per working
+   type, update trailing rows, then collect every ARMED row whose condition
+   holds at the watched price now; fire them nearest-to-the-previous-evaluation-
+   price first (in ticks), ties by ``orderId``; remember the price as the new
+   "previous";
 3. repeat until nothing fires and nothing is touched.
 
 Firing
@@ -59,34 +61,63 @@ from engine.core.enums import (
 from engine.core.order import Order, TriggerRow
 
 if TYPE_CHECKING:
-    from engine.venue.exchange import Exchange
+    from engine.venue.entry import Entry
+    from engine.venue.matching import Matching
+    from engine.venue.state import VenueState
+
+__all__ = ["Firing"]
 
 _WORKING_TYPES = (MARK_PRICE, CONTRACT_PRICE)
 
 
-class FiringMixin:
-    """Row arming, expiry and firing.  Mixed into :class:`~engine.venue.exchange.Exchange`."""
+class Firing:
+    """Row arming, expiry and firing.
+
+    Room: the undo log, the trigger registry, the order index, the ledger (a
+    stop entry's child freezes margin), the markets and symbols, the clock, the
+    id sequence and the settle scratch; peers: ``matching`` (what a position can
+    reduce; a child order executes; orders expire) and ``entry`` (a child's
+    margin check).
+    """
+
+    __slots__ = ("_s", "_undo", "_registry", "_index", "_ledger", "_markets", "_symbols",
+                 "_touched", "_matching", "_entry")
+
+    def __init__(self, s: VenueState) -> None:
+        self._s = s
+        self._undo = s.undo
+        self._registry = s.registry
+        self._index = s.index
+        self._ledger = s.ledger
+        self._markets = s.markets
+        self._symbols = s.symbols
+        self._touched = s.touched
+
+    def bind(self, *, matching: Matching, entry: Entry) -> None:
+        self._matching, self._entry = matching, entry
 
     # -- row state changes ------------------------------------------------------------
-    def _arm(self: Exchange, row: TriggerRow) -> None:
+    def arm(self, row: TriggerRow) -> None:
+        """PENDING → ARMED (or a standalone row's start): into the fire index."""
         self._undo.append((setattr, row, "armed", False))
         row.armed = True
         self._registry.index(row)
         if row.reduce_only:
             self._index.add_reducer(row)
             self._touched[(row.owner.name, row.inst.symbol)] = row.owner  # sweep: flat?
-        self._dirty = True
+        self._s.dirty = True
 
-    def _close_row(self: Exchange, row: TriggerRow, status: OrderStatus) -> None:
+    def close_row(self, row: TriggerRow, status: OrderStatus) -> None:
         """Move an untriggered row to CANCELED / EXPIRED / TRIGGERED."""
         if row.armed:
             self._registry.unindex(row)
         self._undo.append((_restore_row, row, row.status, row.update_time))
         row.status = status
-        row.update_time = self.now
+        row.update_time = self._s.now
         self._index.close(row)
 
-    def _on_parent_fill(self: Exchange, parent: Order) -> None:
+    def on_parent_fill(self, parent: Order) -> None:
+        """A parent filled some: its untriggered rows take its executed quantity and arm."""
         rows = parent.rows
         assert rows is not None
         for r in rows:
@@ -97,46 +128,33 @@ class FiringMixin:
                 self._undo.append((setattr, r, "qty", r.qty))
                 r.qty = qty
             if not r.armed:
-                self._arm(r)
+                self.arm(r)
 
-    def _on_parent_closed(self: Exchange, parent: Order, canceled: bool) -> list[TriggerRow]:
+    def on_parent_closed(self, parent: Order, canceled: bool) -> list[TriggerRow]:
         """Rows that end with the parent: all untriggered on cancel, PENDING ones on expiry."""
         out = []
         for r in parent.rows or ():
             if r.status is NEW and (canceled or not r.armed):
-                self._close_row(r, CANCELED)
+                self.close_row(r, CANCELED)
                 out.append(r)
         return out
 
     # -- settling -------------------------------------------------------------------------
-    def _settle(self: Exchange) -> None:
-        touched = self._touched
-        while True:
-            while touched:
-                key = next(iter(touched))
-                del touched[key]
-                self._sweep_reducers(key)
-            self._dirty = False
-            fired = self._evaluate()
-            if (self._risk_all or self._risk_names) and self._check_liquidations():
-                continue
-            if not fired and not touched and not self._dirty:
-                return
-
-    def _sweep_reducers(self: Exchange, key: tuple[str, str]) -> None:
+    def sweep_reducers(self, key: tuple[str, str]) -> None:
+        """Expire the reduce-only orders and rows of (account, symbol) with nothing to reduce."""
         table = self._index.reducers.get(key)
         if not table:
             return
         for oid in sorted(table):
             o = table.get(oid)
-            if o is None or not o.is_open or self._reducible(o):
+            if o is None or not o.is_open or self._matching.reducible(o):
                 continue
             if o.is_trigger:
-                self._close_row(o, EXPIRED)  # type: ignore[arg-type]
+                self.close_row(o, EXPIRED)  # type: ignore[arg-type]
             else:
-                self._expire(o)
+                self._matching.expire(o)
 
-    def _evaluate(self: Exchange) -> bool:
+    def evaluate(self) -> bool:
         """One evaluation pass over every symbol; True when anything fired."""
         registry = self._registry
         fired = False
@@ -163,28 +181,30 @@ class FiringMixin:
                     fired = True
         return fired
 
-    def _fire(self: Exchange, row: TriggerRow) -> None:
+    def _fire(self, row: TriggerRow) -> None:
+        matching = self._matching
         reduce = row.reduce_only or row.close_position
         if reduce:
-            room = self._reducible(row)
+            room = matching.reducible(row)
             size = room if row.close_position or room < row.qty else row.qty
         else:
             size = row.qty
         if size <= 0:
-            self._close_row(row, EXPIRED)
+            self.close_row(row, EXPIRED)
             return
-        self._close_row(row, OrderStatus.TRIGGERED)
+        self.close_row(row, OrderStatus.TRIGGERED)
         parent = row.parent
         if parent is not None:
             for sibling in parent.rows or ():
                 if sibling is not row and sibling.status is NEW:
-                    self._close_row(sibling, CANCELED)
+                    self.close_row(sibling, CANCELED)
         market = self._markets[row.inst.symbol]
         limit_type = row.orig_type in LIMIT_CONDITIONAL_TYPES
+        s = self._s
         child = Order(
-            self._next_order_id(), row.owner, row.inst, row.side, row.pside,
+            s.next_order_id(), row.owner, row.inst, row.side, row.pside,
             LIMIT if limit_type else MARKET, GTC,
-            row.price if limit_type else 0, size, reduce, self.now, None,
+            row.price if limit_type else 0, size, reduce, s.now, None,
             STP_NONE,
         )
         child.orig_type = row.orig_type
@@ -193,7 +213,7 @@ class FiringMixin:
         self._undo.append((setattr, row, "triggered_id", None))
         row.triggered_id = child.order_id
         if not reduce:
-            margin0 = self._entry_margin(child, market, self._reducible(child))
+            margin0 = self._entry.entry_margin(child, market, matching.reducible(child))
             if margin0 is None:
                 child.status = REJECTED
                 self._index.add(child)
@@ -205,7 +225,7 @@ class FiringMixin:
             self._index.add_reducer(child)
         if child.margin0_e8:
             self._ledger.freeze(child.owner, child.margin0_e8)
-        self._take(child, market)
+        matching.take(child, market)
 
 
 def _batch_key(entry: tuple[int, int, TriggerRow]) -> tuple[int, int]:

@@ -1,7 +1,7 @@
 """Matching and fills: a taker walks the book best-first; each fill settles in the ledger.
 
-Pipeline (exchange-core style): the book matches, the ledger settles; this
-mixin sequences the two for one taker order.
+Pipeline (exchange-core style): the book matches, the ledger settles;
+:class:`Matching` sequences the two for one taker order.
 
 Matching rules
 --------------
@@ -50,22 +50,46 @@ if TYPE_CHECKING:
     from engine.core.book import OrderBook
     from engine.core.market import Market
     from engine.core.order import Order, TriggerRow
-    from engine.venue.exchange import Exchange
+    from engine.venue.firing import Firing
+    from engine.venue.state import VenueState
+    from engine.venue.tape import Tape
+
+__all__ = ["Matching"]
 
 _NO_STP = STP_NONE
 
 
-class MatchingMixin:
-    """Taker execution, fills and expiry.  Mixed into :class:`~engine.venue.exchange.Exchange`."""
+class Matching:
+    """Taker execution, fills and expiry.
 
-    def _reducible(self: Exchange, o: Order) -> int:
+    Room: the undo log, the markets, the ledger, the order index, the clock and
+    the settle scratch; peers: ``firing`` (a parent's fills arm its rows, its
+    end closes them) and ``tape`` (replayed liquidity, in replay mode).
+    """
+
+    __slots__ = ("_s", "_undo", "_markets", "_ledger", "_index", "_touched", "_risk_names",
+                 "_firing", "_tape")
+
+    def __init__(self, s: VenueState) -> None:
+        self._s = s
+        self._undo = s.undo
+        self._markets = s.markets
+        self._ledger = s.ledger
+        self._index = s.index
+        self._touched = s.touched
+        self._risk_names = s.risk_names
+
+    def bind(self, *, firing: Firing, tape: Tape) -> None:
+        self._firing, self._tape = firing, tape
+
+    def reducible(self, o: Order) -> int:
         """Lots ``o`` could reduce of its position now (BUY reduces a short, SELL a long)."""
         q = o.owner.position_qty(o.inst.symbol, o.pside)
         if o.side is BUY:
             return -q if q < 0 else 0
         return q if q > 0 else 0
 
-    def _take(self: Exchange, order: Order, market: Market) -> None:
+    def take(self, order: Order, market: Market) -> None:
         """Execute a new (or triggered) ordinary order: match, then rest or expire the rest."""
         self._match(order, market)
         tif = order.tif
@@ -74,16 +98,17 @@ class MatchingMixin:
             raise reject("FOK_ORDER_REJECT")
         if order.status not in OPEN_STATUSES:
             return
-        if order.reduce_only and self._reducible(order) == 0:
-            self._expire(order)
+        if order.reduce_only and self.reducible(order) == 0:
+            self.expire(order)
         elif order.type is LIMIT and (tif is GTC or tif is GTX):
             market.book.add(order)
-            if self._tape is not None and self._tape.queue:
-                self._queue_rest(order, market)
+            config = self._s.tape
+            if config is not None and config.queue:
+                self._tape.queue_rest(order, market)
         else:
-            self._expire(order)
+            self.expire(order)
 
-    def _match(self: Exchange, taker: Order, market: Market) -> None:
+    def _match(self, taker: Order, market: Market) -> None:
         book = market.book
         buy = taker.side is BUY
         levels = book.asks if buy else book.bids
@@ -91,14 +116,14 @@ class MatchingMixin:
         stp = taker.stp
         # replay mode: the tape's liquidity competes by price, first at an equal price
         external = None
-        if self._tape is not None and not taker.owner.name.startswith("@"):
-            external = self._external_price(market, buy)
+        if self._s.tape is not None and not taker.owner.name.startswith("@"):
+            external = self._tape.external_price(market, buy)
         while levels or external is not None:
             leaves = taker.qty - taker.executed
             if leaves <= 0:
                 return
             if taker.reduce_only:
-                cap = self._reducible(taker)
+                cap = self.reducible(taker)
                 if cap <= 0:
                     return
                 if cap < leaves:
@@ -111,45 +136,46 @@ class MatchingMixin:
             ):
                 if limit is not None and (external > limit if buy else external < limit):
                     return
-                self._fill_external(taker, leaves, external, market)
+                self._tape.fill_external(taker, leaves, external, market)
                 continue
             if limit is not None and (price > limit if buy else price < limit):
                 return
             maker = next(iter(level.orders.values()))
             if stp is not _NO_STP and maker.owner is taker.owner:
                 if stp is EXPIRE_TAKER:
-                    self._expire(taker)
+                    self.expire(taker)
                     return
-                self._expire(maker)
+                self.expire(maker)
                 if stp is EXPIRE_BOTH:
-                    self._expire(taker)
+                    self.expire(taker)
                     return
                 continue
             m_leaves = maker.qty - maker.executed
             capped = False
             if maker.reduce_only:
-                m_cap = self._reducible(maker)
+                m_cap = self.reducible(maker)
                 if m_cap <= 0:
-                    self._expire(maker)
+                    self.expire(maker)
                     continue
                 if m_cap < m_leaves:
                     m_leaves, capped = m_cap, True
             lots = leaves if leaves < m_leaves else m_leaves
             trade_id = self._ledger.next_trade_id()
-            self._fill(maker, lots, price, True, trade_id, market)
-            self._fill(taker, lots, price, False, trade_id, market)
+            self.fill(maker, lots, price, True, trade_id, market)
+            self.fill(taker, lots, price, False, trade_id, market)
             if capped and lots == m_leaves:
-                self._expire(maker)
+                self.expire(maker)
 
-    def _fill(
-        self: Exchange, order: Order, lots: int, price: int, is_maker: bool, trade_id: int,
+    def fill(
+        self, order: Order, lots: int, price: int, is_maker: bool, trade_id: int,
         market: Market,
     ) -> None:
         """Book one side of a fill: ledger, order, book level, history, rows, last price."""
         u = self._undo
+        s = self._s
         inst = order.inst
         acct = order.owner
-        now = self.now
+        now = s.now
         notional = lots * price * inst.notional_unit_e8
         rate = inst.maker_rate_e8 if is_maker else inst.taker_rate_e8
         fee = -(-notional * rate // E8)
@@ -190,24 +216,22 @@ class MatchingMixin:
                 acct, inst.symbol, IncomeType.COMMISSION, -fee, "", now, trade_id
             )
         if order.rows is not None:
-            self._on_parent_fill(order)
+            self._firing.on_parent_fill(order)
         self._touched[(acct.name, inst.symbol)] = acct
         self._risk_names.add(acct.name)
-        self._dirty = True
+        s.dirty = True
         market.set_last(price)
         if market.mark is None:
-            self._risk_all = True  # the mark is the last price: every holder is at risk
+            s.risk_all = True  # the mark is the last price: every holder is at risk
 
-    def _expire(self: Exchange, order: Order) -> None:
+    def expire(self, order: Order) -> None:
         """Close an open ordinary order as EXPIRED: off the book, margin released."""
         market = self._markets[order.inst.symbol]
         if market.book.contains(order):
             market.book.remove(order)
-        self._close_ordinary(order, EXPIRED)
+        self.close_ordinary(order, EXPIRED)
 
-    def _close_ordinary(
-        self: Exchange, order: Order, status: OrderStatus
-    ) -> list[TriggerRow] | None:
+    def close_ordinary(self, order: Order, status: OrderStatus) -> list[TriggerRow] | None:
         """Set a closed status, release what is still frozen, leave the open sets; rows follow.
 
         Returns the attached rows this closed (None when the order has no rows).
@@ -217,15 +241,15 @@ class MatchingMixin:
             self._ledger.release(order.owner, frozen)
         self._undo.append((_restore_status, order, order.status, order.update_time))
         order.status = status
-        order.update_time = self.now
+        order.update_time = self._s.now
         self._index.close(order)
         if order.rows is None:
             return None
-        return self._on_parent_closed(order, status is CANCELED)
+        return self._firing.on_parent_closed(order, status is CANCELED)
 
     # -- estimates (no mutation) ----------------------------------------------------------
     @staticmethod
-    def _walk(book: OrderBook, side: Side, qty: int, limit: int | None) -> list[tuple[int, int]]:
+    def walk(book: OrderBook, side: Side, qty: int, limit: int | None) -> list[tuple[int, int]]:
         """The ``(price, lots)`` a taker of ``side`` would take now, ignoring STP and caps."""
         buy = side is BUY
         levels = book.asks if buy else book.bids

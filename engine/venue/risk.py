@@ -29,9 +29,9 @@ Binance's bracket formula ``|notional| × mmr − cum``), the venue liquidates i
 
 The bankruptcy price of a position is the mark at which the account's margin
 balance would be exactly 0, other positions held at their marks
-(:meth:`RiskMixin.bankruptcy_price`); the liquidation price is the mark at
+(:meth:`Risk.bankruptcy_price`); the liquidation price is the mark at
 which the margin balance equals the maintenance margin, with the bracket of
-the position's current notional (:meth:`RiskMixin.liquidation_price`).
+the position's current notional (:meth:`Risk.liquidation_price`).
 Both are reported in ticks: the first tick at or beyond the exact value (below
 it for a long, above it for a short).
 
@@ -60,29 +60,57 @@ from engine.wire.params import parse_symbol
 if TYPE_CHECKING:
     from engine.core.instrument import Instrument
     from engine.core.ledger import AccountState
-    from engine.venue.exchange import Exchange
+    from engine.venue.cancel import Cancels
+    from engine.venue.firing import Firing
+    from engine.venue.runner import Runner
+    from engine.venue.state import VenueState
+
+__all__ = ["INSURANCE", "Risk"]
 
 INSURANCE = "@insurance"
 
 
-class RiskMixin:
-    """Funding settlement and liquidation.  Mixed into :class:`~engine.venue.exchange.Exchange`."""
+class Risk:
+    """Funding settlement and liquidation.
+
+    Room: the instruments, the markets, the ledger, the order index, the undo
+    log, the clock and the settle scratch; peers: ``runner`` (commands),
+    ``firing`` (a liquidated position's rows expire) and ``cancels`` (its
+    remaining orders are cancelled).
+    """
+
+    __slots__ = ("_s", "_instruments", "_markets", "_ledger", "_index", "_undo", "_touched",
+                 "_risk_names", "_runner", "_firing", "_cancels")
+
+    def __init__(self, s: VenueState) -> None:
+        self._s = s
+        self._instruments = s.instruments
+        self._markets = s.markets
+        self._ledger = s.ledger
+        self._index = s.index
+        self._undo = s.undo
+        self._touched = s.touched
+        self._risk_names = s.risk_names
+
+    def bind(self, *, runner: Runner, firing: Firing, cancels: Cancels) -> None:
+        self._runner, self._firing, self._cancels = runner, firing, cancels
 
     # -- funding --------------------------------------------------------------------------
-    def settle_funding(self: Exchange, symbol: str, rate: Any) -> list[dict]:
+    def settle_funding(self, symbol: str, rate: Any) -> list[dict]:
         """Settle one funding payment of ``rate`` (e.g. ``"0.0001"``) at the current mark.
 
         Returns the payments as ``{"account", "income"}`` rows, by account name.
         """
-        if self._journal is not None:
-            return self._journal.record(self, "settle_funding", None, symbol, rate)
+        journal = self._s.journal
+        if journal is not None:
+            return journal.record("settle_funding", None, symbol, rate)
         inst = parse_symbol({"symbol": symbol}, self._instruments)
         rate_e8 = scaled_exact(parse_decimal(rate, "rate"), 8)
         if rate_e8 is None:
             raise reject("ILLEGAL_CHARS", "rate", "at most 8 decimals")
-        return self._run(self._funding, inst, rate_e8)
+        return self._runner.run(self._funding, inst, rate_e8)
 
-    def _funding(self: Exchange, inst: Instrument, rate_e8: int) -> list[dict]:
+    def _funding(self, inst: Instrument, rate_e8: int) -> list[dict]:
         mark = self._markets[inst.symbol].mark_price()
         if mark is None or not rate_e8:
             return []
@@ -99,15 +127,15 @@ class RiskMixin:
             # the wallet's change, floored: a payment rounds up, a receipt down
             amount = (-owed) // E8
             ledger.transfer(acct, amount, IncomeType.FUNDING_FEE, inst.symbol, "FUNDING_FEE",
-                            self.now)
+                            self._s.now)
             out.append({"account": name, "income": amount})
-        self._risk_all = True
-        self._dirty = True
+        self._s.risk_all = True
+        self._s.dirty = True
         return out
 
     # -- prices of a position ---------------------------------------------------------------
     def _position_and_rest(
-        self: Exchange, acct: AccountState, symbol: str, pside: PositionSide
+        self, acct: AccountState, symbol: str, pside: PositionSide
     ) -> tuple[int, int, int, int]:
         """``(qty, cost, rest_balance, rest_maint)``: this position, and the account's margin
         balance and maintenance margin from everything else (other positions at mark)."""
@@ -129,7 +157,7 @@ class RiskMixin:
         return qty, cost, balance, maint
 
     def bankruptcy_price(
-        self: Exchange, acct: AccountState, symbol: str, pside: PositionSide = BOTH
+        self, acct: AccountState, symbol: str, pside: PositionSide = BOTH
     ) -> int | None:
         """Mark (ticks) at which the account's margin balance is 0, or None (flat / never)."""
         qty, cost, balance, _maint = self._position_and_rest(acct, symbol, pside)
@@ -142,7 +170,7 @@ class RiskMixin:
         return price if price > 0 else None
 
     def liquidation_price(
-        self: Exchange, acct: AccountState, symbol: str, pside: PositionSide = BOTH
+        self, acct: AccountState, symbol: str, pside: PositionSide = BOTH
     ) -> int | None:
         """Mark (ticks) at which margin balance meets maintenance margin, or None.
 
@@ -168,12 +196,13 @@ class RiskMixin:
         return price if price > 0 else None
 
     # -- liquidation ----------------------------------------------------------------------
-    def _check_liquidations(self: Exchange) -> bool:
+    def check_liquidations(self) -> bool:
         """Liquidate every account at or below maintenance; True when any was."""
         ledger = self._ledger
-        names = sorted(self._risk_names) if not self._risk_all else sorted(ledger.accounts)
+        s = self._s
+        names = sorted(self._risk_names) if not s.risk_all else sorted(ledger.accounts)
         self._risk_names.clear()
-        self._risk_all = False
+        s.risk_all = False
         liquidated = False
         for name in names:
             if name.startswith("@"):
@@ -187,16 +216,16 @@ class RiskMixin:
                 liquidated = True
         return liquidated
 
-    def _insurance(self: Exchange) -> AccountState:
+    def _insurance(self) -> AccountState:
         acct = self._ledger.accounts.get(INSURANCE)
         if acct is None:
-            acct = self._ledger.open_account(INSURANCE, 0, self.now)
+            acct = self._ledger.open_account(INSURANCE, 0, self._s.now)
         return acct
 
-    def _liquidate(self: Exchange, acct: AccountState) -> None:
+    def _liquidate(self, acct: AccountState) -> None:
         ledger = self._ledger
         insurance = self._insurance()
-        now = self.now
+        now = self._s.now
         for (symbol, pside), pos in sorted(acct.positions.items()):
             qty = pos.qty
             if not qty:
@@ -228,8 +257,8 @@ class RiskMixin:
                             "INSURANCE_COVER", now)
         for key in [k for k in self._touched if k[0] == acct.name]:
             del self._touched[key]
-            self._sweep_reducers(key)  # attached TP/SL EXPIRE before orders are cancelled
+            self._firing.sweep_reducers(key)  # attached TP/SL EXPIRE before orders are cancelled
         for order in self._index.open_of(acct.name, None):
             if order.status is NEW or order.status is PARTIALLY_FILLED:
-                self._cancel_commit(order)
-        self._dirty = True
+                self._cancels.cancel_commit(order)
+        self._s.dirty = True

@@ -22,17 +22,37 @@ from engine.wire.params import parse_symbol
 
 if TYPE_CHECKING:
     from engine.core.ledger import AccountState
-    from engine.venue.exchange import Exchange
+    from engine.venue.runner import Runner
+    from engine.venue.state import VenueState
+
+__all__ = ["MAX_LEVERAGE", "Settings"]
 
 MAX_LEVERAGE = 125
 
 
-class SettingsMixin:
-    """Leverage, margin type and position mode.  Mixed into the Exchange."""
+class Settings:
+    """Leverage, margin type and position mode.
 
-    def change_leverage(self: Exchange, acct: AccountState, symbol: Any, leverage: Any) -> dict:
-        if self._journal is not None:
-            return self._journal.record(self, "change_leverage", acct, symbol, leverage)
+    Room: the instruments, the ledger, the order index (open orders block a mode
+    change) and the undo log; peer: ``runner`` (commands).
+    """
+
+    __slots__ = ("_s", "_instruments", "_ledger", "_index", "_undo", "_runner")
+
+    def __init__(self, s: VenueState) -> None:
+        self._s = s
+        self._instruments = s.instruments
+        self._ledger = s.ledger
+        self._index = s.index
+        self._undo = s.undo
+
+    def bind(self, *, runner: Runner) -> None:
+        self._runner = runner
+
+    def change_leverage(self, acct: AccountState, symbol: Any, leverage: Any) -> dict:
+        journal = self._s.journal
+        if journal is not None:
+            return journal.record("change_leverage", acct, symbol, leverage)
         inst = parse_symbol({"symbol": symbol}, self._instruments)
         if not present(leverage):
             raise reject("MANDATORY_PARAM", "leverage")
@@ -52,13 +72,11 @@ class SettingsMixin:
             ):
                 raise reject("MIN_LEVERAGE_RATIO")
 
-        self._run(commit)
+        self._runner.run(commit)
         cap = max((b.cap_e8 for b in inst.brackets if b.initial_leverage >= lev), default=0)
         return {"leverage": lev, "maxNotionalValue": money_str(cap), "symbol": inst.symbol}
 
-    def change_margin_type(self: Exchange, acct: AccountState, symbol: Any, margin_type: Any) -> (
-        dict
-    ):
+    def change_margin_type(self, acct: AccountState, symbol: Any, margin_type: Any) -> dict:
         parse_symbol({"symbol": symbol}, self._instruments)
         if not present(margin_type):
             raise reject("MANDATORY_PARAM", "marginType")
@@ -68,9 +86,10 @@ class SettingsMixin:
             raise reject("UNSUPPORTED_OPERATION")
         raise reject("INVALID_PARAMETER", "marginType")
 
-    def change_position_mode(self: Exchange, acct: AccountState, dual: Any) -> dict:
-        if self._journal is not None:
-            return self._journal.record(self, "change_position_mode", acct, dual)
+    def change_position_mode(self, acct: AccountState, dual: Any) -> dict:
+        journal = self._s.journal
+        if journal is not None:
+            return journal.record("change_position_mode", acct, dual)
         if not present(dual):
             raise reject("MANDATORY_PARAM", "dualSidePosition")
         value = parse_bool(dual, "dualSidePosition")
@@ -85,10 +104,10 @@ class SettingsMixin:
             self._undo.append((setattr, acct, "dual_side", acct.dual_side))
             acct.dual_side = value
 
-        self._run(commit)
+        self._runner.run(commit)
         return {"code": 200, "msg": "success"}
 
-    def get_position_mode(self: Exchange, acct: AccountState) -> dict:
+    def get_position_mode(self, acct: AccountState) -> dict:
         return {"dualSidePosition": acct.dual_side}
 
 

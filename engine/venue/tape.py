@@ -2,9 +2,9 @@
 
 Replayed trades and quotes belong to the venue's tape account (``@tape``), so
 every fill has a counterparty and every SPEC 6 invariant still holds.  Turn
-the tape on with :meth:`TapeMixin.enable_tape`; then, per event:
+the tape on with :meth:`Tape.enable_tape`; then, per event:
 
-* :meth:`~TapeMixin.tape_trade` — a print at ``price`` for ``qty``: resting
+* :meth:`~Tape.tape_trade` — a print at ``price`` for ``qty``: resting
   orders of every other account that the print goes through fill at their own
   price, in price-time priority, up to the print's quantity (partial fills
   across prints); then the print sets the last price and the venue settles
@@ -15,20 +15,20 @@ the tape on with :meth:`TapeMixin.enable_tape`; then, per event:
   *queue* (optional, with quotes): an order that rests at the best quote
   waits behind the quote's size at placement; prints at its price consume
   that queue first.  A print through its price fills it regardless.
-* :meth:`~TapeMixin.tape_quote` — the replayed best bid/ask.  Orders that take
+* :meth:`~Tape.tape_quote` — the replayed best bid/ask.  Orders that take
   liquidity (MARKET, or a LIMIT crossing it) fill against the quote at the
   quote's price for their whole size (depth beyond the top is not modelled);
   with no quote loaded, at the last trade price ± ``slippage_ticks``.  The
   quote competes with resting orders by price; at an equal price it goes first.
-* :meth:`~TapeMixin.tape_mark` — the mark price from mark-price klines.  With
+* :meth:`~Tape.tape_mark` — the mark price from mark-price klines.  With
   no mark data the mark is the last price (SPEC 3).
 
 The venue's own fills are trades too: they set the last price, exactly as on
 the live venue, so a later MARKET order without quotes prices off them.
 
-Fast path for replay loops: :meth:`~TapeMixin.tape_band` gives the range of
+Fast path for replay loops: :meth:`~Tape.tape_band` gives the range of
 prices where a print changes nothing but the last price and the clock, and
-:meth:`~TapeMixin.tape_touch` applies such a print cheaply.  A replay may
+:meth:`~Tape.tape_touch` applies such a print cheaply.  A replay may
 skip a run of prints of that symbol inside the band, then touch the last one
 skipped — as long as nothing else happens in between: the band is computed
 from the venue as it is now, and under cross margin a print of another symbol
@@ -56,7 +56,13 @@ from engine.wire.params import parse_symbol
 if TYPE_CHECKING:
     from engine.core.market import Market
     from engine.core.order import Order
-    from engine.venue.exchange import Exchange
+    from engine.venue.cancel import Cancels
+    from engine.venue.matching import Matching
+    from engine.venue.risk import Risk
+    from engine.venue.runner import Runner
+    from engine.venue.state import VenueState
+
+__all__ = ["FILL_MODES", "TAPE", "Tape", "TapeConfig"]
 
 TAPE = "@tape"
 FILL_MODES = ("through", "touch")
@@ -74,120 +80,142 @@ class TapeConfig:
         return (self.fill, self.queue, self.slippage)
 
 
-class TapeMixin:
-    """Replayed trades, quotes and marks.  Mixed into :class:`~engine.venue.exchange.Exchange`."""
+class Tape:
+    """Replayed trades, quotes and marks.
 
-    _tape: TapeConfig | None
+    Room: the instruments, the markets, the ledger (the tape account), the
+    trigger registry (what a band must avoid), the undo log, the clock and the
+    settle scratch; peers: ``runner`` (commands), ``cancels`` (the clock, with
+    its countdowns), ``matching`` (fills, expiry, what a position can reduce)
+    and ``risk`` (liquidation prices, for the band).
+    """
+
+    __slots__ = ("_s", "_instruments", "_markets", "_ledger", "_registry", "_undo", "_runner",
+                 "_cancels", "_matching", "_risk")
+
+    def __init__(self, s: VenueState) -> None:
+        self._s = s
+        self._instruments = s.instruments
+        self._markets = s.markets
+        self._ledger = s.ledger
+        self._registry = s.registry
+        self._undo = s.undo
+
+    def bind(self, *, runner: Runner, cancels: Cancels, matching: Matching, risk: Risk) -> None:
+        self._runner, self._cancels, self._matching, self._risk = runner, cancels, matching, risk
 
     def enable_tape(
-        self: Exchange, *, fill: str = "through", queue: bool = False, slippage_ticks: int = 0
+        self, *, fill: str = "through", queue: bool = False, slippage_ticks: int = 0
     ) -> None:
         """Replay mode: create the tape account and set the fill model (once)."""
         if fill not in FILL_MODES:
             raise ValueError(f"fill must be one of {FILL_MODES}, not {fill!r}")
         if not isinstance(slippage_ticks, int) or slippage_ticks < 0:
             raise ValueError(f"slippage_ticks must be an int ≥ 0, not {slippage_ticks!r}")
-        if self._tape is not None:
+        s = self._s
+        if s.tape is not None:
             raise ValueError("the tape is already enabled")
-        if self._journal is not None:
-            self._journal.record(self, "enable_tape", None, fill, queue, slippage_ticks)
+        if s.journal is not None:
+            s.journal.record("enable_tape", None, fill, queue, slippage_ticks)
             return
         config = TapeConfig(fill, bool(queue), slippage_ticks)
 
         def commit() -> None:
-            self._ledger.open_account(TAPE, 0, self.now)
-            self._undo.append((setattr, self, "_tape", None))
-            self._tape = config
+            self._ledger.open_account(TAPE, 0, s.now)
+            self._undo.append((setattr, s, "tape", None))
+            s.tape = config
 
-        self._run(commit)
+        self._runner.run(commit)
 
     # -- events ---------------------------------------------------------------------------
     def tape_trade(
-        self: Exchange, symbol: str, price: int, qty: int, buyer_maker: bool, time_ms: int
+        self, symbol: str, price: int, qty: int, buyer_maker: bool, time_ms: int
     ) -> None:
         """Replay one print (``price`` in ticks, ``qty`` in lots) at ``time_ms``."""
-        if self._journal is not None:
-            self._journal.record(self, "tape_trade", None, symbol, price, qty, buyer_maker,
-                                 time_ms)
+        journal = self._s.journal
+        if journal is not None:
+            journal.record("tape_trade", None, symbol, price, qty, buyer_maker, time_ms)
             return
         market = self._tape_market(symbol)
-        self._run(self._tape_trade, market, price, qty, buyer_maker, time_ms)
+        self._runner.run(self._tape_trade, market, price, qty, buyer_maker, time_ms)
 
     def _tape_trade(
-        self: Exchange, market: Market, price: int, qty: int, buyer_maker: bool, time_ms: int
+        self, market: Market, price: int, qty: int, buyer_maker: bool, time_ms: int
     ) -> None:
-        if time_ms > self.now:
-            self._advance_to(time_ms)
+        s = self._s
+        if time_ms > s.now:
+            self._cancels.advance_to(time_ms)
         self._tape_fills(market, price, qty, buyer_maker)
         market.set_last(price)
-        self._dirty = True
+        s.dirty = True
         if market.mark is None:
-            self._risk_all = True
+            s.risk_all = True
 
-    def tape_touch(self: Exchange, symbol: str, price: int, time_ms: int) -> None:
+    def tape_touch(self, symbol: str, price: int, time_ms: int) -> None:
         """A print inside :meth:`tape_band`: only the last price, ``prev`` and clock move.
 
         Equivalent to :meth:`tape_trade` for such a print (nothing fills, fires
         or is liquidated); the caller vouches for the band.
         """
-        if self._journal is not None:
-            self._journal.record(self, "tape_touch", None, symbol, price, time_ms)
+        s = self._s
+        if s.journal is not None:
+            s.journal.record("tape_touch", None, symbol, price, time_ms)
             return
         market = self._tape_market(symbol)
 
         def commit() -> None:
-            if time_ms > self.now:
-                self._advance_to(time_ms)
+            if time_ms > s.now:
+                self._cancels.advance_to(time_ms)
             market.set_last(price)
             market.set_prev(CONTRACT_PRICE, price)
             if market.mark is None:
                 market.set_prev(MARK_PRICE, price)
 
-        self._run(commit)
+        self._runner.run(commit)
 
     def tape_quote(
-        self: Exchange, symbol: str, bid: int, bid_qty: int, ask: int, ask_qty: int,
-        time_ms: int,
+        self, symbol: str, bid: int, bid_qty: int, ask: int, ask_qty: int, time_ms: int,
     ) -> None:
         """Replay the best bid/ask (ticks, lots); 0 means that side is empty."""
-        if self._journal is not None:
-            self._journal.record(self, "tape_quote", None, symbol, bid, bid_qty, ask, ask_qty,
-                                 time_ms)
+        s = self._s
+        if s.journal is not None:
+            s.journal.record("tape_quote", None, symbol, bid, bid_qty, ask, ask_qty, time_ms)
             return
         market = self._tape_market(symbol)
 
         def commit() -> None:
-            if time_ms > self.now:
-                self._advance_to(time_ms)
+            if time_ms > s.now:
+                self._cancels.advance_to(time_ms)
             self._undo.append((setattr, market, "quote", market.quote))
             market.quote = (bid, bid_qty, ask, ask_qty)
 
-        self._run(commit)
+        self._runner.run(commit)
 
-    def tape_mark(self: Exchange, symbol: str, price: int, time_ms: int) -> None:
+    def tape_mark(self, symbol: str, price: int, time_ms: int) -> None:
         """Replay a mark price (ticks) at ``time_ms``; triggers and liquidation follow."""
-        if self._journal is not None:
-            self._journal.record(self, "tape_mark", None, symbol, price, time_ms)
+        s = self._s
+        if s.journal is not None:
+            s.journal.record("tape_mark", None, symbol, price, time_ms)
             return
         market = self._tape_market(symbol)
 
         def commit() -> None:
-            if time_ms > self.now:
-                self._advance_to(time_ms)
+            if time_ms > s.now:
+                self._cancels.advance_to(time_ms)
             market.set_mark(price)
-            self._dirty = True
-            self._risk_all = True
+            s.dirty = True
+            s.risk_all = True
 
-        self._run(commit)
+        self._runner.run(commit)
 
-    def _tape_market(self: Exchange, symbol: str) -> Market:
-        if self._tape is None:
+    def _tape_market(self, symbol: str) -> Market:
+        if self._s.tape is None:
             raise ValueError("enable_tape() first")
         inst = parse_symbol({"symbol": symbol}, self._instruments)
         return self._markets[inst.symbol]
 
     # -- execution -----------------------------------------------------------------------
-    def _external_price(self: Exchange, market: Market, buy: bool) -> int | None:
+    def external_price(self, market: Market, buy: bool) -> int | None:
         """Where a taker of that side meets the tape: the quote, else last ± slippage."""
         quote = market.quote
         if quote is not None:
@@ -197,24 +225,22 @@ class TapeMixin:
         last = market.last
         if last is None:
             return None
-        slip = self._tape.slippage  # type: ignore[union-attr]
+        slip = self._s.tape.slippage
         return last + slip if buy else max(1, last - slip)
 
-    def _fill_external(
-        self: Exchange, order: Order, lots: int, price: int, market: Market,
-        is_maker: bool = False,
+    def fill_external(
+        self, order: Order, lots: int, price: int, market: Market, is_maker: bool = False,
     ) -> None:
         """Fill ``order`` against the tape account (which pays no fee) at ``price``."""
         tape = self._ledger.accounts[TAPE]
         trade_id = self._ledger.next_trade_id()
         dq = lots if order.side is BUY else -lots
-        self._ledger.apply_fill(tape, market.inst, BOTH, -dq, price, 0, self.now)
-        self._fill(order, lots, price, is_maker, trade_id, market)
+        self._ledger.apply_fill(tape, market.inst, BOTH, -dq, price, 0, self._s.now)
+        self._matching.fill(order, lots, price, is_maker, trade_id, market)
 
-    def _tape_fills(self: Exchange, market: Market, price: int, qty: int, buyer_maker: bool) -> (
-        None
-    ):
-        config = self._tape
+    def _tape_fills(self, market: Market, price: int, qty: int, buyer_maker: bool) -> None:
+        config = self._s.tape
+        matching = self._matching
         assert config is not None
         touch = config.fill == "touch"
         book = market.book
@@ -240,20 +266,20 @@ class TapeMixin:
                         continue
                 lots = maker.qty - maker.executed
                 if maker.reduce_only:
-                    cap = self._reducible(maker)
+                    cap = matching.reducible(maker)
                     if cap <= 0:
-                        self._expire(maker)
+                        matching.expire(maker)
                         continue
                     lots = cap if cap < lots else lots
                 lots = remaining if remaining < lots else lots
-                self._fill_external(maker, lots, px, market, is_maker=True)
+                self.fill_external(maker, lots, px, market, is_maker=True)
                 remaining -= lots
                 if maker.reduce_only and maker.status in (
                     NEW, PARTIALLY_FILLED
-                ) and self._reducible(maker) == 0:
-                    self._expire(maker)
+                ) and matching.reducible(maker) == 0:
+                    matching.expire(maker)
 
-    def _queue_rest(self: Exchange, order: Order, market: Market) -> None:
+    def queue_rest(self, order: Order, market: Market) -> None:
         """Queue model: an order resting at the best quote waits behind the quote's size."""
         quote = market.quote
         if quote is None:
@@ -267,7 +293,7 @@ class TapeMixin:
             market.queue_ahead[order.order_id] = ahead
 
     # -- the band of prints that change nothing ----------------------------------------------
-    def tape_band(self: Exchange, symbol: str) -> tuple[int, int] | None:
+    def tape_band(self, symbol: str) -> tuple[int, int] | None:
         """Inclusive ``(lo, hi)`` ticks: prints of ``symbol`` inside change only its last
         price and the clock — valid until any other event (see the module docstring).
 
@@ -279,7 +305,8 @@ class TapeMixin:
         """
         market = self._tape_market(symbol)
         lo, hi = 1, 1 << 62
-        touch = self._tape is not None and self._tape.fill == "touch"
+        config = self._s.tape
+        touch = config is not None and config.fill == "touch"
         book = market.book
         if book.bids:
             best_bid = -book.bids.peekitem(0)[0]
@@ -318,16 +345,16 @@ class TapeMixin:
                         hi = min(hi, liq - 1)
         return lo, hi
 
-    def _band_liquidation_price(self: Exchange, acct: Any, symbol: str, pside: Any) -> int | None:
+    def _band_liquidation_price(self, acct: Any, symbol: str, pside: Any) -> int | None:
         """Liquidation price, re-derived once at its own bracket (so the band stays safe)."""
-        first = self.liquidation_price(acct, symbol, pside)
+        first = self._risk.liquidation_price(acct, symbol, pside)
         if first is None:
             return None
         market = self._markets[symbol]
         saved = market.mark
         market.mark = first  # evaluate the bracket at that price; restored below
         try:
-            second = self.liquidation_price(acct, symbol, pside)
+            second = self._risk.liquidation_price(acct, symbol, pside)
         finally:
             market.mark = saved
         if second is None:

@@ -6,7 +6,7 @@ venue whose state it reads.
 
 Skipping prints and quotes
 --------------------------
-:meth:`~engine.venue.tape.TapeMixin.tape_band` gives, per symbol, the prices at
+:meth:`~engine.venue.tape.Tape.tape_band` gives, per symbol, the prices at
 which a print changes nothing but the last price and the clock; a quote
 changes nothing but the quote and the clock (it only matters to orders placed
 or taking liquidity later).  A replay that skips a run of such events calls
@@ -49,6 +49,12 @@ from engine.wire.orders import order_wire_timed
 if TYPE_CHECKING:
     from engine.core.order import Order
     from engine.venue.exchange import Exchange
+    from engine.venue.state import VenueState
+
+__all__ = [
+    "OrderWatch", "last_prices", "margin_balance_e8", "next_deadline", "replay_band",
+    "skip_run", "update_counter", "update_id",
+]
 
 
 def skip_run(ex: Exchange, last: Iterable[tuple], updates: int) -> None:
@@ -66,7 +72,8 @@ def skip_run(ex: Exchange, last: Iterable[tuple], updates: int) -> None:
     if ex.journal is not None:
         # the counter is set directly below, which a journal could not replay
         raise ValueError("skip_run on a journaled venue: replay every event instead")
-    start = ex._update_id
+    s = ex._s
+    start = s.update_id
     for event in last:
         if event[0] == "trade":
             _kind, symbol, time_ms, price = event
@@ -76,7 +83,7 @@ def skip_run(ex: Exchange, last: Iterable[tuple], updates: int) -> None:
             ex.tape_quote(symbol, bid, bid_qty, ask, ask_qty, time_ms)
         else:
             raise ValueError(f"not a trade or quote event: {event!r}")
-    ex._update_id = start + updates
+    s.update_id = start + updates
 
 
 def last_prices(ex: Exchange, symbols: Iterable[str]) -> dict[str, int | None]:
@@ -85,29 +92,36 @@ def last_prices(ex: Exchange, symbols: Iterable[str]) -> dict[str, int | None]:
     Unlike the views, no fallback to the mark: this is what a print compares
     with to tell whether it changes the last price.
     """
-    return {s: ex._markets[s].last for s in symbols}
+    markets = ex._s.markets
+    return {s: markets[s].last for s in symbols}
 
 
 def update_id(ex: Exchange) -> int:
     """The venue's update counter (``lastUpdateId``): it moves exactly when a command
     changed some state, so a caller can tell whether anything happened."""
-    return ex._update_id
+    return ex._s.update_id
+
+
+def update_counter(ex: Exchange) -> VenueState:
+    """What a hot replay loop reads the update counter from: ``.update_id`` of the
+    returned object is :func:`update_id` without the call (see ``backtest.replay``)."""
+    return ex._s
 
 
 def next_deadline(ex: Exchange) -> int | None:
     """The earliest countdown-cancel deadline (ms) of any account, or None."""
-    countdowns = ex._countdowns
+    countdowns = ex._s.countdowns
     return min(countdowns.values()) if countdowns else None
 
 
 def replay_band(ex: Exchange, symbol: str, marked: Mapping[str, bool]) -> tuple[int, int] | None:
-    """:meth:`~engine.venue.tape.TapeMixin.tape_band`, or None where cross margin makes it unsafe.
+    """:meth:`~engine.venue.tape.Tape.tape_band`, or None where cross margin makes it unsafe.
 
     ``marked[s]`` says whether symbol ``s`` has a mark price of its own (else
     it falls back to the last price).  See the module docstring.
     """
     if not marked.get(symbol, False):
-        for name, acct in ex._ledger.accounts.items():
+        for name, acct in ex._s.ledger.accounts.items():
             if name.startswith("@"):
                 continue
             held = {s for (s, _ps), p in acct.positions.items() if p.qty}
@@ -119,7 +133,7 @@ def replay_band(ex: Exchange, symbol: str, marked: Mapping[str, bool]) -> tuple[
 def margin_balance_e8(ex: Exchange, name: str) -> int:
     """Wallet balance + unrealized PnL at mark of account ``name``, in 10⁻⁸ USDT."""
     acct = ex.account_state(name)
-    upnl, _im, _mm = ex._ledger.margin_figures(acct, ex._instruments)
+    upnl, _im, _mm = ex._s.ledger.margin_figures(acct, ex._s.instruments)
     return acct.wallet_e8 + upnl
 
 
@@ -169,9 +183,9 @@ class OrderWatch:
                     watched[oid] = (order, now)
                 else:
                     del watched[oid]
-        last = ex._last_id
+        last = ex._s.last_id
         if last != self._seen_id:
-            by_id, acct = ex._index.by_id, self._acct
+            by_id, acct = ex._s.index.by_id, self._acct
             for oid in range(self._seen_id + 1, last + 1):
                 new = by_id.get(oid)
                 if new is None or new.owner is not acct:
@@ -188,10 +202,10 @@ class OrderWatch:
     def _check(self) -> None:
         """Assert: every watched order is the account's, open, and fingerprinted as it
         is now unless it changed since the last look; every open one is watched."""
-        ex, acct = self._ex, self._acct
+        index, acct = self._ex._s.index, self._acct
         for oid, (order, _fp) in self._open.items():
-            assert ex._index.by_id[oid] is order and order.owner is acct, oid
-        for table in (ex._index.open_orders, ex._index.open_rows):
+            assert index.by_id[oid] is order and order.owner is acct, oid
+        for table in (index.open_orders, index.open_rows):
             for (name, _symbol), orders in table.items():
                 if name == acct.name:
                     missing = [oid for oid in orders

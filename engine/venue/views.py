@@ -37,7 +37,10 @@ from engine.wire.params import parse_symbol
 if TYPE_CHECKING:
     from engine.core.ledger import AccountState
     from engine.core.order import Order
-    from engine.venue.exchange import Exchange
+    from engine.venue.risk import Risk
+    from engine.venue.state import VenueState
+
+__all__ = ["Views"]
 
 _DEPTH_MAX = 1000
 
@@ -71,11 +74,28 @@ def _opt_int(params: Mapping[str, Any], name: str) -> int | None:
     return parse_int(v, name) if present(v) else None
 
 
-class ViewsMixin:
-    """Read-only endpoints.  Mixed into :class:`~engine.venue.exchange.Exchange`."""
+class Views:
+    """Read-only endpoints.
+
+    Room: reads the instruments, symbols, markets, ledger, order index, clock and
+    update counter; changes nothing.  Peer: ``risk`` (liquidation prices).
+    """
+
+    __slots__ = ("_s", "_instruments", "_symbols", "_markets", "_ledger", "_index", "_risk")
+
+    def __init__(self, s: VenueState) -> None:
+        self._s = s
+        self._instruments = s.instruments
+        self._symbols = s.symbols
+        self._markets = s.markets
+        self._ledger = s.ledger
+        self._index = s.index
+
+    def bind(self, *, risk: Risk) -> None:
+        self._risk = risk
 
     # -- orders ---------------------------------------------------------------------------
-    def _lookup(self: Exchange, acct: AccountState, params: Mapping[str, Any]) -> Order:
+    def _lookup(self, acct: AccountState, params: Mapping[str, Any]) -> Order:
         inst = parse_symbol(params, self._instruments)
         oid_v, cid_v = params.get("orderId"), params.get("origClientOrderId")
         if present(oid_v):
@@ -88,23 +108,23 @@ class ViewsMixin:
             raise reject("NO_SUCH_ORDER")
         return order
 
-    def query_order(self: Exchange, acct: AccountState, params: Mapping[str, Any]) -> dict:
+    def query_order(self, acct: AccountState, params: Mapping[str, Any]) -> dict:
         return order_wire_timed(self._lookup(acct, params))
 
-    def get_open_order(self: Exchange, acct: AccountState, params: Mapping[str, Any]) -> dict:
+    def get_open_order(self, acct: AccountState, params: Mapping[str, Any]) -> dict:
         order = self._lookup(acct, params)
         if not order.is_open:
             raise reject("NO_SUCH_ORDER")
         return order_wire_timed(order)
 
-    def get_orders(self: Exchange, acct: AccountState, params: Mapping[str, Any]) -> list[dict]:
+    def get_orders(self, acct: AccountState, params: Mapping[str, Any]) -> list[dict]:
         symbol = None
         if present(params.get("symbol")):
             symbol = parse_symbol(params, self._instruments).symbol
         return [order_wire_timed(o) for o in self._index.open_of(acct.name, symbol)]
 
     def get_all_orders(
-        self: Exchange, acct: AccountState, params: Mapping[str, Any]
+        self, acct: AccountState, params: Mapping[str, Any]
     ) -> list[dict]:
         inst = parse_symbol(params, self._instruments)
         from_id = _opt_int(params, "orderId") or 0
@@ -126,7 +146,7 @@ class ViewsMixin:
 
     # -- history ------------------------------------------------------------------------
     def get_account_trades(
-        self: Exchange, acct: AccountState, params: Mapping[str, Any]
+        self, acct: AccountState, params: Mapping[str, Any]
     ) -> list[dict]:
         inst = parse_symbol(params, self._instruments)
         from_id = _opt_int(params, "fromId")
@@ -163,7 +183,7 @@ class ViewsMixin:
         return out
 
     def get_income_history(
-        self: Exchange, acct: AccountState, params: Mapping[str, Any]
+        self, acct: AccountState, params: Mapping[str, Any]
     ) -> list[dict]:
         symbol = None
         if present(params.get("symbol")):
@@ -199,7 +219,7 @@ class ViewsMixin:
 
     # -- account ------------------------------------------------------------------------
     def _position_rows(
-        self: Exchange, acct: AccountState, symbol: str | None
+        self, acct: AccountState, symbol: str | None
     ) -> list[dict[str, Any]]:
         frozen: dict[tuple[str, PositionSide], int] = {}
         for (name, sym), table in self._index.open_orders.items():
@@ -226,7 +246,7 @@ class ViewsMixin:
         return rows
 
     def _position_row(
-        self: Exchange, acct: AccountState, inst: Any, pside: PositionSide, pos: Any,
+        self, acct: AccountState, inst: Any, pside: PositionSide, pos: Any,
         frozen: int,
     ) -> dict[str, Any]:
         sym = inst.symbol
@@ -242,7 +262,7 @@ class ViewsMixin:
         else:
             entry = "0"
         cap = max((b.cap_e8 for b in inst.brackets if b.initial_leverage >= lev), default=0)
-        liq = self.liquidation_price(acct, sym, pside) if qty else None
+        liq = self._risk.liquidation_price(acct, sym, pside) if qty else None
         return {
             "symbol": sym,
             "positionSide": pside._value_,
@@ -271,14 +291,14 @@ class ViewsMixin:
         }
 
     def get_position_risk(
-        self: Exchange, acct: AccountState, params: Mapping[str, Any]
+        self, acct: AccountState, params: Mapping[str, Any]
     ) -> list[dict]:
         symbol = None
         if present(params.get("symbol")):
             symbol = parse_symbol(params, self._instruments).symbol
         return self._position_rows(acct, symbol)
 
-    def _totals(self: Exchange, acct: AccountState) -> dict[str, int]:
+    def _totals(self, acct: AccountState) -> dict[str, int]:
         upnl, im, mm = self._ledger.margin_figures(acct, self._instruments)
         wallet, frozen = acct.wallet_e8, acct.frozen_e8
         available = wallet + upnl - im - frozen
@@ -287,7 +307,7 @@ class ViewsMixin:
             "available": available, "max_withdraw": max(0, min(wallet, available)),
         }
 
-    def account_info(self: Exchange, acct: AccountState) -> dict:
+    def account_info(self, acct: AccountState) -> dict:
         t = self._totals(acct)
         wallet, upnl = money_str(t["wallet"]), money_str(t["upnl"])
         margin_balance = money_str(t["wallet"] + t["upnl"])
@@ -339,7 +359,7 @@ class ViewsMixin:
             "positions": positions,
         }
 
-    def balance_info(self: Exchange, acct: AccountState) -> list[dict]:
+    def balance_info(self, acct: AccountState) -> list[dict]:
         t = self._totals(acct)
         return [{
             "accountAlias": "SgsR" + acct.name[:4],
@@ -353,7 +373,7 @@ class ViewsMixin:
             "updateTime": acct.update_time,
         }]
 
-    def _check_views(self: Exchange) -> None:
+    def check(self) -> None:
         """SPEC 6 invariant 2: account(), balance() and get_position_risk() agree."""
         for name, acct in self._ledger.accounts.items():
             info = self.account_info(acct)
@@ -383,10 +403,10 @@ class ViewsMixin:
                     raise InvariantError(f"{name}: {what} ({got} != {want})")
 
     # -- market data ---------------------------------------------------------------------
-    def exchange_info(self: Exchange) -> dict:
+    def exchange_info(self) -> dict:
         return {
             "timezone": "UTC",
-            "serverTime": self.now,
+            "serverTime": self._s.now,
             "futuresType": "U_MARGINED",
             "rateLimits": [
                 {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1,
@@ -399,25 +419,25 @@ class ViewsMixin:
             "symbols": [self._instruments[s].symbol_info() for s in self._symbols],
         }
 
-    def depth(self: Exchange, params: Mapping[str, Any]) -> dict:
+    def depth(self, params: Mapping[str, Any]) -> dict:
         inst = parse_symbol(params, self._instruments)
         limit = _limit(params, 500, _DEPTH_MAX)
         book = self._markets[inst.symbol].book
         ps, qs = inst.price_str, inst.qty_str
         return {
-            "lastUpdateId": self._update_id,
-            "E": self.now,
-            "T": self.now,
+            "lastUpdateId": self._s.update_id,
+            "E": self._s.now,
+            "T": self._s.now,
             "bids": [[ps(p), qs(q)] for p, q in book.depth(BUY, limit)],
             "asks": [[ps(p), qs(q)] for p, q in book.depth(SELL, limit)],
         }
 
-    def _symbols_param(self: Exchange, params: Mapping[str, Any]) -> list[str] | None:
+    def _symbols_param(self, params: Mapping[str, Any]) -> list[str] | None:
         if present(params.get("symbol")):
             return [parse_symbol(params, self._instruments).symbol]
         return None
 
-    def mark_price_info(self: Exchange, params: Mapping[str, Any]) -> dict | list[dict]:
+    def mark_price_info(self, params: Mapping[str, Any]) -> dict | list[dict]:
         one = self._symbols_param(params)
         rows = []
         for sym in one or self._symbols:
@@ -431,12 +451,12 @@ class ViewsMixin:
                 "estimatedSettlePrice": ps(mark or 0),
                 "lastFundingRate": "0.00010000",
                 "interestRate": "0.00010000",
-                "nextFundingTime": (self.now // 28_800_000 + 1) * 28_800_000,
-                "time": self.now,
+                "nextFundingTime": (self._s.now // 28_800_000 + 1) * 28_800_000,
+                "time": self._s.now,
             })
         return rows[0] if one else rows
 
-    def book_ticker(self: Exchange, params: Mapping[str, Any]) -> dict | list[dict]:
+    def book_ticker(self, params: Mapping[str, Any]) -> dict | list[dict]:
         one = self._symbols_param(params)
         rows = []
         for sym in one or self._symbols:
@@ -449,12 +469,12 @@ class ViewsMixin:
                 "bidQty": inst.qty_str(bid[1].total) if bid else "0",
                 "askPrice": inst.price_str(ask[0]) if ask else "0",
                 "askQty": inst.qty_str(ask[1].total) if ask else "0",
-                "time": self.now,
-                "lastUpdateId": self._update_id,
+                "time": self._s.now,
+                "lastUpdateId": self._s.update_id,
             })
         return rows[0] if one else rows
 
-    def commission_rate(self: Exchange, params: Mapping[str, Any]) -> dict:
+    def commission_rate(self, params: Mapping[str, Any]) -> dict:
         inst = parse_symbol(params, self._instruments)
         return {
             "symbol": inst.symbol,
@@ -462,7 +482,7 @@ class ViewsMixin:
             "takerCommissionRate": fmt_scaled(inst.taker_rate_e8, 8),
         }
 
-    def leverage_brackets(self: Exchange, params: Mapping[str, Any]) -> list[dict] | dict:
+    def leverage_brackets(self, params: Mapping[str, Any]) -> list[dict] | dict:
         one = self._symbols_param(params)
         rows = [
             {"symbol": s, "notionalCoef": 1, "brackets": [

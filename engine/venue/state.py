@@ -1,0 +1,126 @@
+"""Everything one venue holds, in one place: the state owners and the venue's counters.
+
+:class:`VenueState` is what the rules (``entry``, ``matching``, ``firing``,
+``cancel``, ``settings``, ``risk``, ``tape``, ``algo``, ``views``) work on.
+Each rule class takes it in its constructor and keeps references to exactly
+the owners it touches — read a rule's ``__init__`` to see its room — and
+reads the shared scalars (the clock, the id sequence, the update counter, the
+settle flags) through it.  :class:`~engine.venue.exchange.Exchange` builds one
+and assembles the rules around it; a snapshot is this object, pickled.
+
+Fields
+------
+State (part of ``state_hash()``, rolled back by the undo log):
+
+* ``instruments`` (symbol → :class:`~engine.core.instrument.Instrument`),
+  ``symbols`` (their names, sorted; changed in place), ``markets`` (symbol →
+  :class:`~engine.core.market.Market`: book and prices);
+* ``ledger`` (money and positions), ``index`` (every order, the open sets),
+  ``registry`` (the fire index of ARMED trigger rows);
+* ``accounts`` (name → :class:`Account`), ``by_key`` (api key → name),
+  ``countdowns`` ((name, symbol) → deadline ms);
+* ``now`` (the venue clock, ms), ``last_id`` (the last order id given),
+  ``update_id`` (committed commands that changed something), ``tape`` (the
+  replay-mode configuration, or None).
+
+Machinery (not hashed): ``undo`` (the undo log every mutation writes to),
+``journal`` (the open journal, or None), ``fast_paths`` (the inline hot paths
+of cancel and placement: on unless a test compares them with the general
+ones).
+
+Per-command scratch, empty between commands — what the command in flight must
+settle before it commits: ``dirty`` (something traded, armed, or moved a
+price), ``touched`` ((name, symbol) → account: positions to sweep for
+reduce-only expiry), ``risk_names`` (accounts to check for liquidation) and
+``risk_all`` (check every account: a mark moved).
+
+Determinism: nothing here reads a clock or draws a random number; api keys
+derive from the account name (:func:`derive_key`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from engine.core.ledger import Ledger
+from engine.core.orderindex import OrderIndex
+from engine.core.triggers import TriggerRegistry
+from engine.core.txn import UndoLog
+
+if TYPE_CHECKING:
+    from engine.core.instrument import Instrument
+    from engine.core.ledger import AccountState
+    from engine.core.market import Market
+
+__all__ = ["Account", "VenueState", "derive_key"]
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """An account's identity: name and API credentials.  Immutable."""
+
+    name: str
+    api_key: str
+    api_secret: str
+
+
+def derive_key(kind: str, name: str) -> str:
+    """The deterministic api key (``kind="key"``) or secret of account ``name``."""
+    return hashlib.sha256(f"fapisim/{kind}/{name}".encode()).hexdigest()
+
+
+class VenueState:
+    """One venue's state, its counters and the scratch of the command in flight."""
+
+    __slots__ = (
+        "instruments", "symbols", "markets", "ledger", "index", "registry", "accounts",
+        "by_key", "countdowns", "now", "last_id", "update_id", "tape", "undo", "journal",
+        "fast_paths", "dirty", "touched", "risk_names", "risk_all",
+    )
+
+    def __init__(self, start_time: int) -> None:
+        self.undo = UndoLog()
+        self.instruments: dict[str, Instrument] = {}
+        self.symbols: list[str] = []
+        self.markets: dict[str, Market] = {}
+        self.ledger = Ledger(self.undo, self.mark_of)
+        self.index = OrderIndex(self.undo)
+        self.registry = TriggerRegistry(self.undo)
+        self.accounts: dict[str, Account] = {}
+        self.by_key: dict[str, str] = {}
+        self.countdowns: dict[tuple[str, str], int] = {}
+        self.now = start_time
+        self.last_id = 0
+        self.update_id = 0
+        self.tape: Any = None  # engine.venue.tape.TapeConfig in replay mode
+        self.journal: Any = None  # engine.persist.journal.Journal when journaling
+        self.fast_paths = True
+        self.dirty = False
+        self.touched: dict[tuple[str, str], AccountState] = {}
+        self.risk_names: set[str] = set()
+        self.risk_all = False
+
+    def mark_of(self, symbol: str) -> int | None:
+        """The mark price of ``symbol`` in ticks (the ledger's view of prices)."""
+        return self.markets[symbol].mark_price()
+
+    def next_order_id(self) -> int:
+        """Take the next id of the venue-wide order sequence (undoable).  O(1)."""
+        self.undo.append((setattr, self, "last_id", self.last_id))
+        self.last_id += 1
+        return self.last_id
+
+    def set_now(self, ms: int) -> None:
+        """Move the clock to ``ms`` (undoable; the caller checks it is not backwards)."""
+        if ms != self.now:
+            self.undo.append((setattr, self, "now", self.now))
+            self.now = ms
+
+    def clear_scratch(self) -> None:
+        """Forget what the command in flight was to settle (it is being rolled back)."""
+        self.dirty = False
+        self.touched.clear()
+        self.risk_names.clear()
+        self.risk_all = False
