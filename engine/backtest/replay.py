@@ -63,6 +63,7 @@ from engine.venue.tapeloop import (
     last_prices,
     margin_balance_e8,
     next_deadline,
+    print_calls,
     replay_band,
     skip_run,
     update_counter,
@@ -238,7 +239,7 @@ class Replay:
         ex, strategy = self.ex, self.strategy
         insts = [self.instruments[s] for s in self.symbols]
         names = self.symbols
-        touch, tape_trade = ex.tape_touch, ex.tape_trade
+        touch, tape_trade = print_calls(ex)
         counter = update_counter(ex)
         on_trade = strategy.on_trade
         bands = self._band_list

@@ -76,16 +76,19 @@ from engine.core.enums import (
     OrderStatus,
 )
 from engine.core.errors import ClientError, reject
+from engine.venue.rule import Rule
 from engine.wire.orders import avg_price_str
 from engine.wire.params import parse_symbol
 
 if TYPE_CHECKING:
+    from engine.core.instrument import Instrument
     from engine.core.ledger import AccountState
+    from engine.core.market import Market
     from engine.core.order import Order, TriggerRow
+    from engine.core.orderindex import OrderIndex
     from engine.venue.cancel import Cancels
     from engine.venue.entry import Entry
     from engine.venue.runner import Runner
-    from engine.venue.state import VenueState
 
 __all__ = ["ALGO_TYPE", "Algo", "algo_status", "algo_to_order_params", "algo_wire"]
 
@@ -187,23 +190,23 @@ def _either(params: Mapping[str, Any]) -> tuple[int | None, str | None]:
     raise reject("EITHER_PARAM", "algoId", "clientAlgoId")
 
 
-class Algo:
+class Algo(Rule):
     """The Algo Order endpoints.
 
     Room: the instruments, the markets and the order index; peers: ``runner``
     (commands), ``entry`` (placing the row) and ``cancels`` (cancelling it).
     """
 
-    __slots__ = ("_s", "_instruments", "_markets", "_index", "_runner", "_entry", "_cancels")
+    PEERS = ("runner", "entry", "cancels")
 
-    def __init__(self, s: VenueState) -> None:
-        self._s = s
-        self._instruments = s.instruments
-        self._markets = s.markets
-        self._index = s.index
-
-    def bind(self, *, runner: Runner, entry: Entry, cancels: Cancels) -> None:
-        self._runner, self._entry, self._cancels = runner, entry, cancels
+    # the state it touches (engine.venue.rule)
+    _instruments: dict[str, Instrument]
+    _markets: dict[str, Market]
+    _index: OrderIndex
+    # the rules it calls
+    _runner: Runner
+    _entry: Entry
+    _cancels: Cancels
 
     # -- helpers -----------------------------------------------------------------------
     def _algo_object(self, row: TriggerRow) -> dict[str, Any]:

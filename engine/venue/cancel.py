@@ -43,17 +43,20 @@ from engine.core.enums import (
 )
 from engine.core.errors import ClientError, reject
 from engine.core.order import AUTO_CID_PREFIX
+from engine.venue.rule import Rule
 from engine.wire.orders import order_result, order_wire
 from engine.wire.params import parse_symbol
 
 if TYPE_CHECKING:
-    from engine.core.ledger import AccountState
+    from engine.core.instrument import Instrument
+    from engine.core.ledger import AccountState, Ledger
     from engine.core.market import Market
     from engine.core.order import Order, TriggerRow
+    from engine.core.orderindex import OrderIndex
+    from engine.core.txn import UndoLog
     from engine.venue.firing import Firing
     from engine.venue.matching import Matching
     from engine.venue.runner import Runner
-    from engine.venue.state import VenueState
 
 __all__ = ["MAX_BATCH_CANCEL", "Cancels"]
 
@@ -61,28 +64,29 @@ MAX_BATCH_CANCEL = 10
 _DONE = {"code": 200, "msg": "The operation of cancel all open order is done."}
 
 
-class Cancels:
+class Cancels(Rule):
     """Cancel commands, the countdown, and the clock that drives it.
 
     Room: the instruments, the markets, the order index, the undo log, the
-    countdowns, the clock and the update counter; peers: ``runner`` (commands,
+    countdowns (and the ledger, to find a countdown's account), the clock and the
+    update counter; peers: ``runner`` (commands,
     the batch's transaction), ``matching`` (closing an ordinary order) and
     ``firing`` (closing a trigger row).
     """
 
-    __slots__ = ("_s", "_instruments", "_markets", "_index", "_undo", "_countdowns", "_runner",
-                 "_matching", "_firing")
+    PEERS = ("runner", "matching", "firing")
 
-    def __init__(self, s: VenueState) -> None:
-        self._s = s
-        self._instruments = s.instruments
-        self._markets = s.markets
-        self._index = s.index
-        self._undo = s.undo
-        self._countdowns = s.countdowns
-
-    def bind(self, *, runner: Runner, matching: Matching, firing: Firing) -> None:
-        self._runner, self._matching, self._firing = runner, matching, firing
+    # the state it touches (engine.venue.rule)
+    _instruments: dict[str, Instrument]
+    _markets: dict[str, Market]
+    _index: OrderIndex
+    _undo: UndoLog
+    _countdowns: dict[tuple[str, str], int]
+    _ledger: Ledger
+    # the rules it calls
+    _runner: Runner
+    _matching: Matching
+    _firing: Firing
 
     # -- single -----------------------------------------------------------------------
     def cancel_order(
@@ -356,7 +360,7 @@ class Cancels:
             self._undo.append((countdowns.__setitem__, key, deadline))
             del countdowns[key]
             name, symbol = key
-            self._cancel_all(s.ledger.accounts[name], symbol)
+            self._cancel_all(self._ledger.accounts[name], symbol)
         s.set_now(target)
 
 def _uncancel_plain(

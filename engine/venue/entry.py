@@ -69,12 +69,16 @@ from engine.core.errors import reject
 from engine.core.ledger import DEFAULT_LEVERAGE
 from engine.core.order import Order, TriggerRow, row_rises
 from engine.core.triggers import fires_at
+from engine.venue.rule import Rule
 from engine.wire.orders import order_result, order_wire
 from engine.wire.params import _PLAIN_KEYS, _SIDES, OrderRequest, parse_new_order
 
 if TYPE_CHECKING:
-    from engine.core.ledger import AccountState
+    from engine.core.instrument import Instrument
+    from engine.core.ledger import AccountState, Ledger
     from engine.core.market import Market
+    from engine.core.orderindex import OrderIndex
+    from engine.core.txn import UndoLog
     from engine.venue.firing import Firing
     from engine.venue.matching import Matching
     from engine.venue.runner import Runner
@@ -96,7 +100,7 @@ def _closing(acct: AccountState, side: Side, pside: PositionSide) -> bool:
     return acct.dual_side and (side is BUY) == (pside is SHORT)
 
 
-class Entry:
+class Entry(Rule):
     """``new_order`` and its rules.
 
     Room: the instruments, the markets, the order index, the ledger, the undo
@@ -105,19 +109,18 @@ class Entry:
     ``firing`` (arming a standalone or an armed attached row).
     """
 
-    __slots__ = ("_s", "_instruments", "_markets", "_index", "_ledger", "_undo", "_runner",
-                 "_matching", "_firing")
+    PEERS = ("runner", "matching", "firing")
 
-    def __init__(self, s: VenueState) -> None:
-        self._s = s
-        self._instruments = s.instruments
-        self._markets = s.markets
-        self._index = s.index
-        self._ledger = s.ledger
-        self._undo = s.undo
-
-    def bind(self, *, runner: Runner, matching: Matching, firing: Firing) -> None:
-        self._runner, self._matching, self._firing = runner, matching, firing
+    # the state it touches (engine.venue.rule)
+    _instruments: dict[str, Instrument]
+    _markets: dict[str, Market]
+    _index: OrderIndex
+    _ledger: Ledger
+    _undo: UndoLog
+    # the rules it calls
+    _runner: Runner
+    _matching: Matching
+    _firing: Firing
 
     def new_order(
         self, acct: AccountState, params: Mapping[str, Any], respond: bool = True

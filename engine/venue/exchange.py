@@ -166,6 +166,7 @@ class Exchange:
         tape.bind(runner=runner, cancels=cancels, matching=matching, risk=risk)
         algo.bind(runner=runner, entry=entry, cancels=cancels)
         views.bind(risk=risk)
+        self._rules = (runner, matching, firing, entry, cancels, settings, risk, tape, algo, views)
 
     # -- instruments -----------------------------------------------------------------------
     def add_instrument(self, inst: Instrument) -> None:
@@ -402,6 +403,8 @@ class Exchange:
         self._ledger._check()
         self._index._check()
         self._registry._check()
+        for rule in self._rules:
+            rule._check()
         self._check_orders()
         self._check_positions()
         self._views.check()

@@ -59,18 +59,23 @@ from engine.core.enums import (
     OrderStatus,
 )
 from engine.core.order import Order, TriggerRow
+from engine.venue.rule import Rule
 
 if TYPE_CHECKING:
+    from engine.core.ledger import AccountState, Ledger
+    from engine.core.market import Market
+    from engine.core.orderindex import OrderIndex
+    from engine.core.triggers import TriggerRegistry
+    from engine.core.txn import UndoLog
     from engine.venue.entry import Entry
     from engine.venue.matching import Matching
-    from engine.venue.state import VenueState
 
 __all__ = ["Firing"]
 
 _WORKING_TYPES = (MARK_PRICE, CONTRACT_PRICE)
 
 
-class Firing:
+class Firing(Rule):
     """Row arming, expiry and firing.
 
     Room: the undo log, the trigger registry, the order index, the ledger (a
@@ -80,21 +85,19 @@ class Firing:
     margin check).
     """
 
-    __slots__ = ("_s", "_undo", "_registry", "_index", "_ledger", "_markets", "_symbols",
-                 "_touched", "_matching", "_entry")
+    PEERS = ("matching", "entry")
 
-    def __init__(self, s: VenueState) -> None:
-        self._s = s
-        self._undo = s.undo
-        self._registry = s.registry
-        self._index = s.index
-        self._ledger = s.ledger
-        self._markets = s.markets
-        self._symbols = s.symbols
-        self._touched = s.touched
-
-    def bind(self, *, matching: Matching, entry: Entry) -> None:
-        self._matching, self._entry = matching, entry
+    # the state it touches (engine.venue.rule)
+    _undo: UndoLog
+    _registry: TriggerRegistry
+    _index: OrderIndex
+    _ledger: Ledger
+    _markets: dict[str, Market]
+    _symbols: list[str]
+    _touched: dict[tuple[str, str], AccountState]
+    # the rules it calls
+    _matching: Matching
+    _entry: Entry
 
     # -- row state changes ------------------------------------------------------------
     def arm(self, row: TriggerRow) -> None:

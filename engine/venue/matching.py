@@ -45,13 +45,16 @@ from engine.core.enums import (
 )
 from engine.core.errors import reject
 from engine.core.instrument import E8
+from engine.venue.rule import Rule
 
 if TYPE_CHECKING:
     from engine.core.book import OrderBook
+    from engine.core.ledger import AccountState, Ledger
     from engine.core.market import Market
     from engine.core.order import Order, TriggerRow
+    from engine.core.orderindex import OrderIndex
+    from engine.core.txn import UndoLog
     from engine.venue.firing import Firing
-    from engine.venue.state import VenueState
     from engine.venue.tape import Tape
 
 __all__ = ["Matching"]
@@ -59,7 +62,7 @@ __all__ = ["Matching"]
 _NO_STP = STP_NONE
 
 
-class Matching:
+class Matching(Rule):
     """Taker execution, fills and expiry.
 
     Room: the undo log, the markets, the ledger, the order index, the clock and
@@ -67,20 +70,18 @@ class Matching:
     end closes them) and ``tape`` (replayed liquidity, in replay mode).
     """
 
-    __slots__ = ("_s", "_undo", "_markets", "_ledger", "_index", "_touched", "_risk_names",
-                 "_firing", "_tape")
+    PEERS = ("firing", "tape")
 
-    def __init__(self, s: VenueState) -> None:
-        self._s = s
-        self._undo = s.undo
-        self._markets = s.markets
-        self._ledger = s.ledger
-        self._index = s.index
-        self._touched = s.touched
-        self._risk_names = s.risk_names
-
-    def bind(self, *, firing: Firing, tape: Tape) -> None:
-        self._firing, self._tape = firing, tape
+    # the state it touches (engine.venue.rule)
+    _undo: UndoLog
+    _markets: dict[str, Market]
+    _ledger: Ledger
+    _index: OrderIndex
+    _touched: dict[tuple[str, str], AccountState]
+    _risk_names: set[str]
+    # the rules it calls
+    _firing: Firing
+    _tape: Tape
 
     def reducible(self, o: Order) -> int:
         """Lots ``o`` could reduce of its position now (BUY reduces a short, SELL a long)."""

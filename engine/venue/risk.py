@@ -55,22 +55,25 @@ from engine.core.enums import (
 )
 from engine.core.errors import reject
 from engine.core.instrument import E8
+from engine.venue.rule import Rule
 from engine.wire.params import parse_symbol
 
 if TYPE_CHECKING:
     from engine.core.instrument import Instrument
-    from engine.core.ledger import AccountState
+    from engine.core.ledger import AccountState, Ledger
+    from engine.core.market import Market
+    from engine.core.orderindex import OrderIndex
+    from engine.core.txn import UndoLog
     from engine.venue.cancel import Cancels
     from engine.venue.firing import Firing
     from engine.venue.runner import Runner
-    from engine.venue.state import VenueState
 
 __all__ = ["INSURANCE", "Risk"]
 
 INSURANCE = "@insurance"
 
 
-class Risk:
+class Risk(Rule):
     """Funding settlement and liquidation.
 
     Room: the instruments, the markets, the ledger, the order index, the undo
@@ -79,21 +82,20 @@ class Risk:
     remaining orders are cancelled).
     """
 
-    __slots__ = ("_s", "_instruments", "_markets", "_ledger", "_index", "_undo", "_touched",
-                 "_risk_names", "_runner", "_firing", "_cancels")
+    PEERS = ("runner", "firing", "cancels")
 
-    def __init__(self, s: VenueState) -> None:
-        self._s = s
-        self._instruments = s.instruments
-        self._markets = s.markets
-        self._ledger = s.ledger
-        self._index = s.index
-        self._undo = s.undo
-        self._touched = s.touched
-        self._risk_names = s.risk_names
-
-    def bind(self, *, runner: Runner, firing: Firing, cancels: Cancels) -> None:
-        self._runner, self._firing, self._cancels = runner, firing, cancels
+    # the state it touches (engine.venue.rule)
+    _instruments: dict[str, Instrument]
+    _markets: dict[str, Market]
+    _ledger: Ledger
+    _index: OrderIndex
+    _undo: UndoLog
+    _touched: dict[tuple[str, str], AccountState]
+    _risk_names: set[str]
+    # the rules it calls
+    _runner: Runner
+    _firing: Firing
+    _cancels: Cancels
 
     # -- funding --------------------------------------------------------------------------
     def settle_funding(self, symbol: str, rate: Any) -> list[dict]:

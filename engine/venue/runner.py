@@ -29,8 +29,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from engine.core.txn import Savepoint, rollback
+from engine.venue.rule import Rule
 
 if TYPE_CHECKING:
+    from engine.core.ledger import AccountState
+    from engine.core.txn import UndoLog
     from engine.venue.firing import Firing
     from engine.venue.risk import Risk
     from engine.venue.state import VenueState
@@ -38,22 +41,21 @@ if TYPE_CHECKING:
 __all__ = ["Runner"]
 
 
-class Runner:
+class Runner(Rule):
     """Runs commands atomically over one :class:`~engine.venue.state.VenueState`.
 
     Room: the undo log, the settle scratch and the update counter; peers:
     ``firing`` (sweep, evaluation) and ``risk`` (liquidation) to settle.
     """
 
-    __slots__ = ("_s", "_undo", "_touched", "_firing", "_risk")
+    PEERS = ("firing", "risk")
 
-    def __init__(self, s: VenueState) -> None:
-        self._s = s
-        self._undo = s.undo
-        self._touched = s.touched
-
-    def bind(self, *, firing: Firing, risk: Risk) -> None:
-        self._firing, self._risk = firing, risk
+    # the state it touches (engine.venue.rule)
+    _undo: UndoLog
+    _touched: dict[tuple[str, str], AccountState]
+    # the rules it calls
+    _firing: Firing
+    _risk: Risk
 
     def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run ``fn(*args)`` as one command; its result.  See the module docstring."""

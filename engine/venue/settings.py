@@ -18,36 +18,37 @@ from engine.core.decimals import parse_bool, parse_int, present
 from engine.core.errors import reject, reject_quoting
 from engine.core.instrument import money_str
 from engine.core.ledger import DEFAULT_LEVERAGE
+from engine.venue.rule import Rule
 from engine.wire.params import parse_symbol
 
 if TYPE_CHECKING:
-    from engine.core.ledger import AccountState
+    from engine.core.instrument import Instrument
+    from engine.core.ledger import AccountState, Ledger
+    from engine.core.orderindex import OrderIndex
+    from engine.core.txn import UndoLog
     from engine.venue.runner import Runner
-    from engine.venue.state import VenueState
 
 __all__ = ["MAX_LEVERAGE", "Settings"]
 
 MAX_LEVERAGE = 125
 
 
-class Settings:
+class Settings(Rule):
     """Leverage, margin type and position mode.
 
     Room: the instruments, the ledger, the order index (open orders block a mode
     change) and the undo log; peer: ``runner`` (commands).
     """
 
-    __slots__ = ("_s", "_instruments", "_ledger", "_index", "_undo", "_runner")
+    PEERS = ("runner",)
 
-    def __init__(self, s: VenueState) -> None:
-        self._s = s
-        self._instruments = s.instruments
-        self._ledger = s.ledger
-        self._index = s.index
-        self._undo = s.undo
-
-    def bind(self, *, runner: Runner) -> None:
-        self._runner = runner
+    # the state it touches (engine.venue.rule)
+    _instruments: dict[str, Instrument]
+    _ledger: Ledger
+    _index: OrderIndex
+    _undo: UndoLog
+    # the rules it calls
+    _runner: Runner
 
     def change_leverage(self, acct: AccountState, symbol: Any, leverage: Any) -> dict:
         journal = self._s.journal

@@ -51,16 +51,20 @@ from engine.core.enums import (
     PARTIALLY_FILLED,
     SELL,
 )
+from engine.venue.rule import Rule
 from engine.wire.params import parse_symbol
 
 if TYPE_CHECKING:
+    from engine.core.instrument import Instrument
+    from engine.core.ledger import Ledger
     from engine.core.market import Market
     from engine.core.order import Order
+    from engine.core.triggers import TriggerRegistry
+    from engine.core.txn import UndoLog
     from engine.venue.cancel import Cancels
     from engine.venue.matching import Matching
     from engine.venue.risk import Risk
     from engine.venue.runner import Runner
-    from engine.venue.state import VenueState
 
 __all__ = ["FILL_MODES", "TAPE", "Tape", "TapeConfig"]
 
@@ -80,7 +84,7 @@ class TapeConfig:
         return (self.fill, self.queue, self.slippage)
 
 
-class Tape:
+class Tape(Rule):
     """Replayed trades, quotes and marks.
 
     Room: the instruments, the markets, the ledger (the tape account), the
@@ -90,19 +94,19 @@ class Tape:
     and ``risk`` (liquidation prices, for the band).
     """
 
-    __slots__ = ("_s", "_instruments", "_markets", "_ledger", "_registry", "_undo", "_runner",
-                 "_cancels", "_matching", "_risk")
+    PEERS = ("runner", "cancels", "matching", "risk")
 
-    def __init__(self, s: VenueState) -> None:
-        self._s = s
-        self._instruments = s.instruments
-        self._markets = s.markets
-        self._ledger = s.ledger
-        self._registry = s.registry
-        self._undo = s.undo
-
-    def bind(self, *, runner: Runner, cancels: Cancels, matching: Matching, risk: Risk) -> None:
-        self._runner, self._cancels, self._matching, self._risk = runner, cancels, matching, risk
+    # the state it touches (engine.venue.rule)
+    _instruments: dict[str, Instrument]
+    _markets: dict[str, Market]
+    _ledger: Ledger
+    _registry: TriggerRegistry
+    _undo: UndoLog
+    # the rules it calls
+    _runner: Runner
+    _cancels: Cancels
+    _matching: Matching
+    _risk: Risk
 
     def enable_tape(
         self, *, fill: str = "through", queue: bool = False, slippage_ticks: int = 0

@@ -41,7 +41,7 @@ the update counter.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from engine.wire.orders import order_wire_timed
@@ -52,8 +52,8 @@ if TYPE_CHECKING:
     from engine.venue.state import VenueState
 
 __all__ = [
-    "OrderWatch", "last_prices", "margin_balance_e8", "next_deadline", "replay_band",
-    "skip_run", "update_counter", "update_id",
+    "OrderWatch", "last_prices", "margin_balance_e8", "next_deadline", "print_calls",
+    "replay_band", "skip_run", "update_counter", "update_id",
 ]
 
 
@@ -100,6 +100,13 @@ def update_id(ex: Exchange) -> int:
     """The venue's update counter (``lastUpdateId``): it moves exactly when a command
     changed some state, so a caller can tell whether anything happened."""
     return ex._s.update_id
+
+
+def print_calls(ex: Exchange) -> tuple[Callable[..., None], Callable[..., None]]:
+    """``(tape_touch, tape_trade)`` of ``ex`` as the tape rule's own bound methods:
+    the same calls as the Exchange's, without its delegating frame — the replay loop
+    makes one per print (measured: 3 % of an every-trade backtest)."""
+    return ex._tape.tape_touch, ex._tape.tape_trade
 
 
 def update_counter(ex: Exchange) -> VenueState:

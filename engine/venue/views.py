@@ -31,14 +31,17 @@ from engine.core.enums import (
 )
 from engine.core.errors import InvariantError, reject
 from engine.core.instrument import money_str
+from engine.venue.rule import Rule
 from engine.wire.orders import order_wire_timed
 from engine.wire.params import parse_symbol
 
 if TYPE_CHECKING:
-    from engine.core.ledger import AccountState
+    from engine.core.instrument import Instrument
+    from engine.core.ledger import AccountState, Ledger
+    from engine.core.market import Market
     from engine.core.order import Order
+    from engine.core.orderindex import OrderIndex
     from engine.venue.risk import Risk
-    from engine.venue.state import VenueState
 
 __all__ = ["Views"]
 
@@ -74,25 +77,23 @@ def _opt_int(params: Mapping[str, Any], name: str) -> int | None:
     return parse_int(v, name) if present(v) else None
 
 
-class Views:
+class Views(Rule):
     """Read-only endpoints.
 
     Room: reads the instruments, symbols, markets, ledger, order index, clock and
     update counter; changes nothing.  Peer: ``risk`` (liquidation prices).
     """
 
-    __slots__ = ("_s", "_instruments", "_symbols", "_markets", "_ledger", "_index", "_risk")
+    PEERS = ("risk",)
 
-    def __init__(self, s: VenueState) -> None:
-        self._s = s
-        self._instruments = s.instruments
-        self._symbols = s.symbols
-        self._markets = s.markets
-        self._ledger = s.ledger
-        self._index = s.index
-
-    def bind(self, *, risk: Risk) -> None:
-        self._risk = risk
+    # the state it touches (engine.venue.rule)
+    _instruments: dict[str, Instrument]
+    _symbols: list[str]
+    _markets: dict[str, Market]
+    _ledger: Ledger
+    _index: OrderIndex
+    # the rules it calls
+    _risk: Risk
 
     # -- orders ---------------------------------------------------------------------------
     def _lookup(self, acct: AccountState, params: Mapping[str, Any]) -> Order:
