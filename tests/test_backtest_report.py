@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from fractions import Fraction
@@ -262,3 +263,25 @@ def test_two_trade_streams_for_one_symbol_are_refused_rather_than_replayed_twice
     rows = [(T0 + 1, 300_000, 1, False)]
     with pytest.raises(ValueError, match="two trade streams for BTCUSDT"):
         run([tape("BTCUSDT", rows), tape("BTCUSDT", rows)], SMA)
+
+
+def _readme_blocks() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    body = text.split("## Backtest in five minutes\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", body, re.S)
+
+
+def test_the_readme_strategy_is_the_one_these_tests_run():
+    assert _readme_blocks()[0] == README_STRATEGY
+
+
+def test_the_readme_python_run_works_on_the_generated_data(readme_run, monkeypatch, capsys):
+    work, _results = readme_run
+    monkeypatch.chdir(work)
+    monkeypatch.syspath_prepend(str(work))
+    namespace: dict = {}
+
+    exec(compile(_readme_blocks()[1], "README run block", "exec"), namespace)  # noqa: S102
+
+    assert "max drawdown" in capsys.readouterr().out
+    assert namespace["report"].summary["trades"] > 0
