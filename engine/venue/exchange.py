@@ -403,6 +403,7 @@ class Exchange:
         self._ledger._check()
         self._index._check()
         self._registry._check()
+        self._s._check()
         for rule in self._rules:
             rule._check()
         self._check_orders()

@@ -30,6 +30,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from engine.core.errors import InvariantError
+
 if TYPE_CHECKING:
     from engine.venue.state import VenueState
 
@@ -42,22 +44,23 @@ class Rule:
 
     #: the annotated attributes (without the underscore) that are peers, not room
     PEERS: ClassVar[tuple[str, ...]] = ()
+    #: the state fields the class declares it touches (computed once per class)
+    ROOM: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, s: VenueState) -> None:
-        self._s = s
-        for name in self._room():
-            setattr(self, "_" + name, getattr(s, name))
-
-    @classmethod
-    def _room(cls) -> list[str]:
-        """The state fields the class declares it touches.  O(annotations)."""
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
         names = []
         for klass in reversed(cls.__mro__):
             for attr in vars(klass).get("__annotations__", {}):
                 name = attr[1:]
                 if attr.startswith("_") and name != "s" and name not in cls.PEERS:
                     names.append(name)
-        return names
+        cls.ROOM = tuple(names)
+
+    def __init__(self, s: VenueState) -> None:
+        self._s = s
+        for name in self.ROOM:
+            setattr(self, "_" + name, getattr(s, name))
 
     def bind(self, **peers: Any) -> None:
         """Hand over the peer rule objects, exactly those named in ``PEERS``."""
@@ -67,9 +70,11 @@ class Rule:
             setattr(self, "_" + name, peer)
 
     def _check(self) -> None:
-        """Assert the room is still the state's own objects and every peer is bound."""
-        s = self._s
-        for name in self._room():
-            assert getattr(self, "_" + name) is getattr(s, name), name
+        """The room is still the state's own objects, and every peer is bound."""
+        s, kind = self._s, type(self).__name__
+        for name in self.ROOM:
+            if getattr(self, "_" + name) is not getattr(s, name):
+                raise InvariantError(f"{kind}: its {name} is no longer the venue's")
         for name in self.PEERS:
-            assert hasattr(self, "_" + name), f"{type(self).__name__}: peer {name} unbound"
+            if not hasattr(self, "_" + name):
+                raise InvariantError(f"{kind}: peer {name} unbound")

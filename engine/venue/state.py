@@ -44,6 +44,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from engine.core.errors import InvariantError
 from engine.core.ledger import Ledger
 from engine.core.orderindex import OrderIndex
 from engine.core.triggers import TriggerRegistry
@@ -117,6 +118,26 @@ class VenueState:
         if ms != self.now:
             self.undo.append((setattr, self, "now", self.now))
             self.now = ms
+
+    def _check(self) -> None:
+        """Between commands: the scratch is empty and the undo log too; instruments,
+        markets and symbols list the same contracts; accounts, keys and the ledger agree."""
+        if self.undo or self.dirty or self.touched or self.risk_names or self.risk_all:
+            raise InvariantError("a command's scratch or undo log outlived it")
+        if not (sorted(self.instruments) == sorted(self.markets) == self.symbols):
+            raise InvariantError(
+                f"symbols {self.symbols} != instruments {sorted(self.instruments)}"
+            )
+        for symbol, market in self.markets.items():
+            if market.inst is not self.instruments[symbol]:
+                raise InvariantError(f"{symbol}: the market's instrument is not the listed one")
+        if {a.api_key: a.name for a in self.accounts.values()} != self.by_key:
+            raise InvariantError("api keys and accounts disagree")
+        ledger_names = {n for n in self.ledger.accounts if not n.startswith("@")}
+        if ledger_names != set(self.accounts):
+            raise InvariantError("the ledger's accounts are not the venue's")
+        if any(a.name != n for n, a in self.accounts.items()):
+            raise InvariantError("an account is filed under another name")
 
     def clear_scratch(self) -> None:
         """Forget what the command in flight was to settle (it is being rolled back)."""
