@@ -178,7 +178,7 @@ def build_report(
         {"time": t, "symbol": sym, "positionSide": pside,
          "qty": ex.instruments[sym].signed_qty_str(qty),
          "price": ex.instruments[sym].price_str(price), "fee": money_str(fee)}
-        for t, name, sym, pside, qty, price, fee in ex._ledger.liquidations if name == account
+        for t, name, sym, pside, qty, price, fee in ex.ledger.liquidations if name == account
     ]
     final = margin_balance_e8(ex, account)
     drawdown, dd_num, dd_den = max_drawdown([e for _t, e in equity])

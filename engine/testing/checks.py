@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 def value_e8(ex: Exchange) -> int:
     """Σ (wallet − position cost) over accounts, plus the fee account, in 10⁻⁸ USDT: what
     SPEC 6.3 says stays equal to Σ deposits (no command creates or destroys value)."""
-    ledger = ex._ledger
+    ledger = ex.ledger
     return ledger.fee_e8 + sum(
         a.wallet_e8 - sum(p.cost_e8 for p in a.positions.values())
         for a in ledger.accounts.values()

@@ -16,15 +16,16 @@ its own module and each told in its constructor which owners it touches:
 * ``views`` — read-only answers (:mod:`~engine.venue.views`).
 
 The rules are collaborators, not mixins: a reader of ``cancel.py`` needs its
-``__init__`` (the owners) and ``bind`` (the peers), not the whole venue.  The
-figures that decided it are in the README (performance section).
+class body (the owners it touches, the peers it calls: :mod:`~engine.venue.rule`),
+not the whole venue.  The figures that decided it are in the README ("How it
+is built"): against the mixins, no hot path slower beyond noise.
 
 Public surface
 --------------
 :class:`Exchange`'s public methods are the operator's: accounts
 (:meth:`create_account`, :meth:`account`, :meth:`account_state`,
-:meth:`account_by_key`, :attr:`accounts`), instruments (:meth:`add_instrument`,
-:attr:`instruments`), the clock (:attr:`now`, :meth:`advance`,
+:meth:`account_by_key`, :attr:`accounts`, :attr:`ledger`), instruments
+(:meth:`add_instrument`, :attr:`instruments`), the clock (:attr:`now`, :meth:`advance`,
 :meth:`set_time`), marks and funding (:meth:`set_mark_price`,
 :meth:`settle_funding`), the tape (:meth:`enable_tape`, ``tape_*``),
 invariants and hash (:meth:`check_invariants`, :meth:`state_hash`), the journal
@@ -80,7 +81,7 @@ from engine.core.enums import (
 )
 from engine.core.errors import InvariantError
 from engine.core.instrument import Instrument, default_instruments
-from engine.core.ledger import AccountState
+from engine.core.ledger import AccountState, Ledger
 from engine.core.market import Market
 from engine.venue.algo import Algo
 from engine.venue.cancel import Cancels
@@ -267,6 +268,13 @@ class Exchange:
         """Every account, by name."""
         accounts = self._s.accounts
         return [accounts[n] for n in sorted(accounts)]
+
+    @property
+    def ledger(self) -> Ledger:
+        """The venue's money, to read: every account's wallet, frozen margin, positions,
+        trades and income (the venue's own ``@``-accounts too), the fee account
+        (``fee_e8``) and the liquidation records.  Change it only through commands."""
+        return self._ledger
 
     # -- prices, funding and the clock ------------------------------------------------------
     @property
