@@ -174,8 +174,8 @@ def test_every_public_command_is_journaled_or_changes_nothing():
     # the operator's methods of Exchange, and what an account sends (engine.venue.commands)
     read_only = {
         "account", "account_by_key", "account_state", "accounts", "check_invariants", "client",
-        "close_journal", "instruments", "journal", "now", "replay", "restore", "snapshot",
-        "state_hash", "tape_band",
+        "close_journal", "instruments", "journal", "ledger", "now", "replay", "restore",
+        "snapshot", "state_hash", "tape_band",
         "account_info", "all_algo_orders", "balance_info", "book_ticker", "commission_rate",
         "depth", "exchange_info", "get_account_trades", "get_all_orders", "get_income_history",
         "get_open_order", "get_orders", "get_position_mode", "get_position_risk",
