@@ -105,3 +105,48 @@ def test_no_package_is_a_junk_drawer():
     names = {p.name for p in PACKAGES} | {p.stem for p in ENGINE.rglob("*.py")}
 
     assert names.isdisjoint({"utils", "util", "common", "misc", "helpers", "lib"})
+
+
+def _cycles(graph) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph.find_modules_directly_imported_by(v)):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                out.append(sorted(component))
+
+    for module in sorted(graph.modules):
+        if module not in index:
+            visit(module)
+    return out
+
+
+def test_nothing_in_the_engine_imports_in_a_circle_at_run_time():
+    grimp = pytest.importorskip("grimp")
+    graph = grimp.build_graph("engine", exclude_type_checking_imports=True)
+    # the sanctioned delegation, imported inside Exchange's methods, not at import time
+    for persisted in ("engine.persist.journal", "engine.persist.snapshot"):
+        graph.remove_import(importer="engine.venue.exchange", imported=persisted)
+
+    assert _cycles(graph) == []
