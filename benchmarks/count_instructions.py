@@ -6,9 +6,11 @@ Usage::
     python benchmarks/count_instructions.py HEAD~1 --ops cancel --depth 100000
 
 Wall-clock pairs (``compare_revisions.py``) drift by several percent on a shared
-machine; an instruction count does not: the same interpreter, code and inputs
-give the same count (to about 0.1 %) whatever else the machine is doing, so a
-difference of 1 % between two revisions is real.  It is not a time — cache
+machine; an instruction count does not move with the machine's load: one
+checkout gives the same count run after run (to about 0.1 %).  Two checkouts
+of the *same* revision in different folders differed by up to 1.7 % (the
+folder changes the memory layout, and with it dict probing), so read
+differences under 2 % between revisions as noise.  It is not a time — cache
 misses and branch mispredictions are not counted — but for a Python code path
 it tracks time closely.
 
