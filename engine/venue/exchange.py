@@ -2,7 +2,8 @@
 
 :class:`Exchange` holds one :class:`~engine.venue.state.VenueState` — every
 piece of state, one owner each — and the rule objects that work on it, each in
-its own module and each told in its constructor which owners it touches:
+its own module, each declaring in its class body the owners it touches and the
+peers it calls (:mod:`~engine.venue.rule`):
 
 * ``runner`` — runs a command atomically, then settles (:mod:`~engine.venue.runner`);
 * ``entry`` — order entry (:mod:`~engine.venue.entry`);
@@ -16,9 +17,10 @@ its own module and each told in its constructor which owners it touches:
 * ``views`` — read-only answers (:mod:`~engine.venue.views`).
 
 The rules are collaborators, not mixins: a reader of ``cancel.py`` needs its
-class body (the owners it touches, the peers it calls: :mod:`~engine.venue.rule`),
-not the whole venue.  The figures that decided it are in the README ("How it
-is built"): against the mixins, no hot path slower beyond noise.
+class body, not the whole venue.  The figures that decided it are in the
+README ("How it is built"): against the mixins, the hot paths' instruction
+counts moved by 0.6–2.4 %, within the method's noise, and no path was slower
+over its whole range of wall-clock pairs.
 
 Public surface
 --------------
