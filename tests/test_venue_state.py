@@ -62,3 +62,9 @@ def test_a_rule_takes_its_room_from_the_state_and_refuses_other_peers():
         probe._check()
     probe.bind(runner=object())
     probe._check()
+
+
+def test_a_rule_may_not_take_a_scalar_of_the_state_as_room():
+    with pytest.raises(TypeError, match="through self._s"):
+        class Stale(Rule):  # noqa: F841 - the class statement itself is refused
+            _now: int

@@ -7,7 +7,8 @@ a :class:`Rule`.  Its class body declares, as annotated private attributes,
 * its *room*: ``_ledger: Ledger`` means it touches the venue state's
   ``ledger`` — :meth:`Rule.__init__` takes each such name from the
   :class:`~engine.venue.state.VenueState` (owners whose identity never
-  changes: dicts, lists, the ledger, the index, the registry, the undo log);
+  changes: dicts, lists, the ledger, the index, the registry, the undo log;
+  a scalar such as ``now`` is refused, since a copy would go stale);
 * its *peers*, listed in ``PEERS``: the other rule objects it calls, handed to
   :meth:`Rule.bind` by :class:`~engine.venue.exchange.Exchange` once all exist.
 
@@ -28,12 +29,10 @@ venue is in scope.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from engine.core.errors import InvariantError
-
-if TYPE_CHECKING:
-    from engine.venue.state import VenueState
+from engine.venue.state import VenueState
 
 __all__ = ["Rule"]
 
@@ -55,6 +54,9 @@ class Rule:
                 name = attr[1:]
                 if attr.startswith("_") and name != "s" and name not in cls.PEERS:
                     names.append(name)
+        scalars = sorted(set(names) & VenueState.SCALARS)
+        if scalars:
+            raise TypeError(f"{cls.__name__}: read {scalars} through self._s, not as room")
         cls.ROOM = tuple(names)
 
     def __init__(self, s: VenueState) -> None:

@@ -75,6 +75,12 @@ def derive_key(kind: str, name: str) -> str:
 class VenueState:
     """One venue's state, its counters and the scratch of the command in flight."""
 
+    #: the fields that are rebound, not mutated in place: read them through the state
+    #: (a rule that copied one would hold a stale value)
+    SCALARS = frozenset({
+        "now", "last_id", "update_id", "tape", "journal", "fast_paths", "dirty", "risk_all",
+    })
+
     __slots__ = (
         "instruments", "symbols", "markets", "ledger", "index", "registry", "accounts",
         "by_key", "countdowns", "now", "last_id", "update_id", "tape", "undo", "journal",
