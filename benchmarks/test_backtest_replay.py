@@ -25,7 +25,8 @@ import pytest
 np = pytest.importorskip("numpy")
 
 from benchmarks.conftest import EXTRA, record  # noqa: E402
-from engine.backtest import Strategy, run  # noqa: E402
+from benchmarks.workload import every_trade_strategy  # noqa: E402
+from engine.backtest import run  # noqa: E402
 from engine.backtest.data import Kind, Stream  # noqa: E402
 from engine.backtest.examples.bracket import BracketScalper  # noqa: E402
 from engine.backtest.synthetic import random_walk_trades  # noqa: E402
@@ -61,19 +62,8 @@ class HourlyBrackets(BracketScalper):
     bar_interval_ms = 3_600_000
 
 
-class EveryTrade(Strategy):
-    """Sees every print; trades once per 500 000 of them (a MARKET buy and its close)."""
-
-    def __init__(self, **params):
-        super().__init__(**params)
-        self.seen = 0
-
-    def on_trade(self, trade):
-        self.seen += 1
-        if self.seen % 500_000 == 0:
-            side = "BUY" if self.seen % 1_000_000 else "SELL"
-            self.client.new_order(symbol=trade.symbol, side=side, type="MARKET",
-                                  quantity="0.010")
+#: sees every print; trades once per 500 000 of them (a MARKET buy, then its close)
+EveryTrade = every_trade_strategy(500_000)
 
 
 def _rate(benchmark, name, streams, strategy, params=None, rounds=3):

@@ -198,13 +198,10 @@ def cancelling_in_batches(c, rng: random.Random) -> Work:
 BACKTEST_EVENTS = 200_000
 
 
-def backtesting_every_trade(_client, rng: random.Random) -> Work:
-    """One ``engine.backtest.run`` over ``BACKTEST_EVENTS`` seeded aggTrades whose
-    strategy sees every print (``on_trade``) and sends a MARKET order every 20,000 of
-    them: the per-event loop, one venue command per print.  An operation is an event.
-    Needs the ``backtest`` extra; uses no deep venue (``_client`` is ignored)."""
-    from engine.backtest import Strategy, run
-    from engine.backtest.synthetic import random_walk_trades
+def every_trade_strategy(every: int) -> type:
+    """A strategy that sees every print (``on_trade``) and sends a MARKET order every
+    ``every`` of them, buying and selling in turn (the benchmarks' every-trade load)."""
+    from engine.backtest import Strategy
 
     class EveryTrade(Strategy):
         def on_start(self):
@@ -212,16 +209,29 @@ def backtesting_every_trade(_client, rng: random.Random) -> Work:
 
         def on_trade(self, trade):
             self.seen += 1
-            if self.seen % 20_000 == 0:
-                side = "BUY" if self.seen % 40_000 else "SELL"
+            if self.seen % every == 0:
+                side = "BUY" if self.seen % (2 * every) else "SELL"
                 self.client.new_order(symbol=trade.symbol, side=side, type="MARKET",
                                       quantity="0.010")
+
+    return EveryTrade
+
+
+def backtesting_every_trade(_client, rng: random.Random) -> Work:
+    """One ``engine.backtest.run`` over ``BACKTEST_EVENTS`` seeded aggTrades whose
+    strategy sees every print and sends a MARKET order every 20,000 of them: the
+    per-event loop, one venue command per print.  An operation is an event.
+    Needs the ``backtest`` extra; uses no deep venue (``_client`` is ignored)."""
+    from engine.backtest import run
+    from engine.backtest.synthetic import random_walk_trades
+
+    strategy = every_trade_strategy(20_000)
 
     def setup():
         return (random_walk_trades(BACKTEST_EVENTS, 300_000, rng.randrange(2**32)),)
 
     def replay(stream):
-        run([stream], EveryTrade, progress=False)
+        run([stream], strategy, progress=False)
 
     return Work(setup, replay, None, BACKTEST_EVENTS)
 

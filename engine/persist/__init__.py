@@ -10,9 +10,9 @@ Users reach both through :class:`~engine.venue.exchange.Exchange`
 (``Exchange(journal=path)``, ``snapshot()``, ``Exchange.restore``,
 ``Exchange.replay``), which delegates here by a function-level import.
 
-May import: :mod:`engine.venue`, :mod:`engine.wire` and :mod:`engine.core`.
-Must not import: the server, the backtester, the fuzz toolkit, the scenarios,
-or the command line.
+May import: :mod:`engine.venue` and :mod:`engine.core`.
+Must not import: the wire edge (the venue's own), the server, the backtester,
+the fuzz toolkit, the scenarios, or the command line.
 """
 
 __all__ = ["journal", "snapshot"]

@@ -79,8 +79,9 @@ checks that the journal's prefix is that one, and applies only the tail.
 
 Performance
 -----------
-Without a journal each journaled method pays one ``self._journal is not
-None`` check.  With one, a command costs its JSON encoding and one write.
+Without a journal each journaled command pays one ``s.journal is not None``
+check (``s`` the venue's :class:`~engine.venue.state.VenueState`).  With one,
+a command costs its JSON encoding and one write.
 """
 
 from __future__ import annotations
@@ -171,12 +172,16 @@ def _venue(run: Callable[..., Any], params: tuple[str, ...], **flags: bool) -> C
     return Command(run, params, False, **flags)
 
 
+def _create_account(ex: Exchange, name: str, balance: Any, key: Any, secret: Any) -> Any:
+    """``create_account`` with its keys by position, as the journal records them."""
+    return ex.create_account(name, balance, api_key=key, api_secret=secret)
+
+
 _a = account_commands
 #: Every journaled command, by the name a journal line records as ``cmd``: what an
 #: account sends (engine.venue.commands) and the operator's (Exchange's methods).
 COMMANDS: dict[str, Command] = {
-    "create_account": _venue(Exchange.create_account, ("name", "balance", "api_key",
-                                                       "api_secret")),
+    "create_account": _venue(_create_account, ("name", "balance", "api_key", "api_secret")),
     "add_instrument": _venue(Exchange.add_instrument, ("instrument",), always=True),
     "set_mark_price": _venue(Exchange.set_mark_price, ("symbol", "price")),
     "advance": _venue(Exchange.advance, ("ms",)),
@@ -207,9 +212,6 @@ COMMANDS: dict[str, Command] = {
 def _invoke(ex: Exchange, cmd: str, acct: AccountState | None, args: tuple) -> Any:
     """Run the command itself (the caller has detached the journal)."""
     spec = COMMANDS[cmd]
-    if cmd == "create_account":
-        name, balance, key, secret = args
-        return ex.create_account(name, balance, api_key=key, api_secret=secret)
     if spec.keywords:
         return spec.run(ex, **dict(zip(spec.params, args, strict=True)))
     if spec.account:

@@ -14,10 +14,10 @@ Needs the ``server`` extra (Starlette, uvicorn): importing this package
 imports them.  This package is the edge: the only place that reads wall time.
 
 May import: :mod:`engine.venue`, :mod:`engine.persist`, the backtester's data
-code (:mod:`engine.backtest.data`, ``stream``, ``synthetic``),
-:mod:`engine.wire` and :mod:`engine.core`.
-Must not import: the rest of the backtester, the fuzz toolkit, the scenarios,
-or the command line.
+code (:mod:`engine.backtest.data`, ``stream``, ``synthetic``) and
+:mod:`engine.core`.
+Must not import: the wire edge (the venue's own), the rest of the backtester,
+the fuzz toolkit, the scenarios, or the command line.
 """
 
 from engine.server.app import create_app, running, serve

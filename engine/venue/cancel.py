@@ -69,9 +69,8 @@ class Cancels(Rule):
 
     Room: the instruments, the markets, the order index, the undo log, the
     countdowns (and the ledger, to find a countdown's account), the clock and the
-    update counter; peers: ``runner`` (commands,
-    the batch's transaction), ``matching`` (closing an ordinary order) and
-    ``firing`` (closing a trigger row).
+    update counter; peers: ``runner`` (commands, the batch's transaction),
+    ``matching`` (closing an ordinary order) and ``firing`` (closing a trigger row).
     """
 
     PEERS = ("runner", "matching", "firing")
@@ -143,13 +142,13 @@ class Cancels(Rule):
         """Commit the hot-path cancel of ``o`` (see :meth:`cancel_order`); the response
         (None unless ``respond``).
 
-        Same effect as ``_cancel_commit`` — book, margin (all of ``margin0``: a NEW
+        Same effect as :meth:`cancel_commit` — book, margin (all of ``margin0``: a NEW
         order is unfilled, which ``check_invariants`` asserts), status, open sets,
         the cascade to PENDING rows — with one compound undo record.  What a
         command runner does around a command is done here: an exception rolls
         everything back, a commit bumps the update counter.
 
-        The response is ``wire.order_wire``'s common case (unfilled, no stop
+        The response is :func:`~engine.wire.orders.order_wire`'s common case (unfilled, no stop
         price, template remembered) written out; rows and a quietly placed order
         go through ``order_wire`` itself.
 
