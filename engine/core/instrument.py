@@ -94,6 +94,10 @@ def make_brackets(rows: list[tuple[str, int, str]]) -> tuple[Bracket, ...]:
     return tuple(out)
 
 
+def _bracket_state(b: Bracket) -> tuple:
+    return tuple(getattr(b, name) for name in Bracket.__slots__)
+
+
 class Instrument:
     """A perpetual contract: grid, filters, fees, brackets.  Immutable once built."""
 
@@ -195,6 +199,17 @@ class Instrument:
 
     def __repr__(self) -> str:
         return f"Instrument({self.symbol!r})"
+
+    #: the slots that are memos, not the contract (rebuilt on demand; not hashed)
+    MEMOS = frozenset({"_price_cache", "_qty_cache", "wire_templates", "parse_memo"})
+
+    def _state(self) -> tuple:
+        """Canonical state for hashing: every slot but the memos, brackets as tuples."""
+        return tuple(
+            tuple(_bracket_state(b) for b in self.brackets) if name == "brackets"
+            else getattr(self, name)
+            for name in Instrument.__slots__ if name not in Instrument.MEMOS
+        )
 
     # -- wire strings (memoised: an order book reuses a few thousand prices) ----------
     def price_str(self, ticks: int) -> str:

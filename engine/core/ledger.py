@@ -285,7 +285,7 @@ class Ledger:
         for name in sorted(self.accounts):
             a = self.accounts[name]
             accts.append((
-                name, a.wallet_e8, a.frozen_e8, a.deposits_e8, a.dual_side, a.update_time,
+                name, a.name, a.wallet_e8, a.frozen_e8, a.deposits_e8, a.dual_side, a.update_time,
                 tuple(sorted((k, p.qty, p.cost_e8, p.update_time) for k, p in a.positions.items())),
                 tuple(sorted(a.leverage.items())), tuple(a.trades), tuple(a.incomes),
             ))

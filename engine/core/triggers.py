@@ -215,4 +215,8 @@ class TriggerRegistry:
                 raise InvariantError(f"{row!r} is indexed but not ARMED")
 
     def _state(self) -> tuple:
-        return tuple(sorted(self.armed))
+        """Canonical state for hashing: the armed rows and the fire index over them."""
+        return (tuple(sorted(self.armed)),) + tuple(
+            tuple(sorted(((sym, wt.value), tuple(v)) for (sym, wt), v in table.items() if v))
+            for table in (self._rise, self._fall, self._trailing)
+        )

@@ -483,7 +483,11 @@ class Exchange:
                 raise InvariantError(f"{symbol}: positions sum to {total}, not 0")
 
     def state_hash(self) -> str:
-        """Hex SHA-256 of the whole venue state (canonical, order-independent of dicts)."""
+        """Hex SHA-256 of the whole venue state (canonical, order-independent of dicts).
+
+        Every part of the state is read — ``tests/test_state_hash.py`` changes each
+        one alone and checks the hash moves — except the machinery, the scratch of
+        a command in flight, memos, and the fast-path switch, which that test names."""
         s = self._s
         orders = tuple(_order_state(self._index.by_id[i]) for i in sorted(self._index.by_id))
         state = (
@@ -491,6 +495,8 @@ class Exchange:
             None if s.tape is None else s.tape._state(),
             tuple(sorted(s.countdowns.items())),
             tuple(sorted((a.name, a.api_key, a.api_secret) for a in s.accounts.values())),
+            tuple(sorted(s.by_key.items())), tuple(s.symbols),
+            tuple((sym, inst._state()) for sym, inst in sorted(s.instruments.items())),
             tuple(self._markets[sym]._state() for sym in s.symbols),
             self._ledger._state(), self._index._state(), self._registry._state(), orders,
         )
