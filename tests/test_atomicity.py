@@ -147,17 +147,17 @@ def test_the_fast_cancel_path_and_the_general_one_leave_identical_venues():
         c.new_order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
                     quantity="0.020", price="29400")  # second order on a level
         b.new_order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.005")  # partial
+        ex.client("alice").new_order(symbol="ETHUSDT", side="SELL", type="LIMIT",
+                                     timeInForce="GTC", quantity="0.5", price="2010")
         return ex
 
     for symbol, name, picks in (("BTCUSDT", "carol", (0, 1, 2)), ("ETHUSDT", "alice", (0,))):
         for pick in picks:
             fast, general = build(), build()
             acct_f, acct_g = fast._ledger.accounts[name], general._ledger.accounts[name]
-            ordinary = [o for o in fast.client(name).get_orders(symbol=symbol)
-                        if o["type"] == "LIMIT" and "triggerOrders" not in o]
-            oid = ordinary[pick % len(ordinary)]["orderId"]
-            if fast._index.by_id[oid].rows is not None:
-                continue
+            ordinary = [o["orderId"] for o in fast.client(name).get_orders(symbol=symbol)
+                        if o["type"] == "LIMIT" and fast._index.by_id[o["orderId"]].rows is None]
+            oid = ordinary[pick % len(ordinary)]
             got_fast = fast._cancels.cancel_order(acct_f, symbol, oid)
             got_general = general._runner.run_fmt(
                 general._cancels._cancel_one, order_result, acct_g, symbol, oid, None

@@ -49,14 +49,46 @@ def book_both_sides() -> Exchange:
     return ex
 
 
+def alice_long_with_a_dormant_trailing_stop() -> Exchange:
+    """alice long 0.004 BTC with a trailing stop that activates at 30100 (mark 30000)."""
+    ex = alice_long()
+    ex.client("alice").new_order(
+        symbol="BTCUSDT", side="SELL", type="TRAILING_STOP_MARKET", quantity="0.004",
+        callbackRate="1", workingType="MARK_PRICE", reduceOnly="true", activationPrice="30100")
+    return ex
+
+
 def alice_long_with_trailing_stop() -> Exchange:
-    ex = book_both_sides()
-    a = ex.client("alice")
-    a.new_order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.004")
-    a.new_order(symbol="BTCUSDT", side="SELL", type="TRAILING_STOP_MARKET", quantity="0.004",
-                callbackRate="1", workingType="MARK_PRICE", reduceOnly="true",
-                activationPrice="30100")
+    ex = alice_long_with_a_dormant_trailing_stop()
     ex.set_mark_price("BTCUSDT", "30200")  # activates; the high is 30200
+    return ex
+
+
+def alice_long() -> Exchange:
+    ex = book_both_sides()
+    ex.client("alice").new_order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.004")
+    return ex
+
+
+def alice_with_a_bare_resting_parent() -> Exchange:
+    ex = three_accounts()
+    ex.client("alice").new_order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
+                                 quantity="0.004", price="29900")
+    return ex
+
+
+def with_queued_tape() -> Exchange:
+    """Replay mode with the queue model; the best bid 29995 has 8 lots in the queue."""
+    ex = book_both_sides()
+    ex.enable_tape(fill="touch", queue=True)
+    ex.tape_quote("BTCUSDT", 299950, 8, 300050, 5, ex.now + 1)
+    return ex
+
+
+def alice_queued_at_the_bid() -> Exchange:
+    ex = with_queued_tape()
+    ex.client("alice").new_order(symbol="BTCUSDT", side="BUY", type="LIMIT",
+                                 timeInForce="GTC", quantity="0.010", price="29995")
     return ex
 
 
@@ -145,6 +177,12 @@ CASES: dict[str, tuple[Callable[[], Exchange], Callable[[Exchange], object], int
         lambda ex: (ex.set_mark_price("BTCUSDT", "26700"),
                     ex.client("alice").get_position_risk(symbol="BTCUSDT"),
                     ex.client("alice").get_all_orders(symbol="BTCUSDT")), 10),
+    "set_mark_price activates a trailing stop": (
+        alice_long_with_a_dormant_trailing_stop,
+        lambda ex: ex.set_mark_price("BTCUSDT", "30150"), 2),
+    "set_mark_price raises a trailing stop's high": (
+        alice_long_with_trailing_stop,
+        lambda ex: ex.set_mark_price("BTCUSDT", "30300"), 2),
     "advance fires a countdown": (
         lambda: _armed(venue_with_protected_partial_fill()),
         lambda ex: (ex.advance(2000), ex.client("carol").get_orders()), 4),
@@ -172,6 +210,21 @@ CASES: dict[str, tuple[Callable[[], Exchange], Callable[[Exchange], object], int
         lambda ex: ex.client("alice").new_order(
             symbol="BTCUSDT", side="SELL", type="STOP_MARKET", stopPrice="29600",
             parentOrderId=1), 3),
+    "new_order attaches the first row to a parent": (
+        alice_with_a_bare_resting_parent,
+        lambda ex: ex.client("alice").new_order(
+            symbol="BTCUSDT", side="SELL", type="STOP_MARKET", stopPrice="29000",
+            parentOrderId=ex._s.last_id), 3),
+    "new_order trailing stop": (
+        alice_long,
+        lambda ex: ex.client("alice").new_order(
+            symbol="BTCUSDT", side="SELL", type="TRAILING_STOP_MARKET", quantity="0.004",
+            callbackRate="1", reduceOnly="true", activationPrice="30100"), 3),
+    "new_order queues behind the quote": (
+        with_queued_tape,
+        lambda ex: ex.client("alice").new_order(
+            symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC", quantity="0.010",
+            price="29995"), 3),
     "new_order standalone stop": (
         three_accounts,
         lambda ex: ex.client("alice").new_order(
@@ -247,6 +300,10 @@ CASES: dict[str, tuple[Callable[[], Exchange], Callable[[Exchange], object], int
     "tape_trade fills resting orders": (
         with_tape, lambda ex: (ex.tape_trade("BTCUSDT", 299800, 12, False, ex.now + 10),
                                ex.client("carol").get_orders()), 6),
+    "tape_trade at the bid eats the queue ahead": (
+        alice_queued_at_the_bid,
+        lambda ex: (ex.tape_trade("BTCUSDT", 299950, 3, True, ex.now + 1),
+                    ex.client("alice").get_orders()), 2),
     "tape_quote": (with_tape, lambda ex: ex.tape_quote("BTCUSDT", 299900, 5, 300100, 5,
                                                        ex.now + 1), 1),
     "tape_touch": (with_tape, lambda ex: ex.tape_touch("BTCUSDT", 300500, ex.now + 1), 3),

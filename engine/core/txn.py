@@ -125,21 +125,25 @@ class Savepoint:
 
 
 @contextmanager
-def inject_fault(log: UndoLog, at: int) -> Iterator[list[int]]:
-    """Within the block, the ``at``-th append to ``log`` raises :class:`InjectedFault`.
+def inject_fault(
+    log: UndoLog, at: int, error: type[BaseException] = InjectedFault
+) -> Iterator[list[int]]:
+    """Within the block, the ``at``-th append to ``log`` raises ``error``
+    (:class:`InjectedFault`, or e.g. ``KeyboardInterrupt``).
 
     ``at=0`` only counts.  Yields a one-element list holding the count so far.
+    Composes with another class swapped in before it (it subclasses the log's class).
     """
     count = [0]
 
     def append(self: Any, entry: Any) -> None:
         count[0] += 1
         if count[0] == at:
-            raise InjectedFault(f"injected fault at mutation point {at}")
-        list.append(self, entry)
+            raise error(f"injected fault at mutation point {at}")
+        original.append(self, entry)
 
-    faulty = type("FaultyUndoLog", (UndoLog,), {"__slots__": (), "append": append})
-    original = log.__class__
+    original: Any = log.__class__
+    faulty = type("FaultyUndoLog", (original,), {"__slots__": (), "append": append})
     log.__class__ = faulty
     try:
         yield count
