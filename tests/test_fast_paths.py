@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -114,3 +115,157 @@ def test_a_second_cancel_of_the_same_order_is_refused_like_the_general_path():
                 answers.append((fast, e.error_code))
         assert ex.state_hash() == before
     assert answers == [(True, -2011), (True, -2011), (False, -2011), (False, -2011)]
+
+
+# -- each condition of the inline paths, alone, against the general path ---------------------
+def _both(setup, action) -> list[tuple[object, str]]:
+    """Run ``setup`` then ``action`` on a fast and a general venue: (answer, state hash) each;
+    both venues' invariants hold."""
+    out = []
+    for fast in (True, False):
+        ex = _venue(fast)
+        ex.create_account("carol", balance="20000")
+        ids = setup(ex)
+        try:
+            answer = action(ex, ids)
+        except ClientError as e:
+            answer = ("error", e.error_code, e.error_message)
+        ex.check_invariants()
+        out.append((answer, ex.state_hash()))
+    return out
+
+
+def _rest(ex, name="alice", side="BUY", price="29900", qty="0.010", **kw):
+    return ex.client(name).new_order(symbol="BTCUSDT", side=side, type="LIMIT",
+                                     timeInForce="GTC", quantity=qty, price=price,
+                                     **kw)["orderId"]
+
+
+def _alice_long(ex):
+    _rest(ex, "bob", "SELL", "30000", "0.020")
+    ex.client("alice").new_order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.020")
+
+
+def _reduce_only_resting(ex):
+    _alice_long(ex)
+    return _rest(ex, side="SELL", price="31000", qty="0.005", reduceOnly="true")
+
+
+def _fired_stop_child(ex):
+    c = ex.client("alice")
+    row = c.new_order(symbol="BTCUSDT", side="BUY", type="STOP", quantity="0.010",
+                      price="30700", stopPrice="30500")["orderId"]
+    ex.set_mark_price("BTCUSDT", "30600")  # fires; the child LIMIT rests (no asks)
+    child = ex._index.by_id[row].triggered_id
+    assert ex._index.by_id[child].status.value == "NEW" and ex._index.by_id[child].stop_price
+    c.query_order(symbol="BTCUSDT", orderId=child)  # its wire template is remembered
+    return child
+
+
+def _standalone_stop(ex):
+    return ex.client("alice").new_order(symbol="BTCUSDT", side="BUY", type="STOP_MARKET",
+                                        quantity="0.010", stopPrice="30500")["orderId"]
+
+
+def _partly_filled(ex):
+    oid = _rest(ex)
+    ex.client("bob").new_order(symbol="BTCUSDT", side="SELL", type="MARKET", quantity="0.004")
+    return oid
+
+
+def _parent_with_one_row_cancelled(ex):
+    oid = _rest(ex, stopLossPrice="29000", takeProfitPrice="31000")
+    ex.client("alice").cancel_order(symbol="BTCUSDT", orderId=oid + 1)  # the take-profit row
+    return oid
+
+
+def _cancel(ex, oid, name="alice", symbol="BTCUSDT"):
+    return ex.client(name).cancel_order(symbol=symbol, orderId=oid)
+
+
+CANCEL_CONDITIONS = {
+    # the condition that is false → why the general path must take the cancel
+    "not reduce-only": (_reduce_only_resting, _cancel),
+    "no stop price (a fired STOP's child)": (_fired_stop_child, _cancel),
+    "not a trigger row": (_standalone_stop, _cancel),
+    "NEW (nothing filled)": (_partly_filled, _cancel),
+    "its owner": (_rest, lambda ex, oid: _cancel(ex, oid, name="bob")),
+    "its symbol": (_rest, lambda ex, oid: _cancel(ex, oid, symbol="ETHUSDT")),
+    "an int orderId": (_rest, lambda ex, oid: _cancel(ex, str(oid))),
+    "a missing order": (_rest, lambda ex, oid: _cancel(ex, oid + 7)),
+    "a client id, not empty": (
+        lambda ex: _rest(ex, newClientOrderId="mine"),
+        lambda ex, oid: ex.client("alice").cancel_order(symbol="BTCUSDT",
+                                                         origClientOrderId=""),
+    ),
+    "rows still NEW (one cancelled)": (_parent_with_one_row_cancelled, _cancel),
+}
+
+
+@pytest.mark.parametrize("condition", list(CANCEL_CONDITIONS))
+def test_each_condition_of_the_inline_cancel_alone_gives_the_general_paths_answer(condition):
+    setup, action = CANCEL_CONDITIONS[condition]
+
+    fast, general = _both(setup, action)
+
+    assert fast == general
+
+
+def test_a_reduce_only_order_cancelled_by_id_leaves_the_reducer_set():
+    (answer, _), _ = _both(_reduce_only_resting, _cancel)
+    ex = _venue(True)
+    oid = _reduce_only_resting(ex)
+    ex.client("alice").cancel_order(symbol="BTCUSDT", orderId=oid)
+
+    assert answer["status"] == "CANCELED" and answer["reduceOnly"] is True
+    assert all(oid not in t for t in ex._index.reducers.values())
+
+
+def test_cancelling_a_fired_stops_child_answers_its_stop_price():
+    (answer, _), _ = _both(_fired_stop_child, _cancel)
+
+    assert (answer["status"], answer["type"], answer["stopPrice"]) == ("CANCELED", "LIMIT",
+                                                                      "30500")
+
+
+PLACE_CONDITIONS = {
+    "LIMIT": dict(type="MARKET", quantity="0.004"),
+    "not reduce-only": dict(price="30100", quantity="0.005", reduceOnly="true"),
+    "no TP/SL": dict(price="29900", quantity="0.010", stopLossPrice="29000"),
+    "no client id": dict(price="29900", quantity="0.010", newClientOrderId="c"),
+    "GTC or GTX": dict(price="29900", quantity="0.010", timeInForce="IOC"),
+    "crosses nothing": dict(price="30000", quantity="0.010"),
+}
+
+
+@pytest.mark.parametrize("condition", list(PLACE_CONDITIONS))
+def test_each_condition_of_the_inline_placement_alone_gives_the_general_paths_answer(condition):
+    def setup(ex):
+        _alice_long(ex)
+        _rest(ex, "carol", "SELL", "30000", "0.004")
+
+    def place(ex, _ids):
+        params = dict(symbol="BTCUSDT", side="SELL" if "reduce" in condition else "BUY",
+                      type="LIMIT", timeInForce="GTC")
+        params.update(PLACE_CONDITIONS[condition])
+        if params["type"] == "MARKET":
+            del params["timeInForce"]
+        return ex.client("alice").new_order(**params)
+
+    fast, general = _both(setup, place)
+
+    assert fast == general
+
+
+def test_in_replay_mode_a_placement_at_the_quote_queues_on_either_path():
+    def setup(ex):
+        ex.enable_tape(fill="touch", queue=True)
+        ex.tape_quote("BTCUSDT", 299000, 6, 301000, 4, ex.now + 1)
+
+    (answer, fast_hash), (_, general_hash) = _both(setup, lambda ex, _: _rest(ex, price="29900"))
+    ex = _venue(True)
+    setup(ex)
+    oid = _rest(ex, price="29900")
+
+    assert fast_hash == general_hash
+    assert ex._markets["BTCUSDT"].queue_ahead == {oid: 6}

@@ -81,6 +81,9 @@ def rich_venue() -> Exchange:
     a.new_order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
                 quantity="0.004", price="29000", stopLossPrice="28000")
     a.cancel_order(symbol="BTCUSDT", orderId=ex._s.last_id)  # a cancelled row
+    a.new_order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
+                quantity="0.004", price="28900", stopLossPrice="28000")
+    a.cancel_order(symbol="BTCUSDT", orderId=ex._s.last_id - 1)  # a cancelled parent
     # a reduce-only limit; standalone stops, one by client id; an algo row
     a.new_order(symbol="BTCUSDT", side="SELL", type="LIMIT", timeInForce="GTC",
                 quantity="0.001", price="30500", reduceOnly="true")
@@ -111,6 +114,11 @@ def rich_venue() -> Exchange:
                 callbackRate="1", workingType="MARK_PRICE", reduceOnly="true",
                 activationPrice="30150")
     ex.set_mark_price("BTCUSDT", "30200")
+    # a parent partly filled: its rows armed while it rests
+    a.new_order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
+                quantity="0.010", price="30000", stopLossPrice="29000",
+                newClientOrderId="partial")
+    c.new_order(symbol="BTCUSDT", side="SELL", type="MARKET", quantity="0.004")
     c.countdown_cancel_order(symbol="ETHUSDT", countdownTime=60000)
     ex.advance(5)
     # replayed market data: a quote, and an order queued behind it

@@ -99,7 +99,6 @@ from engine.venue.views import Views
 from engine.wire.params import parse_price, parse_symbol
 
 if TYPE_CHECKING:
-    from engine.core.order import Order
     from engine.persist.journal import Journal
     from engine.venue.client import Client
 
@@ -421,14 +420,12 @@ class Exchange:
         self._views.check()
     def _check_orders(self) -> None:
         frozen: dict[str, int] = {name: 0 for name in self._ledger.accounts}
-        resting: dict[int, Order] = {}
-        for m in self._markets.values():
-            for levels in (m.book.bids, m.book.asks):
-                for level in levels.values():
-                    for oid, o in level.orders.items():
-                        if oid in resting:
-                            raise InvariantError(f"order {oid} rests twice")
-                        resting[oid] = o
+        # each book's check has placed every resting order at its own symbol, side and
+        # price, so an order rests at most once
+        resting = {
+            oid for m in self._markets.values() for levels in (m.book.bids, m.book.asks)
+            for level in levels.values() for oid in level.orders
+        }
         for oid, o in self._index.by_id.items():
             if o.is_trigger:
                 self._check_row(o)  # type: ignore[arg-type]
