@@ -1024,3 +1024,18 @@ def test_countdown_of_zero_disables_it(ex, alice):
     assert resp == {"symbol": SYMBOL, "countdownTime": "0"}
     assert status(alice, 1) == "NEW"
     ex.check_invariants()
+
+
+def test_a_cancel_answers_the_same_after_the_wire_string_memos_are_emptied(ex, alice):
+    # Arrange: the placement's answer memoised the price and quantity strings
+    placed = limit(alice, "BUY", "0.013", "29876.5")
+    inst = ex._instruments[SYMBOL]
+    inst._price_cache.clear()
+    inst._qty_cache.clear()
+    # Act
+    cancelled = alice.cancel_order(symbol=SYMBOL, orderId=placed["orderId"])
+    # Assert: the memos are an optimisation only
+    assert (cancelled["price"], cancelled["origQty"], cancelled["status"]) == (
+        "29876.5", "0.013", "CANCELED")
+    assert {k: v for k, v in cancelled.items() if k not in ("status", "updateTime")} == {
+        k: v for k, v in placed.items() if k not in ("status", "updateTime")}

@@ -661,3 +661,146 @@ def test_two_exchanges_in_one_process_are_independent():
     assert limit(second.client("bob"), "SELL", "0.010", "30000")["orderId"] == 1
     first.check_invariants()
     second.check_invariants()
+
+
+# -- income history: rows, ids --------------------------------------------------------------------
+
+
+def test_a_new_accounts_history_starts_with_its_deposit_as_a_transfer_row():
+    venue = Exchange(start_time=1_704_067_200_000)
+    venue.advance(250)
+    venue.create_account("alice", balance="1234.5")
+
+    rows = venue.client("alice").get_income_history()
+
+    assert rows == [{
+        "symbol": "", "incomeType": "TRANSFER", "income": "1234.5", "asset": "USDT",
+        "info": "TRANSFER", "time": 1_704_067_200_250, "tranId": rows[0]["tranId"],
+        "tradeId": "",
+    }]
+    assert isinstance(rows[0]["tranId"], int) and rows[0]["tranId"] > 0
+
+
+def _trading_venue() -> Exchange:
+    """Three accounts trade, close, take funding; every kind of income row there is."""
+    venue = Exchange()
+    for name in ("alice", "bob", "carol"):
+        venue.create_account(name, balance="10000")
+    venue.set_mark_price(BTC, "30000")
+    alice, bob, carol = (venue.client(n) for n in ("alice", "bob", "carol"))
+    limit(bob, "SELL", "0.010", "30000")
+    market(alice, "BUY", "0.006")
+    venue.advance(1000)
+    limit(carol, "BUY", "0.010", "30100")  # crosses bob's rest: carol takes 0.004
+    market(alice, "SELL", "0.004")  # into carol's bid: alice realizes a profit
+    venue.settle_funding(BTC, "0.0001")
+    return venue
+
+
+def test_tran_ids_are_one_venue_wide_sequence_each_history_in_increasing_order():
+    venue = _trading_venue()
+    histories = [venue.client(n).get_income_history(limit=1000) for n in ("alice", "bob", "carol")]
+
+    ids = [row["tranId"] for rows in histories for row in rows]
+    assert sorted(ids) == list(range(1, len(ids) + 1))  # unique, none skipped
+    for rows in histories:
+        assert [r["tranId"] for r in rows] == sorted(r["tranId"] for r in rows)
+    kinds = {row["incomeType"] for rows in histories for row in rows}
+    assert kinds == {"TRANSFER", "COMMISSION", "REALIZED_PNL", "FUNDING_FEE"}
+
+
+def test_trade_rows_carry_their_trades_id_and_other_rows_an_empty_trade_id():
+    venue = _trading_venue()
+    for name in ("alice", "bob", "carol"):
+        c = venue.client(name)
+        trade_ids = {str(t["id"]) for t in c.get_account_trades(symbol=BTC)}
+        for row in c.get_income_history(limit=1000):
+            if row["incomeType"] in ("COMMISSION", "REALIZED_PNL"):
+                assert row["tradeId"] in trade_ids, row
+            else:
+                assert row["tradeId"] == "", row
+        commissions = [r for r in c.get_income_history(limit=1000)
+                       if r["incomeType"] == "COMMISSION"]
+        assert {r["tradeId"] for r in commissions} == trade_ids  # one fee per trade
+
+
+def test_a_closing_trade_books_realized_pnl_under_the_same_trade_id_as_its_fee():
+    venue = _trading_venue()
+    rows = venue.client("alice").get_income_history(symbol=BTC, limit=1000)
+
+    pnl = [r for r in rows if r["incomeType"] == "REALIZED_PNL"]
+    fees = {r["tradeId"] for r in rows if r["incomeType"] == "COMMISSION"}
+    assert len(pnl) == 1 and pnl[0]["tradeId"] in fees
+    assert Decimal(pnl[0]["income"]) == Decimal("0.004") * (Decimal("30100") - Decimal("30000"))
+
+
+# -- one lot: the smallest position and the smallest fill -------------------------------------
+
+
+def _entry_and_realized(client) -> tuple[str, str, list[str]]:
+    risk = client.get_position_risk(symbol=BTC)[0]
+    pnl = [r["income"] for r in client.get_income_history(incomeType="REALIZED_PNL")]
+    return risk["positionAmt"], risk["entryPrice"], pnl
+
+
+def test_a_position_of_one_lot_grows_on_a_fill_on_its_own_side(ex, alice, bob):
+    # Arrange: alice long 0.004 @ 30000, then she sells 0.003 reduce-only: long one lot
+    limit(bob, "SELL", "0.004", "30000")
+    market(alice, "BUY", "0.004")
+    limit(bob, "BUY", "0.004", "30000")
+    market(alice, "SELL", "0.003", reduceOnly="true")
+    assert _entry_and_realized(alice) == ("0.001", "30000", [])
+    limit(bob, "SELL", "0.004", "30100")
+    # Act: a buy of 0.004 adds to the one lot
+    market(alice, "BUY", "0.004")
+    # Assert: (0.001 × 30000 + 0.004 × 30100) / 0.005 = 30080, nothing realized
+    assert _entry_and_realized(alice) == ("0.005", "30080", [])
+
+
+def test_a_fill_of_one_lot_adds_to_a_position_on_its_own_side(ex, alice, bob):
+    # Arrange: alice long 0.004 @ 30000; bob offers 0.005 at 30010, of which carol takes
+    # 0.004, leaving one lot, and 0.004 at 30020
+    limit(bob, "SELL", "0.004", "30000")
+    market(alice, "BUY", "0.004")
+    limit(bob, "SELL", "0.005", "30010")
+    market(ex.client("carol"), "BUY", "0.004")
+    limit(bob, "SELL", "0.004", "30020")
+    # Act: the sweep's first fill is one lot
+    market(alice, "BUY", "0.005")
+    # Assert: (120 + 30.01 + 120.08) / 0.009 = 30010 exactly; nothing realized
+    assert _entry_and_realized(alice) == ("0.009", "30010", [])
+
+
+def test_a_fill_of_one_lot_closes_one_lot_and_realizes_its_share(ex, alice, bob):
+    # Arrange: alice long 0.004 @ 30000; bob bids at 30100
+    limit(bob, "SELL", "0.004", "30000")
+    market(alice, "BUY", "0.004")
+    limit(bob, "BUY", "0.004", "30100")
+    # Act
+    market(alice, "SELL", "0.001", reduceOnly="true")
+    # Assert: 0.001 × 100 realized; the rest keeps its entry price
+    assert _entry_and_realized(alice) == ("0.003", "30000", ["0.1"])
+
+
+# -- the ledger's own contract, below the commands -------------------------------------------------
+
+
+def test_a_deposit_to_an_open_account_is_logged_and_rolled_back_whole():
+    from engine.core.enums import IncomeType
+    from engine.core.txn import rollback
+
+    venue = Exchange()
+    venue.create_account("alice", balance="100")
+    ledger, acct = venue._ledger, venue._ledger.accounts["alice"]
+    before = (acct.wallet_e8, acct.deposits_e8, acct.update_time, list(acct.incomes),
+              ledger._income_seq)
+
+    ledger.deposit(acct, -2_500_000_000, 1_704_067_299_000)  # a withdrawal of 25
+    assert (acct.wallet_e8, acct.deposits_e8, acct.update_time) == (
+        7_500_000_000, 7_500_000_000, 1_704_067_299_000)
+    assert acct.incomes[-1][2:6] == (IncomeType.TRANSFER, -2_500_000_000, "TRANSFER",
+                                     1_704_067_299_000)
+    rollback(venue._undo)
+
+    assert (acct.wallet_e8, acct.deposits_e8, acct.update_time, list(acct.incomes),
+            ledger._income_seq) == before

@@ -1414,3 +1414,99 @@ def test_open_order_lookup_answers_2013_once_the_row_is_no_longer_open_while_que
         "Order does not exist.",
         next_id=next_id,
     )
+
+
+# -- trailing levels among other rows, exact boundaries, the pre-filter ----------------------
+
+
+@pytest.mark.parametrize(("rate", "stop", "first"), [
+    # a 1 % trailing stop fires at 29700 (300 ticks from 30000), before a stop at 29650
+    ("1", "29650", "trailing"),
+    # a 2 % one fires at 29400 (600 ticks away), after the stop at 29650
+    ("2", "29650", "stop"),
+])
+def test_a_trailing_stop_fires_in_turn_by_its_own_level_among_rows_of_the_same_move(
+    ex, alice, bob, carol, dave, rate, stop, first
+):
+    # Arrange: alice and bob long 0.010 (1, 2, 3); bob's reduce-only sell stop 4, then
+    # alice's trailing sell 5 (activated at the mark 30000), both on the mark; carol bids
+    # only 0.010 @ 28800 (6)
+    two_longs(alice, bob, dave)
+    conditional(bob, "SELL", "STOP_MARKET", stop, reduceOnly="true", workingType="MARK_PRICE")
+    trailing(alice, "SELL", rate, reduceOnly="true", workingType="MARK_PRICE")
+    limit(carol, "BUY", price="28800")
+    # Act: one jump past both levels
+    ex.set_mark_price(SYMBOL, "29000")
+    # Assert: the row nearer to 30000 fired first (child 7) and took the only bid
+    children = (query(alice, 5)["triggeredOrderId"], query(bob, 4)["triggeredOrderId"])
+    assert children == ((7, 8) if first == "trailing" else (8, 7))
+    winner, loser = (alice, bob) if first == "trailing" else (bob, alice)
+    assert (position(winner), position(loser)) == ("0", "0.01")
+
+
+def test_a_trailing_sell_activates_at_exactly_its_activation_price(ex, alice, bob, carol):
+    # Arrange: activation 30500, callback 1 %
+    long_with_trailing_sell(ex, alice, bob, carol, activationPrice="30500")
+    ex.set_mark_price(SYMBOL, "30500")  # reaches it exactly: the high is 30500
+    ex.set_mark_price(SYMBOL, "30195.1")
+    assert state(ex, 3) == "ARMED"
+    # Act: 30500 × 0.99
+    ex.set_mark_price(SYMBOL, "30195")
+    # Assert
+    assert state(ex, 3) == "TRIGGERED"
+
+
+def test_a_trailing_buy_activates_at_exactly_its_activation_price(ex, alice, bob, dave):
+    # Arrange: alice short (1, 2); trailing buy 3, 2 %, activation 29000; dave offers (4)
+    limit(bob, "BUY")
+    market(alice, "SELL")
+    trailing(alice, "BUY", "2", reduceOnly="true", workingType="MARK_PRICE",
+             activationPrice="29000")
+    limit(dave, "SELL")
+    ex.set_mark_price(SYMBOL, "29000")  # exactly: the low is 29000
+    ex.set_mark_price(SYMBOL, "29579.9")
+    assert state(ex, 3) == "ARMED"
+    # Act: 29000 × 1.02
+    ex.set_mark_price(SYMBOL, "29580")
+    # Assert
+    assert (state(ex, 3), position(alice)) == ("TRIGGERED", "0")
+
+
+def test_of_two_rising_stops_a_move_to_exactly_the_lower_fires_only_it(ex, alice, bob, carol, dave):
+    # Arrange: alice and bob short 0.010 (carol bids 1; 2, 3); alice's reduce-only buy stops
+    # 4 at 30300 and 5 at 30600, on the mark; dave offers 0.020 @ 31000 (6)
+    limit(carol, "BUY", "0.020")
+    market(alice, "SELL")
+    market(bob, "SELL")
+    conditional(alice, "BUY", "STOP_MARKET", "30300", "0.005", reduceOnly="true",
+                workingType="MARK_PRICE")
+    conditional(alice, "BUY", "STOP_MARKET", "30600", "0.005", reduceOnly="true",
+                workingType="MARK_PRICE")
+    limit(dave, "SELL", "0.020", price="31000")
+    ex.set_mark_price(SYMBOL, "30299.9")
+    assert (state(ex, 4), state(ex, 5)) == ("ARMED", "ARMED")
+    # Act
+    ex.set_mark_price(SYMBOL, "30300")
+    # Assert
+    assert (state(ex, 4), state(ex, 5)) == ("TRIGGERED", "ARMED")
+    assert position(alice) == "-0.005"
+
+
+def test_of_two_falling_stops_a_move_to_exactly_the_higher_fires_only_it(
+    ex, alice, bob, carol, dave
+):
+    # Arrange: alice long 0.010 (1, 2, 3); her reduce-only sell stops 4 at 29700 and 5 at
+    # 29400, on the mark; carol bids 0.020 @ 28800 (6)
+    two_longs(alice, bob, dave)
+    conditional(alice, "SELL", "STOP_MARKET", "29700", "0.005", reduceOnly="true",
+                workingType="MARK_PRICE")
+    conditional(alice, "SELL", "STOP_MARKET", "29400", "0.005", reduceOnly="true",
+                workingType="MARK_PRICE")
+    limit(carol, "BUY", "0.020", price="28800")
+    ex.set_mark_price(SYMBOL, "29700.1")
+    assert (state(ex, 4), state(ex, 5)) == ("ARMED", "ARMED")
+    # Act
+    ex.set_mark_price(SYMBOL, "29700")
+    # Assert
+    assert (state(ex, 4), state(ex, 5)) == ("TRIGGERED", "ARMED")
+    assert position(alice) == "0.005"
