@@ -1472,41 +1472,32 @@ def test_a_trailing_buy_activates_at_exactly_its_activation_price(ex, alice, bob
     assert (state(ex, 3), position(alice)) == ("TRIGGERED", "0")
 
 
-def test_of_two_rising_stops_a_move_to_exactly_the_lower_fires_only_it(ex, alice, bob, carol, dave):
-    # Arrange: alice and bob short 0.010 (carol bids 1; 2, 3); alice's reduce-only buy stops
-    # 4 at 30300 and 5 at 30600, on the mark; dave offers 0.020 @ 31000 (6)
-    limit(carol, "BUY", "0.020")
-    market(alice, "SELL")
-    market(bob, "SELL")
-    conditional(alice, "BUY", "STOP_MARKET", "30300", "0.005", reduceOnly="true",
-                workingType="MARK_PRICE")
-    conditional(alice, "BUY", "STOP_MARKET", "30600", "0.005", reduceOnly="true",
-                workingType="MARK_PRICE")
-    limit(dave, "SELL", "0.020", price="31000")
-    ex.set_mark_price(SYMBOL, "30299.9")
-    assert (state(ex, 4), state(ex, 5)) == ("ARMED", "ARMED")
-    # Act
-    ex.set_mark_price(SYMBOL, "30300")
-    # Assert
-    assert (state(ex, 4), state(ex, 5)) == ("TRIGGERED", "ARMED")
-    assert position(alice) == "-0.005"
-
-
-def test_of_two_falling_stops_a_move_to_exactly_the_higher_fires_only_it(
-    ex, alice, bob, carol, dave
+@pytest.mark.parametrize(("side", "stops", "before", "at", "left"), [
+    # alice short 0.010: buy stops at 30300 and 30600 fire on the way up
+    ("BUY", ("30300", "30600"), "30299.9", "30300", "-0.005"),
+    # alice long 0.010: sell stops at 29700 and 29400 fire on the way down
+    ("SELL", ("29700", "29400"), "29700.1", "29700", "0.005"),
+])
+def test_of_two_stops_a_move_to_exactly_the_nearer_one_fires_only_it(
+    ex, alice, bob, carol, dave, side, stops, before, at, left
 ):
-    # Arrange: alice long 0.010 (1, 2, 3); her reduce-only sell stops 4 at 29700 and 5 at
-    # 29400, on the mark; carol bids 0.020 @ 28800 (6)
-    two_longs(alice, bob, dave)
-    conditional(alice, "SELL", "STOP_MARKET", "29700", "0.005", reduceOnly="true",
-                workingType="MARK_PRICE")
-    conditional(alice, "SELL", "STOP_MARKET", "29400", "0.005", reduceOnly="true",
-                workingType="MARK_PRICE")
-    limit(carol, "BUY", "0.020", price="28800")
-    ex.set_mark_price(SYMBOL, "29700.1")
+    # Arrange: alice's position (1, 2, 3); her reduce-only stops 4 and 5 of 0.005 each, on
+    # the mark; the other side of the book far away (6)
+    if side == "BUY":
+        limit(carol, "BUY", "0.020")
+        market(alice, "SELL")
+        market(bob, "SELL")
+    else:
+        two_longs(alice, bob, dave)
+    for stop in stops:
+        conditional(alice, side, "STOP_MARKET", stop, "0.005", reduceOnly="true",
+                    workingType="MARK_PRICE")
+    limit(dave if side == "BUY" else carol, "SELL" if side == "BUY" else "BUY", "0.020",
+          price="31000" if side == "BUY" else "28800")
+    ex.set_mark_price(SYMBOL, before)
     assert (state(ex, 4), state(ex, 5)) == ("ARMED", "ARMED")
     # Act
-    ex.set_mark_price(SYMBOL, "29700")
+    ex.set_mark_price(SYMBOL, at)
     # Assert
     assert (state(ex, 4), state(ex, 5)) == ("TRIGGERED", "ARMED")
-    assert position(alice) == "0.005"
+    assert position(alice) == left
