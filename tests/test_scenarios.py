@@ -226,9 +226,7 @@ def test_order_status_checks_accept_a_saved_name_or_a_literal_id() -> None:
 
 
 # -- malformed scenarios and empty folders ------------------------------------------------------
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
+MALFORMED_RUNS = [
         ("[[account]\n", "bad.toml: invalid TOML"),
         (
             ONE_ORDER.replace('call = "new_order"', 'call = "no_such_call"'),
@@ -264,8 +262,10 @@ def test_order_status_checks_accept_a_saved_name_or_a_literal_id() -> None:
             ONE_ORDER.replace('balance = "10000"', 'balance = "ten"'),
             "bad.toml: account 'alice': balance 'ten' is not a number",
         ),
-    ],
-)
+    ]
+
+
+@pytest.mark.parametrize(("text", "message"), MALFORMED_RUNS)
 def test_a_malformed_scenario_is_an_error_naming_file_and_step(
     tmp_path, capsys, text: str, message: str
 ) -> None:
@@ -327,3 +327,95 @@ def test_python_dash_m_engine_runs_the_command_line(tmp_path) -> None:
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 scenario: 1 passed" in done.stdout
+
+
+# -- every refusal of the scenario format ---------------------------------------------------------
+ACCOUNT = '[[account]]\nname = "alice"\nbalance = "10000"\n'
+STEP = "[[step]]\nadvance = 5\n"
+CHECK = ACCOUNT + STEP + "check.alice = {}\n"
+
+MALFORMED = [
+    ("foo = 1\n" + ACCOUNT + STEP, "unknown top-level key 'foo' (expected [[account]], [[step]])"),
+    ("step = 5\n", "'step' must be written as [[step]] tables"),
+    (ACCOUNT + 'colour = "red"\n' + STEP, "account 1: unknown key 'colour'"),
+    ('[[account]]\nbalance = "1"\n' + STEP, "account 1: 'name' must be a non-empty string"),
+    (ACCOUNT + ACCOUNT + STEP, "account 2: account 'alice' declared twice"),
+    ('[[account]]\nname = "alice"\nbalance = true\n' + STEP,
+     "account 1: 'balance' must be a decimal string"),
+    (ACCOUNT + 'position_mode = "both"\n' + STEP,
+     "account 1: 'position_mode' must be \"one-way\" or \"hedge\", not 'both'"),
+    (ACCOUNT + "leverage = 5\n" + STEP, "account 1: 'leverage' must be a table { SYMBOL = int }"),
+    (ACCOUNT + STEP + "foo = 1\n", "step 1: unknown key 'foo'"),
+    (ACCOUNT + STEP + 'account = "alice"\n',
+     "step 1: 'account' and 'params' belong to a 'call', not 'advance'"),
+    (ACCOUNT + "[[step]]\nadvance = -1\n",
+     "step 1: 'advance' must be a non-negative int of milliseconds"),
+    (ACCOUNT + '[[step]]\nset_mark_price = "1"\n',
+     "step 1: 'set_mark_price' must be { symbol = ..., price = ... }"),
+    (ACCOUNT + STEP + "error = 5\n", "step 1: 'error' must be { code = int, msg = \"...\" }"),
+    (ACCOUNT + STEP + 'error = { code = "x" }\n',
+     "step 1: 'error.code' must be an int, e.g. -2011"),
+    (ACCOUNT + STEP + "error = { code = 1, msg = 5 }\n", "step 1: 'error.msg' must be a string"),
+    (ACCOUNT + STEP + 'error = { code = 1 }\nexpect = { status = "NEW" }\n',
+     "step 1: a step with 'error' cannot also have 'expect' or 'save'"),
+    (ACCOUNT + STEP + 'save = { "1x" = "orderId" }\n',
+     "step 1: save: '1x' must be a plain name mapped to a path string"),
+    (ACCOUNT + STEP + "expect = 5\n", "step 1: 'expect' must be a table"),
+    (ACCOUNT + STEP + "check.bob = {}\n", "step 1: check: 'bob' is not a declared account"),
+    (ACCOUNT + STEP + "check.alice = 5\n", "step 1: check.alice must be a table"),
+    (CHECK.replace("{}", "{ orders = { 1 = 2 } }"),
+     "step 1: check.alice.orders must map to strings"),
+    (CHECK.replace("{}", '{ open_orders = "1" }'),
+     "step 1: check.alice.open_orders must be an int"),
+    (CHECK.replace("{}", "{ walletBalance = [1] }"),
+     "step 1: check.alice.walletBalance: account fields are compared as scalars"),
+    (CHECK.replace("{}", '{ orders = { abc = "NEW" } }'),
+     "step 1: check.alice.orders: key 'abc' is neither \"$name\" nor an id"),
+    (CHECK.replace("{}", '{ positions = { "BTCUSDT:UP" = "0" } }'),
+     "step 1: check.alice.positions: bad key 'BTCUSDT:UP' (SYMBOL[:LONG|SHORT])"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), MALFORMED, ids=[m for _t, m in MALFORMED])
+def test_each_rule_of_the_scenario_format_refuses_with_its_own_message(text, message) -> None:
+    with pytest.raises(scenarios.ScenarioError) as info:
+        scenarios.loads(text, "bad.toml")
+
+    assert str(info.value) == f"bad.toml: {message}"
+
+
+def test_a_scenario_file_that_is_not_text_is_refused_naming_it(tmp_path) -> None:
+    path = tmp_path / "binary.toml"
+    path.write_bytes(b"\xff\xfe\x00[[step]]")
+
+    with pytest.raises(scenarios.ScenarioError) as info:
+        scenarios.load(path)
+
+    assert str(info.value).startswith(f"{path}: cannot read: ")
+
+
+def test_every_refusal_in_the_scenario_format_has_a_case(tmp_path) -> None:
+    import ast
+    import traceback
+
+    source = Path(scenarios.format.__file__)
+    sites = {n.lineno for n in ast.walk(ast.parse(source.read_text()))
+             if isinstance(n, ast.Raise) and isinstance(n.exc, ast.Call)
+             and ast.unparse(n.exc.func) in ("ScenarioError", "self.fail", "parser.fail")}
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(b"\xff")
+    (tmp_path / "empty").mkdir()
+    # (the table of whole runs also holds a balance the parser accepts and the run refuses)
+    attempts = [lambda t=t: scenarios.loads(t, "bad.toml")
+                for t, _m in MALFORMED + MALFORMED_RUNS]
+    attempts += [lambda: scenarios.load(binary),
+                 lambda: scenarios.format.scenario_files(tmp_path / "missing"),
+                 lambda: scenarios.format.scenario_files(tmp_path / "empty")]
+    reached = set()
+    for attempt in attempts:
+        try:
+            attempt()
+        except scenarios.ScenarioError as e:
+            reached.add(traceback.extract_tb(e.__traceback__)[-1].lineno)
+
+    assert sorted(sites - reached) == []
