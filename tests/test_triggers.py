@@ -1419,29 +1419,39 @@ def test_open_order_lookup_answers_2013_once_the_row_is_no_longer_open_while_que
 # -- trailing levels among other rows, exact boundaries, the pre-filter ----------------------
 
 
-@pytest.mark.parametrize(("rate", "stop", "first"), [
-    # a 1 % trailing stop fires at 29700 (300 ticks from 30000), before a stop at 29650
-    ("1", "29650", "trailing"),
-    # a 2 % one fires at 29400 (600 ticks away), after the stop at 29650
-    ("2", "29650", "stop"),
+@pytest.mark.parametrize(("side", "stop", "first"), [
+    # sells: the trailing stop's level is 30000 × 0.99 = 29700, 100 from the previous mark
+    ("SELL", "29700.1", "stop"), ("SELL", "29699.9", "trailing"),
+    # buys: its level is 30000 × 1.01 = 30300, 100 from the previous mark
+    ("BUY", "30299.9", "stop"), ("BUY", "30300.1", "trailing"),
 ])
 def test_a_trailing_stop_fires_in_turn_by_its_own_level_among_rows_of_the_same_move(
-    ex, alice, bob, carol, dave, rate, stop, first
+    ex, alice, bob, carol, dave, side, stop, first
 ):
-    # Arrange: alice and bob long 0.010 (1, 2, 3); bob's reduce-only sell stop 4, then
-    # alice's trailing sell 5 (activated at the mark 30000), both on the mark; carol bids
-    # only 0.010 @ 28800 (6)
-    two_longs(alice, bob, dave)
-    conditional(bob, "SELL", "STOP_MARKET", stop, reduceOnly="true", workingType="MARK_PRICE")
-    trailing(alice, "SELL", rate, reduceOnly="true", workingType="MARK_PRICE")
-    limit(carol, "BUY", price="28800")
+    # Arrange: alice and bob hold the same position of 0.010 (1, 2, 3); bob's reduce-only
+    # stop 4, then alice's 1 % trailing stop 5 (activated at the mark 30000), both on the
+    # mark; the mark moves 200 towards them (the previous price for the next move); one
+    # order of 0.010 on the other side of the book (6)
+    if side == "SELL":
+        two_longs(alice, bob, dave)
+    else:
+        limit(carol, "BUY", "0.020")
+        market(alice, "SELL")
+        market(bob, "SELL")
+    conditional(bob, side, "STOP_MARKET", stop, reduceOnly="true", workingType="MARK_PRICE")
+    trailing(alice, side, "1", reduceOnly="true", workingType="MARK_PRICE")
+    limit(carol if side == "SELL" else dave, "BUY" if side == "SELL" else "SELL",
+          price="28800" if side == "SELL" else "31200")
+    ex.set_mark_price(SYMBOL, "29800" if side == "SELL" else "30200")
+    assert (state(ex, 4), state(ex, 5)) == ("ARMED", "ARMED")
     # Act: one jump past both levels
-    ex.set_mark_price(SYMBOL, "29000")
-    # Assert: the row nearer to 30000 fired first (child 7) and took the only bid
+    ex.set_mark_price(SYMBOL, "29000" if side == "SELL" else "31000")
+    # Assert: the row nearer to the previous mark fired first (child 7) and took the order
     children = (query(alice, 5)["triggeredOrderId"], query(bob, 4)["triggeredOrderId"])
     assert children == ((7, 8) if first == "trailing" else (8, 7))
     winner, loser = (alice, bob) if first == "trailing" else (bob, alice)
-    assert (position(winner), position(loser)) == ("0", "0.01")
+    assert position(winner) == "0"
+    assert position(loser) == ("0.01" if side == "SELL" else "-0.01")
 
 
 def test_a_trailing_sell_activates_at_exactly_its_activation_price(ex, alice, bob, carol):
