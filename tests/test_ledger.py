@@ -804,3 +804,22 @@ def test_a_deposit_to_an_open_account_is_logged_and_rolled_back_whole():
 
     assert (acct.wallet_e8, acct.deposits_e8, acct.update_time, list(acct.incomes),
             ledger._income_seq) == before
+
+
+@pytest.mark.parametrize(("qty", "accepted"), [("0.010", True), ("0.011", False)])
+def test_a_second_order_may_freeze_what_the_first_left_available_and_no_more(qty, accepted):
+    # Arrange: erin has 75 USDT; a bid of 0.040 @ 30000 freezes 60 (1200 / 20): 15 available
+    venue = Exchange()
+    venue.create_account("erin", balance="75")
+    venue.set_mark_price(BTC, "30000")
+    erin = venue.client("erin")
+    limit(erin, "BUY", "0.040", "30000")
+    assert available(erin) == "15"
+    second = lambda: limit(erin, "BUY", qty, "30000")  # noqa: E731
+    # Act / Assert: 0.010 needs exactly 15; 0.011 needs 16.5
+    if accepted:
+        second()
+        assert (available(erin), frozen(erin)) == ("0", "75")
+    else:
+        assert_refused(venue, second, -2019, "Margin is insufficient.")
+    venue.check_invariants()
