@@ -217,3 +217,89 @@ def test_a_subclass_of_the_venue_restores_and_replays_as_itself(tmp_path):
 
     assert type(MyVenue.restore(ex.snapshot())) is MyVenue
     assert type(MyVenue.replay(tmp_path / "run.jsonl")) is MyVenue
+
+
+# -- crafted payloads, sealed with a correct digest: each inner refusal --------------------
+class _Refs(pickle.Pickler):
+    """Pickles ``obj`` with the given persistent ids standing for marked objects."""
+
+    def __init__(self, file: io.BytesIO, ids: dict[int, object]) -> None:
+        super().__init__(file, protocol=5)
+        self.ids = ids
+
+    def persistent_id(self, obj: object) -> object:
+        return self.ids.get(id(obj))
+
+
+def _with_reference(pid: object) -> bytes:
+    marker = object()
+    buf = io.BytesIO()
+    _Refs(buf, {id(marker): pid}).dump({"x": marker})
+    return buf.getvalue()
+
+
+def _state_without(field: str) -> bytes:
+    """The engine's own pickle of a venue's state, one field left out."""
+    from engine.persist.snapshot import _Pickler
+    from engine.venue.state import VenueState
+
+    ex = busy_venue()
+    state = {k: getattr(ex._s, k) for k in VenueState.__slots__ if k not in ("journal", field)}
+    buf = io.BytesIO()
+    _Pickler(buf, ex._s).dump(state)
+    return buf.getvalue()
+
+
+META = {"state_hash": "0" * 64, "journal": None}
+CRAFTED = [
+    ("an unknown reference", lambda: resealed(META, _with_reference("other")),
+     "unknown reference 'other'"),
+    ("a reference to a dunder of the venue", lambda: resealed(
+        META, _with_reference(("venue", "__class__"))), "unknown reference"),
+    ("a reference to a field of the venue", lambda: resealed(
+        META, _with_reference(("venue", "now"))), "unknown reference"),
+    ("an engine name that is not its class's home", lambda: resealed(
+        META, b"cengine\nExchange\n."), "may not name engine.Exchange"),
+    ("an engine function", lambda: resealed(META, pickle.dumps(
+        __import__("engine.venue.state", fromlist=["derive_key"]).derive_key)),
+     "may not name engine.venue.state.derive_key"),
+    ("a foreign class not on the list", lambda: resealed(META, pickle.dumps(
+        __import__("collections").OrderedDict())), "may not name collections.OrderedDict"),
+    ("a state that is not a dict", lambda: resealed(META, pickle.dumps([1, 2])),
+     "state is a list"),
+    ("a state with a field missing", lambda: resealed(META, _state_without("countdowns")),
+     "state fields .* are not"),
+    ("metadata that is not JSON", lambda: _sealed_raw(b"\0\0\0\x03{{{" + zlib.compress(b"")),
+     "unreadable metadata"),
+    ("metadata without the state hash", lambda: resealed({"now": 0}, pickle.dumps({})),
+     "unreadable metadata"),
+]
+
+
+def _sealed_raw(payload: bytes) -> bytes:
+    return struct.pack(">8sHQ32s", MAGIC, FORMAT_VERSION, len(payload),
+                       hashlib.sha256(payload).digest()) + payload
+
+
+@pytest.mark.parametrize(("craft", "message"), [c[1:] for c in CRAFTED],
+                         ids=[c[0] for c in CRAFTED])
+def test_a_sealed_but_crafted_snapshot_is_refused_for_what_it_holds(craft, message):
+    with pytest.raises(SnapshotError, match=message):
+        Exchange.restore(craft())
+
+
+def test_a_snapshot_of_a_broken_venue_is_refused_naming_the_broken_invariant():
+    ex = busy_venue()
+    acct = ex._ledger.accounts["alice"]
+    acct.frozen_e8 += 1  # the snapshot seals this state, hash and all
+
+    with pytest.raises(SnapshotError, match="decoded to a broken venue: alice: frozen"):
+        Exchange.restore(ex.snapshot())
+
+
+def test_a_snapshot_is_taken_between_commands_only():
+    ex = busy_venue()
+    ex._undo.append((print, "never run"))
+
+    with pytest.raises(RuntimeError, match="between commands"):
+        ex.snapshot()
