@@ -269,3 +269,33 @@ def test_in_replay_mode_a_placement_at_the_quote_queues_on_either_path():
 
     assert fast_hash == general_hash
     assert ex._markets["BTCUSDT"].queue_ahead == {oid: 6}
+
+
+def test_at_the_open_order_cap_the_inline_placement_gives_the_general_refusal():
+    from engine.core.instrument import default_instruments
+
+    answers = []
+    for fast in (True, False):
+        ex = Exchange(default_instruments(max_num_orders=2))
+        ex._s.fast_paths = fast
+        ex.create_account("alice", balance="20000")
+        ex.set_mark_price("BTCUSDT", "30000")
+        for price in ("29900", "29800"):
+            _rest(ex, price=price)
+        before = ex.state_hash()
+        try:
+            _rest(ex, price="29700")
+        except ClientError as e:
+            answers.append((e.error_code, e.error_message))
+        assert ex.state_hash() == before
+    assert answers == [(-2025, "Reach max open order limit.")] * 2
+
+
+def test_an_inline_placement_beyond_the_available_balance_gives_the_general_refusal():
+    def setup(ex):
+        ex.create_account("erin", balance="20")
+
+    fast, general = _both(setup, lambda ex, _: _rest(ex, "erin", price="29900", qty="0.020"))
+
+    assert fast == general
+    assert fast[0] == ("error", -2019, "Margin is insufficient.")

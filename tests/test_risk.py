@@ -171,3 +171,17 @@ def test_a_short_is_liquidated_when_the_mark_rises_to_its_liquidation_price(ex):
 def test_venue_account_names_cannot_be_taken_by_users(ex):
     with pytest.raises(ValueError):
         ex.create_account("@insurance", balance="1")
+
+
+@pytest.mark.parametrize(("rate", "code"), [("0.000000001", -1100), ("x", -1100)])
+def test_a_funding_rate_finer_than_eight_decimals_or_not_a_number_is_refused(rate, code):
+    ex = Exchange()
+    ex.create_account("alice", balance="100")
+    ex.set_mark_price("BTCUSDT", "30000")
+    before = ex.state_hash()
+
+    with pytest.raises(ClientError) as info:
+        ex.settle_funding("BTCUSDT", rate)
+
+    assert info.value.error_code == code and "rate" in info.value.error_message
+    assert ex.state_hash() == before

@@ -172,3 +172,45 @@ def test_touching_inside_the_band_equals_replaying_the_print():
     stepped.tape_trade(SYMBOL, 300_020, 5, True, T0 + 9)
     touched.tape_touch(SYMBOL, 300_020, T0 + 9)
     assert stepped.state_hash() == touched.state_hash()
+
+
+# -- refusals of the replay commands -----------------------------------------------------------
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"fill": "sweep"}, "fill must be one of ('through', 'touch'), not 'sweep'"),
+    ({"slippage_ticks": -1}, "slippage_ticks must be an int ≥ 0, not -1"),
+    ({"slippage_ticks": 1.5}, "slippage_ticks must be an int ≥ 0, not 1.5"),
+])
+def test_enable_tape_refuses_an_unknown_model_and_changes_nothing(kwargs, message):
+    ex = Exchange()
+    before = ex.state_hash()
+
+    with pytest.raises(ValueError) as info:
+        ex.enable_tape(**kwargs)
+
+    assert str(info.value) == message
+    assert ex.state_hash() == before
+
+
+def test_the_tape_is_enabled_once():
+    ex = Exchange()
+    ex.enable_tape()
+    before = ex.state_hash()
+
+    with pytest.raises(ValueError, match="the tape is already enabled"):
+        ex.enable_tape(fill="touch")
+    assert ex.state_hash() == before
+
+
+@pytest.mark.parametrize("call", [
+    lambda ex: ex.tape_trade("BTCUSDT", 300000, 1, False, ex.now),
+    lambda ex: ex.tape_quote("BTCUSDT", 299990, 1, 300010, 1, ex.now),
+    lambda ex: ex.tape_touch("BTCUSDT", 300000, ex.now),
+    lambda ex: ex.tape_mark("BTCUSDT", 300000, ex.now),
+])
+def test_a_replayed_print_before_enable_tape_is_refused(call):
+    ex = Exchange()
+    before = ex.state_hash()
+
+    with pytest.raises(ValueError, match=r"enable_tape\(\) first"):
+        call(ex)
+    assert ex.state_hash() == before
