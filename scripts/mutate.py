@@ -557,6 +557,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--json", help="write every mutant's result here")
+    ap.add_argument("--rerun", metavar="JSON",
+                    help="test only the mutants that survived in this earlier --json result")
     ap.add_argument("--write-map", help=argparse.SUPPRESS)
     ap.add_argument("selection", nargs="*", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -568,6 +570,11 @@ def main(argv: list[str] | None = None) -> int:
     mutants = [m for module in args.modules for m in generate(module)]
     generated = {m.key for m in mutants}
     stale = sorted(k for k in equivalent if k[0] in args.modules and k not in generated)
+    if args.rerun:
+        earlier = json.loads(Path(args.rerun).read_text())
+        again = {(r["module"], r["function"], r["line"], r["change"]) for r in earlier
+                 if r["status"] in ("survived", "uncovered")}
+        mutants = [m for m in mutants if m.key in again]
     if args.sample:
         pool = [m for m in mutants if m.key not in equivalent]
         mutants = random.Random(args.seed).sample(pool, min(args.sample, len(pool)))

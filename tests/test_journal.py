@@ -369,7 +369,11 @@ def test_an_existing_journal_is_never_overwritten(tmp_path):
     (lambda b: b.replace(b'"price":"30000"', b'"price":"-5"'), "failed on replay"),
     (lambda b: b.replace(b'"time":1704067200000,"cmd":"set', b'"time":1,"cmd":"set'),
      "diverged"),
-], ids=["header", "version", "gap", "garbage", "response", "command", "refused", "clock"])
+    (lambda b: b.split(b"\n")[0], "line 1: no complete header line"),
+    (lambda b: b.replace(b'"account":"alice","params":{"symbol"',
+                         b'"account":"zed","params":{"symbol"'), "line 4: no account 'zed'"),
+], ids=["header", "version", "gap", "garbage", "response", "command", "refused", "clock",
+        "torn header", "account"])
 def test_a_damaged_journal_is_refused_naming_the_line(tmp_path, damage, message):
     path = tmp_path / "run.jsonl"
     ex = Exchange(journal=path)
@@ -463,3 +467,45 @@ def test_a_replay_mode_run_with_funding_and_a_liquidation_is_journaled_and_repla
     assert ex._ledger.liquidations
     replayed = Exchange.replay(path)
     assert replayed.state_hash() == ex.state_hash()
+
+
+def test_a_snapshot_is_refused_with_a_journal_shorter_than_its_sequence(tmp_path):
+    ex, _answers, path = journaled_busy_venue(tmp_path)
+    snap = ex.snapshot()
+    seq = ex.journal.seq
+    ex.close_journal()
+    raw = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(b"".join(raw[:3]))
+
+    with pytest.raises(JournalError, match=f"ends at seq 2, before the snapshot's seq {seq}"):
+        Exchange.replay(path, snapshot=snap)
+
+
+def test_a_snapshot_taken_before_any_command_is_refused_with_another_journal(tmp_path):
+    first = Exchange(journal=tmp_path / "first.jsonl")
+    snap = first.snapshot()
+    Exchange(journal=tmp_path / "second.jsonl", start_time=1).close_journal()
+
+    with pytest.raises(JournalError, match="line 1: the snapshot was taken from another journal"):
+        Exchange.replay(tmp_path / "second.jsonl", snapshot=snap)
+
+
+def test_closing_a_journal_twice_is_harmless_and_it_stays_closed(tmp_path):
+    ex = Exchange(journal=tmp_path / "run.jsonl")
+    journal = ex.journal
+    journal.close()
+    journal.close()
+
+    with pytest.raises(JournalError, match="it was closed"):
+        journal.check_in_step()
+
+
+def test_a_journal_records_commands_of_its_own_venues_accounts_only(tmp_path):
+    ex = Exchange(journal=tmp_path / "run.jsonl")
+    ex.create_account("alice", balance="100")
+    other = Exchange()
+    other.create_account("alice", balance="100")
+    stranger = other.account_state("alice")
+
+    with pytest.raises(ValueError, match="is not an account of this venue"):
+        ex.journal.record("cancel_open_orders", stranger, "BTCUSDT")
