@@ -21,6 +21,7 @@ import pytest
 from durability_support import answer, busy_session, random_session, sol_instrument
 
 from engine import ClientError, Exchange
+from engine.core.enums import Side
 from engine.persist.journal import (
     COMMANDS,
     JournalError,
@@ -30,6 +31,7 @@ from engine.persist.journal import (
     encode,
     replay,
 )
+from engine.persist.values import Opaque, digest
 from engine.venue import commands as cmd
 
 HERE = Path(__file__).resolve().parent
@@ -509,3 +511,27 @@ def test_a_journal_records_commands_of_its_own_venues_accounts_only(tmp_path):
 
     with pytest.raises(ValueError, match="is not an account of this venue"):
         ex.journal.record("cancel_open_orders", stranger, "BTCUSDT")
+
+
+class _Fancy(float):
+    def __repr__(self) -> str:
+        return "fancy"
+
+
+class _Count(int):
+    pass
+
+
+@pytest.mark.parametrize(("value", "encoded", "decoded"), [
+    (_Fancy(1.5), {"$opaque": "_Fancy: fancy"}, "Opaque('_Fancy: fancy')"),
+    (Side.BUY, "BUY", "'BUY'"),
+    (_Count(7), 7, "7"),
+    (Opaque("list: [1]"), {"$opaque": "list: [1]"}, "Opaque('list: [1]')"),
+], ids=["float subclass with its own repr", "str enum", "int subclass", "opaque"])
+def test_values_of_odd_types_are_journaled_as_the_engine_reads_them(value, encoded, decoded):
+    assert encode(value) == encoded
+    assert repr(decode(json.loads(json.dumps(encode(value))))) == decoded
+
+
+def test_a_response_digest_reads_a_decimal_as_its_journaled_form():
+    assert digest({"price": Decimal("1.50")}) == digest({"price": {"$decimal": "1.50"}})
