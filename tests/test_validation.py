@@ -1208,3 +1208,47 @@ def test_position_mode_cannot_change_with_a_position(ex, alice, bob):
     )
     assert_next_order_id(alice, 3)
     ex.check_invariants()
+
+
+# -- instruments the engine cannot represent exactly ------------------------------------------
+_TEST_INSTRUMENT = dict(
+    base_asset="TEST", tick_size="0.5", step_size="0.005", price_precision=1,
+    quantity_precision=3, min_price="1", max_price="100000", min_qty="0.010",
+    max_qty="1000", market_max_qty="100", min_notional="5",
+    brackets=make_brackets([("50000", 125, "0.004")]),
+)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"tick_size": "0.00001", "step_size": "0.0001"},
+     "tick 0.00001 × step 0.0001 is finer than 1e-8 USDT"),
+    ({"maker_rate": "0.000000001"}, "commission rates have more than 8 decimals"),
+    ({"taker_rate": "0.000000001"}, "commission rates have more than 8 decimals"),
+    ({"liquidation_fee": "0.000000001"}, "liquidation fee has more than 8 decimals"),
+])
+def test_an_instrument_finer_than_the_ledgers_unit_is_refused(change, message):
+    with pytest.raises(ValueError) as info:
+        Instrument("TESTUSDT", **{**_TEST_INSTRUMENT, **change})
+
+    assert str(info.value) == message
+
+
+def test_wire_strings_stay_exact_when_their_memos_are_full():
+    class Full(dict):
+        def __len__(self) -> int:
+            return 10**9
+
+    inst = Instrument("TESTUSDT", **_TEST_INSTRUMENT)
+    inst._price_cache, inst._qty_cache = Full(), Full()
+
+    assert (inst.price_str(123), inst.qty_str(7)) == ("61.5", "0.035")
+    assert dict(inst._price_cache) == {} and dict(inst._qty_cache) == {}
+
+
+def test_a_notional_beyond_every_cap_falls_in_the_last_bracket():
+    inst = Instrument("TESTUSDT", **{**_TEST_INSTRUMENT, "brackets": make_brackets(
+        [("50000", 125, "0.004"), ("250000", 100, "0.005")])})
+
+    assert inst.bracket_for(10**30).bracket == 2
+    assert inst.bracket_for(-10**30) is inst.brackets[-1]
+    assert inst.bracket_for(0).bracket == 1
