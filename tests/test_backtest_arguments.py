@@ -58,3 +58,53 @@ def test_run_refuses_arguments_that_contradict_each_other(kwargs, message):
 
     with pytest.raises(ValueError, match=message):
         run(_data(), strategy, progress=False, **kwargs)
+
+
+# -- the replay loop's own guards -------------------------------------------------------------
+@pytest.mark.parametrize(("updates", "last", "message"), [
+    (-1, [], "updates must be an int ≥ 0, not -1"),
+    (True, [], "updates must be an int ≥ 0, not True"),
+    (0, [("mark", "BTCUSDT", 1, 300000)], "not a trade or quote event"),
+])
+def test_skip_run_refuses_a_count_or_an_event_it_cannot_apply(updates, last, message):
+    from engine import Exchange
+    from engine.venue.tapeloop import skip_run
+
+    ex = Exchange()
+    ex.enable_tape()
+    before = ex.state_hash()
+
+    with pytest.raises(ValueError, match=message):
+        skip_run(ex, last, updates)
+    assert ex.state_hash() == before
+
+
+def test_skip_run_is_refused_on_a_journaled_venue(tmp_path):
+    from engine import Exchange
+    from engine.venue.tapeloop import skip_run
+
+    ex = Exchange(journal=tmp_path / "run.jsonl")
+    ex.enable_tape()
+
+    with pytest.raises(ValueError, match="skip_run on a journaled venue"):
+        skip_run(ex, [("trade", "BTCUSDT", ex.now, 300000)], 1)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"equity_interval_ms": 0}, "equity_interval_ms must be ≥ 1, not 0"),
+])
+def test_run_refuses_an_equity_interval_below_one_millisecond(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        run(_data(), Strategy, progress=False, **kwargs)
+
+
+@pytest.mark.parametrize("interval", [0, 1.5])
+def test_a_strategy_asking_for_bars_shorter_than_a_millisecond_is_refused(interval):
+    class Odd(Strategy):
+        bar_interval_ms = interval
+
+        def on_bar(self, bar):
+            pass
+
+    with pytest.raises(ValueError, match="bar_interval_ms must be an int ≥ 1"):
+        run(_data(), Odd, progress=False)

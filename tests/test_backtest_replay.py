@@ -47,6 +47,7 @@ CASES = {
     "touch with the queue model": ([BT, quotes_for(BT, 4)], {"fill": "touch", "queue": True}),
     "two symbols without marks": ([BT, ET], {"trailing": "0"}),
     "two symbols, one marked": ([BT, ET, marks_for(ET, 6)], {}),
+    "two symbols, both quoted": ([BT, ET, quotes_for(BT, 4), quotes_for(ET, 7)], {}),
 }
 
 
