@@ -1511,3 +1511,15 @@ def test_of_two_stops_a_move_to_exactly_the_nearer_one_fires_only_it(
     # Assert
     assert (state(ex, 4), state(ex, 5)) == ("TRIGGERED", "ARMED")
     assert position(alice) == left
+
+
+def test_a_rows_sibling_cancelled_first_does_not_keep_the_other_from_arming(ex, alice, bob):
+    # Arrange: alice's bracket 1 with take-profit 2 and stop-loss 3; she cancels the
+    # take-profit, the first of the two
+    bracket(alice)
+    alice.cancel_order(symbol=SYMBOL, orderId=2)
+    # Act: bob fills the parent
+    market(bob, "SELL")
+    # Assert: the stop-loss armed with the parent's quantity
+    assert (state(ex, 2), state(ex, 3)) == ("CANCELED", "ARMED")
+    assert query(alice, 3)["origQty"] == "0.01"
