@@ -835,3 +835,113 @@ def test_new_order_resp_type_ack_answers_the_same_order_object_as_result():
         ))
     assert shapes[0] == shapes[1]
     assert shapes[0]["status"] == "NEW" and shapes[0]["origQty"] == "0.01"
+
+
+# -- boundaries a mutation showed unpinned ---------------------------------------------------------
+
+
+def test_stp_expire_taker_on_a_limit_expires_it_instead_of_resting_it_across_its_own(
+    ex, alice, bob
+):
+    # Arrange: alice's own ask 0.010 @ 30000 (id 1)
+    limit(alice, "SELL", "0.010", "30000")
+    # Act: her GTC bid at 30000 (id 2) would cross it
+    resp = limit(alice, "BUY", "0.010", "30000", selfTradePreventionMode="EXPIRE_TAKER")
+    # Assert: the bid expired; the ask still rests alone
+    assert (resp["status"], resp["executedQty"]) == ("EXPIRED", "0")
+    assert depth(alice) == ([], [["30000", "0.01"]])
+
+
+def test_a_taker_whose_last_fill_is_one_lot_takes_it(ex, alice, bob):
+    # Arrange: bob asks 0.004 @ 30000 (id 1) and 0.004 @ 30010 (id 2)
+    limit(bob, "SELL", "0.004", "30000")
+    limit(bob, "SELL", "0.004", "30010")
+    # Act: 0.005 leaves one lot for the second level
+    resp = market(alice, "BUY", "0.005")
+    # Assert: (120 + 30.01) / 0.005 = 30002
+    assert (resp["status"], resp["executedQty"], resp["avgPrice"]) == ("FILLED", "0.005", "30002")
+    assert status(bob, 2) == ("PARTIALLY_FILLED", "0.001")
+
+
+def test_a_reduce_only_limit_rests_the_lot_it_can_still_reduce_after_crossing(ex, alice, bob):
+    # Arrange: alice long 0.005 (bob's ask 1, her market 2); bob bids 0.004 @ 30000 (3)
+    limit(bob, "SELL", "0.005", "30000")
+    market(alice, "BUY", "0.005")
+    limit(bob, "BUY", "0.004", "30000")
+    # Act: a reduce-only sell of 0.005 at 30000 (4) fills 0.004; one lot is left to reduce
+    resp = limit(alice, "SELL", "0.005", "30000", reduceOnly="true")
+    # Assert
+    assert (resp["status"], resp["executedQty"]) == ("PARTIALLY_FILLED", "0.004")
+    assert depth(alice) == ([], [["30000", "0.001"]])
+
+
+def test_a_reduce_only_limit_larger_than_its_position_expires_once_it_is_closed(ex, alice, bob):
+    # Arrange: alice long 0.004 (1, 2); bob bids 0.010 @ 30000 (3)
+    limit(bob, "SELL", "0.004", "30000")
+    market(alice, "BUY", "0.004")
+    limit(bob, "BUY", "0.010", "30000")
+    # Act: a reduce-only GTC sell of 0.010 at 30000 (4)
+    resp = limit(alice, "SELL", "0.010", "30000", reduceOnly="true")
+    # Assert: it filled the 0.004 it could and expired the rest, resting nothing
+    assert (resp["status"], resp["executedQty"]) == ("EXPIRED", "0.004")
+    assert depth(alice) == ([["30000", "0.006"]], [])
+    assert position(alice) == ("0", "0")
+
+
+def test_a_resting_reduce_only_buy_expires_when_its_short_is_closed_elsewhere(ex, alice, bob):
+    # Arrange: alice short 0.010 (bob's bid 1, her market 2); her reduce-only bid 0.010 @
+    # 29000 (3); bob asks 0.010 @ 30000 (4)
+    limit(bob, "BUY", "0.010", "30000")
+    market(alice, "SELL", "0.010")
+    limit(alice, "BUY", "0.010", "29000", reduceOnly="true")
+    limit(bob, "SELL", "0.010", "30000")
+    # Act: she closes the short with a market buy (5)
+    market(alice, "BUY", "0.010")
+    # Assert: the reduce-only bid has nothing left to reduce
+    assert status(alice, 3) == ("EXPIRED", "0")
+    assert position(alice) == ("0", "0")
+
+
+def test_a_second_reduce_only_maker_of_a_closed_position_is_expired_not_filled(ex, alice, bob):
+    # Arrange: alice long 0.004 (1, 2); her reduce-only asks 0.004 @ 30010 (3) and 30020 (4)
+    limit(bob, "SELL", "0.004", "30000")
+    market(alice, "BUY", "0.004")
+    limit(alice, "SELL", "0.004", "30010", reduceOnly="true")
+    limit(alice, "SELL", "0.004", "30020", reduceOnly="true")
+    # Act: bob buys 0.008 (5): the first ask closes alice's long
+    resp = market(bob, "BUY", "0.008")
+    # Assert: the second has nothing to reduce when reached: expired, no trade with it
+    assert (status(alice, 3), status(alice, 4)) == (("FILLED", "0.004"), ("EXPIRED", "0"))
+    assert (resp["status"], resp["executedQty"]) == ("EXPIRED", "0.004")
+    assert [t["orderId"] for t in alice.get_account_trades(BTC)] == [2, 3]
+
+
+@pytest.mark.parametrize(("taken", "maker_after"), [
+    # the maker's leaves (0.010) are capped at the long (0.006): a take of 0.004 leaves it
+    # open with 0.002 to reduce; a take of the whole 0.006 expires its rest
+    ("0.004", ("PARTIALLY_FILLED", "0.004")), ("0.006", ("EXPIRED", "0.006")),
+])
+def test_a_capped_reduce_only_maker_expires_only_when_its_position_is_gone(
+    ex, alice, bob, taken, maker_after
+):
+    # Arrange: alice long 0.006 (1, 2); her reduce-only ask 0.010 @ 30010 (3)
+    limit(bob, "SELL", "0.006", "30000")
+    market(alice, "BUY", "0.006")
+    limit(alice, "SELL", "0.010", "30010", reduceOnly="true")
+    # Act
+    market(bob, "BUY", taken)
+    # Assert
+    assert status(alice, 3) == maker_after
+
+
+def test_a_reduce_only_maker_exactly_the_size_of_its_position_is_filled_not_expired(
+    ex, alice, bob
+):
+    # Arrange: alice long 0.006 (1, 2); her reduce-only ask of exactly 0.006 @ 30010 (3)
+    limit(bob, "SELL", "0.006", "30000")
+    market(alice, "BUY", "0.006")
+    limit(alice, "SELL", "0.006", "30010", reduceOnly="true")
+    # Act
+    market(bob, "BUY", "0.006")
+    # Assert
+    assert status(alice, 3) == ("FILLED", "0.006")

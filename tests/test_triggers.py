@@ -1523,3 +1523,82 @@ def test_a_rows_sibling_cancelled_first_does_not_keep_the_other_from_arming(ex, 
     # Assert: the stop-loss armed with the parent's quantity
     assert (state(ex, 2), state(ex, 3)) == ("CANCELED", "ARMED")
     assert query(alice, 3)["origQty"] == "0.01"
+
+
+# -- firing: boundaries a mutation showed unpinned --------------------------------------------
+
+
+def test_a_mark_price_stop_fires_on_a_symbol_that_has_never_traded(ex, alice):
+    # Arrange: no trade yet (no last price); alice's buy stop 1 at 30500 on the mark
+    conditional(alice, "BUY", "STOP_MARKET", "30500", workingType="MARK_PRICE")
+    # Act
+    ex.set_mark_price(SYMBOL, "30500")
+    # Assert: it fired; its market child (2) found no asks and expired
+    assert (state(ex, 1), query(alice, 1)["triggeredOrderId"]) == ("TRIGGERED", 2)
+    assert status(alice, 2) == "EXPIRED"
+
+
+def test_a_second_reduce_only_stop_of_a_position_closed_in_the_same_move_expires(
+    ex, alice, bob, carol
+):
+    # Arrange: alice long 0.010 (1, 2); her reduce-only sell stops 3 at 29800 and 4 at 29500,
+    # 0.010 each; carol bids 0.020 @ 28800 (5)
+    trade(bob, alice)
+    conditional(alice, "SELL", "STOP_MARKET", "29800", reduceOnly="true",
+                workingType="MARK_PRICE")
+    conditional(alice, "SELL", "STOP_MARKET", "29500", reduceOnly="true",
+                workingType="MARK_PRICE")
+    limit(carol, "BUY", "0.020", price="28800")
+    # Act: one move past both
+    ex.set_mark_price(SYMBOL, "29000")
+    # Assert: the first closed the long; the second had nothing to reduce
+    assert (state(ex, 3), state(ex, 4)) == ("TRIGGERED", "EXPIRED")
+    assert position(alice) == "0"
+
+
+def test_a_reduce_only_stop_with_one_lot_left_to_reduce_fires_for_that_lot(
+    ex, alice, bob, carol
+):
+    # Arrange: alice long 0.005 (bob 1, alice 2), then she sells 0.004 reduce-only to
+    # carol's bid (3, 4): one lot left; her reduce-only sell stop 5 of 0.010
+    limit(bob, "SELL", "0.005")
+    market(alice, "BUY", "0.005")
+    limit(carol, "BUY", "0.010")
+    market(alice, "SELL", "0.004", reduceOnly="true")
+    conditional(alice, "SELL", "STOP_MARKET", "29500", reduceOnly="true",
+                workingType="MARK_PRICE")
+    # Act
+    ex.set_mark_price(SYMBOL, "29500")
+    # Assert: fired, its child sold the one lot
+    assert state(ex, 5) == "TRIGGERED"
+    child = query(alice, query(alice, 5)["triggeredOrderId"])
+    assert (child["status"], child["executedQty"]) == ("FILLED", "0.001")
+    assert position(alice) == "0"
+
+
+def test_a_fired_stops_resting_child_freezes_its_margin(ex, alice):
+    # Arrange: alice's buy STOP 1: limit 30700, stop 30500, no asks to take
+    conditional(alice, "BUY", "STOP", "30500", price="30700")
+    # Act
+    ex.set_mark_price(SYMBOL, "30600")
+    # Assert: child 2 rests at 30700: 307 / 20 + 0.010 × (30700 − 30600) = 16.35 frozen
+    assert status(alice, 2) == "NEW"
+    assert alice.account()["totalOpenOrderInitialMargin"] == "16.35"
+
+
+def test_a_reduce_only_stops_resting_child_expires_when_the_position_closes_elsewhere(
+    ex, alice, bob, carol
+):
+    # Arrange: alice long 0.010 (1, 2); her reduce-only sell STOP 3: stop 29500, limit
+    # 29900 (above every bid, so its child rests); carol bids 0.010 @ 29000 (4)
+    trade(bob, alice)
+    conditional(alice, "SELL", "STOP", "29500", price="29900", reduceOnly="true",
+                workingType="MARK_PRICE")
+    limit(carol, "BUY", price="29000")
+    ex.set_mark_price(SYMBOL, "29500")
+    child = query(alice, 3)["triggeredOrderId"]
+    assert status(alice, child) == "NEW"
+    # Act: she closes the long herself
+    market(alice, "SELL", reduceOnly="true")
+    # Assert: the child has nothing left to reduce
+    assert status(alice, child) == "EXPIRED"
