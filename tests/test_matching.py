@@ -916,32 +916,22 @@ def test_a_second_reduce_only_maker_of_a_closed_position_is_expired_not_filled(e
     assert [t["orderId"] for t in alice.get_account_trades(BTC)] == [2, 3]
 
 
-@pytest.mark.parametrize(("taken", "maker_after"), [
-    # the maker's leaves (0.010) are capped at the long (0.006): a take of 0.004 leaves it
-    # open with 0.002 to reduce; a take of the whole 0.006 expires its rest
-    ("0.004", ("PARTIALLY_FILLED", "0.004")), ("0.006", ("EXPIRED", "0.006")),
+@pytest.mark.parametrize(("size", "taken", "maker_after"), [
+    # leaves 0.010 capped at the long 0.006: a take of 0.004 leaves it open with 0.002 to
+    # reduce; a take of the whole 0.006 expires its rest
+    ("0.010", "0.004", ("PARTIALLY_FILLED", "0.004")),
+    ("0.010", "0.006", ("EXPIRED", "0.006")),
+    # exactly the size of the position: filled, not expired
+    ("0.006", "0.006", ("FILLED", "0.006")),
 ])
-def test_a_capped_reduce_only_maker_expires_only_when_its_position_is_gone(
-    ex, alice, bob, taken, maker_after
+def test_a_reduce_only_maker_capped_at_its_position_expires_only_what_it_cannot_reduce(
+    ex, alice, bob, size, taken, maker_after
 ):
-    # Arrange: alice long 0.006 (1, 2); her reduce-only ask 0.010 @ 30010 (3)
+    # Arrange: alice long 0.006 (1, 2); her reduce-only ask @ 30010 (3)
     limit(bob, "SELL", "0.006", "30000")
     market(alice, "BUY", "0.006")
-    limit(alice, "SELL", "0.010", "30010", reduceOnly="true")
+    limit(alice, "SELL", size, "30010", reduceOnly="true")
     # Act
     market(bob, "BUY", taken)
     # Assert
     assert status(alice, 3) == maker_after
-
-
-def test_a_reduce_only_maker_exactly_the_size_of_its_position_is_filled_not_expired(
-    ex, alice, bob
-):
-    # Arrange: alice long 0.006 (1, 2); her reduce-only ask of exactly 0.006 @ 30010 (3)
-    limit(bob, "SELL", "0.006", "30000")
-    market(alice, "BUY", "0.006")
-    limit(alice, "SELL", "0.006", "30010", reduceOnly="true")
-    # Act
-    market(bob, "BUY", "0.006")
-    # Assert
-    assert status(alice, 3) == ("FILLED", "0.006")
