@@ -935,3 +935,18 @@ def test_a_reduce_only_maker_capped_at_its_position_expires_only_what_it_cannot_
     market(bob, "BUY", taken)
     # Assert
     assert status(alice, 3) == maker_after
+
+
+def test_a_reduce_only_maker_with_one_lot_to_reduce_fills_that_lot(ex, alice, bob, carol):
+    # Arrange: alice long 0.005 (1, 2), then she sells 0.004 reduce-only to carol (3, 4):
+    # one lot left; her reduce-only ask 0.004 @ 30010 (5)
+    limit(bob, "SELL", "0.005", "30000")
+    market(alice, "BUY", "0.005")
+    limit(carol, "BUY", "0.004", "30000")
+    market(alice, "SELL", "0.004", reduceOnly="true")
+    limit(alice, "SELL", "0.004", "30010", reduceOnly="true")
+    # Act
+    market(bob, "BUY", "0.004")
+    # Assert: the ask sold its one lot and expired the rest
+    assert status(alice, 5) == ("EXPIRED", "0.001")
+    assert position(alice) == ("0", "0")

@@ -185,3 +185,25 @@ def test_a_funding_rate_finer_than_eight_decimals_or_not_a_number_is_refused(rat
 
     assert info.value.error_code == code and "rate" in info.value.error_message
     assert ex.state_hash() == before
+
+
+def test_with_no_mark_a_trade_between_others_can_liquidate_a_holder():
+    # Arrange: no mark price is ever set; alice (100 USDT) buys 0.040 @ 30000 from bob, so
+    # the last price is her mark
+    ex = Exchange()
+    for name, balance in (("alice", "100"), ("bob", "100000"), ("carol", "100000")):
+        ex.create_account(name, balance=balance)
+    long_for_alice(ex)
+    bob, carol = ex.client("bob"), ex.client("carol")
+    # Act: carol sells to bob at 28600, then at 27500 (the price band follows the last
+    # price): trades alice is not part of move her mark
+    for price in ("28600", "27500"):
+        bob.new_order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
+                      quantity="0.010", price=price)
+        carol.new_order(symbol="BTCUSDT", side="SELL", type="MARKET", quantity="0.010")
+        if price == "28600":
+            assert ex._ledger.liquidations == []
+    # Assert: 27500 is past her liquidation price (27625.5)
+    assert ex.client("alice").get_position_risk(symbol="BTCUSDT")[0]["positionAmt"] == "0"
+    assert [row[1] for row in ex._ledger.liquidations] == ["alice"]
+    ex.check_invariants()

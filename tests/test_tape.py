@@ -214,3 +214,22 @@ def test_a_replayed_print_before_enable_tape_is_refused(call):
     with pytest.raises(ValueError, match=r"enable_tape\(\) first"):
         call(ex)
     assert ex.state_hash() == before
+
+
+@pytest.mark.parametrize("side", ["BUY", "SELL"])
+def test_at_an_equal_price_the_replayed_quote_fills_before_a_resting_order(side):
+    # Arrange: the quote is 29999.5 / 30000.5; bob rests on the book at the quote's price
+    ex = venue()
+    ex.create_account("bob", balance="100000")
+    ex.tape_quote(SYMBOL, 299_995, 7, 300_005, 3, T0 + 1)
+    other = "SELL" if side == "BUY" else "BUY"
+    bob = ex.client("bob").new_order(symbol=SYMBOL, side=other, type="LIMIT", timeInForce="GTC",
+                                     quantity="0.010", price="30000.5" if side == "BUY"
+                                     else "29999.5")["orderId"]
+    # Act: alice takes at exactly that price
+    o = ex.client("alice").new_order(symbol=SYMBOL, side=side, type="LIMIT", timeInForce="GTC",
+                                     quantity="0.010", price="30000.5" if side == "BUY"
+                                     else "29999.5")
+    # Assert: the tape's liquidity went first; bob's order is untouched
+    assert (o["status"], o["executedQty"]) == ("FILLED", "0.01")
+    assert ex.client("bob").query_order(symbol=SYMBOL, orderId=bob)["executedQty"] == "0"
