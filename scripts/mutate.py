@@ -280,14 +280,17 @@ _ANNOTATION_IDS: dict[int, set[int]] = {}
 
 
 def _in_annotation(node: ast.AST, fn: ast.FunctionDef) -> bool:
+    """True for a node of the signature (annotations, default values) or a decorator:
+    evaluated once, when the ``def`` runs, so swapping the code object cannot change it."""
     ids = _ANNOTATION_IDS.get(id(fn))
     if ids is None:
         ids = set()
-        for n in ast.walk(fn):
-            ann = getattr(n, "annotation", None) or (n.returns if n is fn else None)
-            if isinstance(n, (ast.arg, ast.AnnAssign)) or n is fn:
-                for a in (ann,) if ann is not None else ():
-                    ids.update(id(x) for x in ast.walk(a))
+        roots: list[ast.AST] = [fn.args, *fn.decorator_list]
+        if fn.returns is not None:
+            roots.append(fn.returns)
+        roots += [n.annotation for n in ast.walk(fn) if isinstance(n, ast.AnnAssign)]
+        for root in roots:
+            ids.update(id(x) for x in ast.walk(root))
         _ANNOTATION_IDS[id(fn)] = ids
     return id(node) in ids
 
