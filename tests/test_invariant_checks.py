@@ -311,13 +311,29 @@ def _provoke(corrupt: Callable[..., None], monkeypatch: pytest.MonkeyPatch
     return excinfo
 
 
+def _literal_parts(site: tuple[str, int]) -> list[str]:
+    """The literal text of the message raised at ``site``, in order (f-string parts)."""
+    path, line = site
+    for node in ast.walk(ast.parse((ROOT / path).read_text())):
+        if isinstance(node, ast.Raise) and node.lineno == line:
+            arg = node.exc.args[0]  # type: ignore[union-attr]
+            values = arg.values if isinstance(arg, ast.JoinedStr) else [arg]
+            return [v.value for v in values if isinstance(v, ast.Constant)]
+    raise LookupError(site)
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_each_check_raises_on_the_corruption_it_guards_against(case, monkeypatch):
     _what, corrupt, message = case
 
     excinfo = _provoke(corrupt, monkeypatch)
 
-    assert str(excinfo.value).startswith(message), str(excinfo.value)
+    text = str(excinfo.value)
+    assert text.startswith(message), text
+    rest = text  # every literal part of the check's message, in order
+    for part in _literal_parts(_raised_at(excinfo)):
+        assert part in rest, (part, text)
+        rest = rest[rest.index(part) + len(part):]
     if message.startswith("value not conserved"):  # off by the unit added to the wallet
         total, deposits = str(excinfo.value).removeprefix(message).split(" != deposits ")
         assert int(total) == int(deposits) + 1

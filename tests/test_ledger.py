@@ -15,6 +15,7 @@ from decimal import Decimal
 import pytest
 
 from engine import ClientError, Exchange, InvariantError
+from engine.core.enums import PositionSide
 
 BTC = "BTCUSDT"
 ETH = "ETHUSDT"
@@ -823,3 +824,13 @@ def test_a_second_order_may_freeze_what_the_first_left_available_and_no_more(qty
     else:
         assert_refused(venue, second, -2019, "Margin is insufficient.")
     venue.check_invariants()
+
+
+def test_ledger_objects_show_their_figures_when_printed():
+    venue = small_venue()
+    acct = venue._ledger.accounts["alice"]
+    pos = acct.positions[(BTC, PositionSide.BOTH)]
+
+    assert repr(acct) == f"AccountState('alice', wallet_e8={acct.wallet_e8})"
+    assert repr(pos) == f"Position(qty=4, cost_e8={pos.cost_e8})"
+    assert len(venue._registry) == 0
