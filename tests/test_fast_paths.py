@@ -17,9 +17,9 @@ from engine import ClientError, Exchange
 ACCOUNTS = ("alice", "bob")
 
 
-def _venue(fast: bool = True, journal: Path | None = None) -> Exchange:
+def _venue(fast: bool = True, journal: Path | None = None, instruments=None) -> Exchange:
     """alice and bob with 20000 USDT each, BTCUSDT marked at 30000 (also used by test_quiet)."""
-    ex = Exchange(journal=journal)
+    ex = Exchange(instruments, journal=journal)
     ex._s.fast_paths = fast
     for name in ACCOUNTS:
         ex.create_account(name, balance="20000")
@@ -46,7 +46,7 @@ def _apply(ex: Exchange, cmd: tuple) -> object:
     c = ex.client(cmd[1])
     try:
         if cmd[0] == "place":
-            _, _, side, off, lots, tpsl, cid, tif = cmd
+            _, _, side, off, lots, tpsl, cid, tif = cmd[:8]
             price = 300_000 + off * 50
             params = dict(symbol="BTCUSDT", side=side, type="LIMIT", timeInForce=tif,
                           quantity=f"0.{lots:03d}", price=f"{price // 10}.{price % 10}")
@@ -57,6 +57,8 @@ def _apply(ex: Exchange, cmd: tuple) -> object:
                 params["takeProfitPrice"] = f"{(price + sign * 900) // 10}"
             if cid:
                 params["newClientOrderId"] = f"c{off % 3}"
+            if len(cmd) > 8 and cmd[8]:
+                params["newOrderRespType"] = cmd[8]
             return c.new_order(**params)
         if cmd[0] == "mark":  # far moves put resting prices outside PERCENT_PRICE
             ticks = 300_000 + cmd[2] * 50
@@ -75,6 +77,31 @@ def _apply(ex: Exchange, cmd: tuple) -> object:
 @given(st.lists(st.one_of(place, place, cancel, cancel, market, mark), min_size=1, max_size=40))
 def test_fast_and_general_paths_answer_and_end_identically(commands):
     fast, general = _venue(True), _venue(False)
+    for cmd in commands:
+        assert _apply(fast, cmd) == _apply(general, cmd), cmd
+        assert fast.state_hash() == general.state_hash(), cmd
+    fast.check_invariants()
+    general.check_invariants()
+
+
+place_any_reply = st.tuples(*place.wrapped_strategy.element_strategies,
+                            st.sampled_from(("", "ACK", "RESULT", "FULL")))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(place_any_reply, place_any_reply, cancel, market, mark),
+                min_size=1, max_size=40))
+def test_with_every_string_memoised_the_inline_placement_answers_as_the_general_path(commands):
+    # the inline placement only takes prices and quantities it has parsed before (memo
+    # hits): a first venue sharing the instruments runs the commands once to memoise every
+    # string, so the compared venues take the inline path wherever it applies
+    from engine.core.instrument import default_instruments
+
+    instruments = default_instruments(max_num_orders=4)
+    warm = _venue(True, instruments=instruments)
+    for cmd in commands:
+        _apply(warm, cmd)
+    fast, general = _venue(True, instruments=instruments), _venue(False, instruments=instruments)
     for cmd in commands:
         assert _apply(fast, cmd) == _apply(general, cmd), cmd
         assert fast.state_hash() == general.state_hash(), cmd
@@ -299,3 +326,60 @@ def test_an_inline_placement_beyond_the_available_balance_gives_the_general_refu
 
     assert fast == general
     assert fast[0] == ("error", -2019, "Margin is insufficient.")
+
+
+def _both_warm(setup, action, **instrument_kw) -> list[tuple[object, str]]:
+    """:func:`_both` with every price and quantity string memoised first (a throwaway venue
+    sharing the instruments runs ``setup`` and ``action`` once), so the fast venue takes
+    the inline placement wherever it applies."""
+    from engine.core.instrument import default_instruments
+
+    instruments = default_instruments(**instrument_kw)
+    out = []
+    for fast in (None, True, False):
+        ex = _venue(bool(fast), instruments=instruments)
+        ex.create_account("carol", balance="20000")
+        ids = setup(ex)
+        try:
+            answer = action(ex, ids)
+        except ClientError as e:
+            answer = ("error", e.error_code, e.error_message)
+        ex.check_invariants()
+        if fast is not None:
+            out.append((answer, ex.state_hash()))
+    return out
+
+
+def _alice_short(ex):
+    _rest(ex, "bob", "BUY", "30000", "0.004")
+    ex.client("alice").new_order(symbol="BTCUSDT", side="SELL", type="MARKET", quantity="0.004")
+
+
+INLINE_DECLINES = {
+    # what the inline placement must leave to the general path: (setup, price, qty, extra)
+    "a price above the band": (None, "31500.1", "0.010", {}),
+    "a price below the band": (None, "28499.9", "0.010", {}),
+    "a notional under the minimum": (None, "30000", "0.003", {}),
+    "the open-order cap": (lambda ex: [_rest(ex, price=p) for p in ("29800", "29700")],
+                           "29900", "0.010", {}),
+    "a buy partly closing a short": (_alice_short, "29900", "0.010", {}),
+    "a buy wholly closing a short": (_alice_short, "29900", "0.004", {}),
+    "a FULL response": (None, "29900", "0.010", {"newOrderRespType": "FULL"}),
+    "a GTX that would cross": (lambda ex: _rest(ex, "carol", "SELL", "30000"), "30000", "0.010",
+                               {"timeInForce": "GTX"}),
+}
+
+
+@pytest.mark.parametrize("case", list(INLINE_DECLINES))
+def test_with_its_strings_memoised_the_inline_placement_answers_as_the_general_path(case):
+    setup, price, qty, extra = INLINE_DECLINES[case]
+
+    def place(ex, _ids):
+        params = dict(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
+                      quantity=qty, price=price)
+        params.update(extra)
+        return ex.client("alice").new_order(**params)
+
+    fast, general = _both_warm(setup or (lambda ex: None), place, max_num_orders=2)
+
+    assert fast == general
