@@ -145,12 +145,17 @@ def test_a_second_cancel_of_the_same_order_is_refused_like_the_general_path():
 
 
 # -- each condition of the inline paths, alone, against the general path ---------------------
-def _both(setup, action) -> list[tuple[object, str]]:
+def _both(setup, action, warm: bool = False, **instrument_kw) -> list[tuple[object, str]]:
     """Run ``setup`` then ``action`` on a fast and a general venue: (answer, state hash) each;
-    both venues' invariants hold."""
+    both venues' invariants hold.  ``warm``: every price and quantity string is memoised
+    first (a throwaway venue sharing the instruments runs both once), so the fast venue
+    takes the inline placement wherever it applies."""
+    from engine.core.instrument import default_instruments
+
+    instruments = default_instruments(**instrument_kw)
     out = []
-    for fast in (True, False):
-        ex = _venue(fast)
+    for fast in ((None, True, False) if warm else (True, False)):
+        ex = _venue(bool(fast), instruments=instruments)
         ex.create_account("carol", balance="20000")
         ids = setup(ex)
         try:
@@ -158,7 +163,8 @@ def _both(setup, action) -> list[tuple[object, str]]:
         except ClientError as e:
             answer = ("error", e.error_code, e.error_message)
         ex.check_invariants()
-        out.append((answer, ex.state_hash()))
+        if fast is not None:
+            out.append((answer, ex.state_hash()))
     return out
 
 
@@ -328,28 +334,6 @@ def test_an_inline_placement_beyond_the_available_balance_gives_the_general_refu
     assert fast[0] == ("error", -2019, "Margin is insufficient.")
 
 
-def _both_warm(setup, action, **instrument_kw) -> list[tuple[object, str]]:
-    """:func:`_both` with every price and quantity string memoised first (a throwaway venue
-    sharing the instruments runs ``setup`` and ``action`` once), so the fast venue takes
-    the inline placement wherever it applies."""
-    from engine.core.instrument import default_instruments
-
-    instruments = default_instruments(**instrument_kw)
-    out = []
-    for fast in (None, True, False):
-        ex = _venue(bool(fast), instruments=instruments)
-        ex.create_account("carol", balance="20000")
-        ids = setup(ex)
-        try:
-            answer = action(ex, ids)
-        except ClientError as e:
-            answer = ("error", e.error_code, e.error_message)
-        ex.check_invariants()
-        if fast is not None:
-            out.append((answer, ex.state_hash()))
-    return out
-
-
 def _alice_short(ex):
     _rest(ex, "bob", "BUY", "30000", "0.004")
     ex.client("alice").new_order(symbol="BTCUSDT", side="SELL", type="MARKET", quantity="0.004")
@@ -380,6 +364,6 @@ def test_with_its_strings_memoised_the_inline_placement_answers_as_the_general_p
         params.update(extra)
         return ex.client("alice").new_order(**params)
 
-    fast, general = _both_warm(setup or (lambda ex: None), place, max_num_orders=2)
+    fast, general = _both(setup or (lambda ex: None), place, warm=True, max_num_orders=2)
 
     assert fast == general
