@@ -119,11 +119,14 @@ def alice_with_two_protected_parents() -> Exchange:
 
 
 def alice_with_resting_tp_sl_parent() -> Exchange:
-    """An unfilled resting parent with a PENDING take-profit and stop-loss (the inline cascade)."""
+    """An unfilled resting parent with a PENDING take-profit and stop-loss (the inline
+    cascade), placed a second before the command under test (so their update times differ
+    from the cancel's)."""
     ex = three_accounts()
     ex.client("alice").new_order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
                                  quantity="0.004", price="29900", stopLossPrice="29000",
                                  takeProfitPrice="31000")
+    ex.advance(1000)
     return ex
 
 
