@@ -116,6 +116,7 @@ class Mutant:
     change: str          # what was changed, in words
     site: int            # which node of the function, in ast.walk order
     op: int              # which change of that node
+    col: int = 0         # where the node starts on its line
     status: str = "pending"
     tests: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -266,8 +267,11 @@ def generate(module: str) -> list[Mutant]:
                 continue
             for op, change in enumerate(_changes(node, skip)):
                 out.append(Mutant(module, qualname, node.lineno, node.end_lineno or node.lineno,
-                                  lines[node.lineno - 1].strip(), change, site, op))
-    # the same change twice on one line: number them, so each key names one mutant
+                                  lines[node.lineno - 1].strip(), change, site, op,
+                                  node.col_offset))
+    # in source order; the same change twice on one line is numbered left to right, so
+    # each key names one mutant
+    out.sort(key=lambda m: (m.lineno, m.col, m.op))
     seen: dict[tuple, int] = {}
     for m in out:
         n = seen[m.key] = seen.get(m.key, 0) + 1
@@ -561,6 +565,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--json", help="write every mutant's result here")
+    ap.add_argument("--match", metavar="TEXT",
+                    help="test only the mutants whose description contains TEXT")
     ap.add_argument("--rerun", metavar="JSON",
                     help="test only the mutants that survived in this earlier --json result")
     ap.add_argument("--write-map", help=argparse.SUPPRESS)
@@ -579,6 +585,8 @@ def main(argv: list[str] | None = None) -> int:
         again = {(r["module"], r["function"], r["line"], r["change"]) for r in earlier
                  if r["status"] in ("survived", "uncovered")}
         mutants = [m for m in mutants if m.key in again]
+    if args.match:
+        mutants = [m for m in mutants if args.match in m.describe()]
     if args.sample:
         pool = [m for m in mutants if m.key not in equivalent]
         mutants = random.Random(args.seed).sample(pool, min(args.sample, len(pool)))

@@ -207,3 +207,113 @@ def test_with_no_mark_a_trade_between_others_can_liquidate_a_holder():
     assert ex.client("alice").get_position_risk(symbol="BTCUSDT")[0]["positionAmt"] == "0"
     assert [row[1] for row in ex._ledger.liquidations] == ["alice"]
     ex.check_invariants()
+
+
+# -- the prices of a position among others, by what they mean ----------------------------------
+def _ticks(t: int) -> str:
+    return f"{t // 10}.{t % 10}"
+
+
+def hedged_venue(pside: PositionSide) -> Exchange:
+    """dave (hedge mode, 400 USDT) holds BTC 0.040 on ``pside``, a flat row on the other BTC
+    side (opened and closed) and an ETH long of 1.0 (half closed) that carries a loss."""
+    ex = Exchange()
+    for name, balance in (("dave", "400"), ("bob", "1000000")):
+        ex.create_account(name, balance=balance)
+    ex.set_mark_price("BTCUSDT", "30000")
+    ex.set_mark_price("ETHUSDT", "2000")
+    dave, bob = ex.client("dave"), ex.client("bob")
+    dave.change_position_mode(dualSidePosition="true")
+    other = "SHORT" if pside is PositionSide.LONG else "LONG"
+    opens = "BUY" if pside is PositionSide.LONG else "SELL"
+    for symbol, side, qty, price, ps in (
+        ("BTCUSDT", "SELL" if other == "SHORT" else "BUY", "0.010", "30000", other),
+        ("BTCUSDT", "BUY" if other == "SHORT" else "SELL", "0.010", "30000", other),
+        ("ETHUSDT", "BUY", "2.0", "2000", "LONG"), ("ETHUSDT", "SELL", "1.0", "2000", "LONG"),
+        ("BTCUSDT", opens, "0.040", "30000", pside.value),
+    ):
+        bob.new_order(symbol=symbol, side="SELL" if side == "BUY" else "BUY", type="LIMIT",
+                      timeInForce="GTC", quantity=qty, price=price)
+        dave.new_order(symbol=symbol, side=side, type="MARKET", quantity=qty, positionSide=ps)
+    ex.set_mark_price("ETHUSDT", "1990")  # the ETH long carries a loss into the BTC figures
+    return ex
+
+
+@pytest.mark.parametrize("pside", [PositionSide.LONG, PositionSide.SHORT])
+def test_the_liquidation_price_is_the_first_mark_that_liquidates(pside):
+    ex = hedged_venue(pside)
+    liq = ex._risk.liquidation_price(ex.account_state("dave"), "BTCUSDT", pside)
+    assert liq is not None
+    step = 1 if pside is PositionSide.LONG else -1  # a long is liquidated below, a short above
+    snap = ex.snapshot()
+
+    for mark, liquidated in ((liq + step, False), (liq, True)):
+        venue = Exchange.restore(snap)
+        venue.set_mark_price("BTCUSDT", _ticks(mark))
+        assert bool(venue._ledger.liquidations) is liquidated, (pside, mark)
+
+
+@pytest.mark.parametrize("pside", [PositionSide.LONG, PositionSide.SHORT])
+def test_the_bankruptcy_price_is_where_the_margin_balance_crosses_zero(pside):
+    ex = hedged_venue(pside)
+    acct = ex.account_state("dave")
+    price = ex._risk.bankruptcy_price(acct, "BTCUSDT", pside)
+    unit = ex._instruments["BTCUSDT"].notional_unit_e8
+    rest = acct.wallet_e8 + sum(
+        p.qty * ex._markets[s].mark_price() * ex._instruments[s].notional_unit_e8 - p.cost_e8
+        for (s, ps), p in acct.positions.items() if (s, ps) != ("BTCUSDT", pside))
+    pos = acct.positions[("BTCUSDT", pside)]
+
+    def balance(mark: int) -> int:
+        return rest + pos.qty * mark * unit - pos.cost_e8
+
+    beyond = -1 if pside is PositionSide.LONG else 1  # where the balance goes negative
+    assert balance(price) <= 0 < balance(price - beyond)
+    flat = PositionSide.SHORT if pside is PositionSide.LONG else PositionSide.LONG
+    assert ex._risk.bankruptcy_price(acct, "BTCUSDT", flat) is None
+    assert ex._risk.liquidation_price(acct, "BTCUSDT", flat) is None
+
+
+def test_funding_at_a_zero_rate_or_without_a_mark_pays_nothing():
+    ex = Exchange()
+    ex.create_account("alice", balance="100")
+    assert ex.settle_funding("BTCUSDT", "0.0001") == []  # no mark yet
+    ex.set_mark_price("BTCUSDT", "30000")
+    assert ex.settle_funding("BTCUSDT", "0") == []
+    assert [r["incomeType"] for r in ex.client("alice").get_income_history()] == ["TRANSFER"]
+
+
+def test_funding_that_takes_a_long_below_maintenance_liquidates_it(ex):
+    long_for_alice(ex)
+    ex.set_mark_price("BTCUSDT", "27700")  # balance 7.4 against maintenance 4.43
+    assert ex._ledger.liquidations == []
+
+    ex.settle_funding("BTCUSDT", "0.003")  # the long pays 0.04 × 27700 × 0.003 = 3.324
+
+    assert [row[1] for row in ex._ledger.liquidations] == ["alice"]
+
+
+def test_a_funding_rate_of_nine_decimals_is_refused_with_binances_message(ex):
+    with pytest.raises(ClientError) as info:
+        ex.settle_funding("BTCUSDT", "0.000000001")
+
+    assert (info.value.error_code, info.value.error_message) == (
+        -1100, "Illegal characters found in parameter 'rate'; legal range is 'at most 8 "
+        "decimals'.")
+
+
+def test_liquidation_cancels_a_partly_filled_order_and_books_its_fee_as_such(ex):
+    long_for_alice(ex, "0.030")
+    alice, carol = ex.client("alice"), ex.client("carol")
+    oid = alice.new_order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
+                          quantity="0.010", price="29990")["orderId"]
+    carol.new_order(symbol="BTCUSDT", side="SELL", type="MARKET", quantity="0.004")
+    assert alice.query_order(symbol="BTCUSDT", orderId=oid)["status"] == "PARTIALLY_FILLED"
+    liq = ex._risk.liquidation_price(ex.account_state("alice"), "BTCUSDT")
+
+    ex.set_mark_price("BTCUSDT", _ticks(liq))  # above bankruptcy: a fee is charged
+
+    assert alice.query_order(symbol="BTCUSDT", orderId=oid)["status"] == "CANCELED"
+    assert ex._ledger.accounts["alice"].frozen_e8 == 0
+    fees = [r for r in alice.get_income_history() if r["incomeType"] == "INSURANCE_CLEAR"]
+    assert fees and fees[0]["info"] == "LIQUIDATION_FEE"
