@@ -351,6 +351,9 @@ INLINE_DECLINES = {
     "a FULL response": (None, "29900", "0.010", {"newOrderRespType": "FULL"}),
     "a GTX that would cross": (lambda ex: _rest(ex, "carol", "SELL", "30000"), "30000", "0.010",
                                {"timeInForce": "GTX"}),
+    "an account in hedge mode": (
+        lambda ex: ex.client("alice").change_position_mode(dualSidePosition="true"),
+        "29900", "0.010", {}),
 }
 
 

@@ -902,18 +902,24 @@ def test_a_resting_reduce_only_buy_expires_when_its_short_is_closed_elsewhere(ex
     assert position(alice) == ("0", "0")
 
 
-def test_a_second_reduce_only_maker_of_a_closed_position_is_expired_not_filled(ex, alice, bob):
-    # Arrange: alice long 0.004 (1, 2); her reduce-only asks 0.004 @ 30010 (3) and 30020 (4)
+def test_a_second_reduce_only_maker_of_a_closed_position_is_expired_not_filled(
+    ex, alice, bob, carol
+):
+    # Arrange: alice long 0.004 (1, 2); her reduce-only asks 0.004 @ 30010 (3) and 30020 (4);
+    # carol asks 0.004 @ 30030 (5)
     limit(bob, "SELL", "0.004", "30000")
     market(alice, "BUY", "0.004")
     limit(alice, "SELL", "0.004", "30010", reduceOnly="true")
     limit(alice, "SELL", "0.004", "30020", reduceOnly="true")
-    # Act: bob buys 0.008 (5): the first ask closes alice's long
-    resp = market(bob, "BUY", "0.008")
-    # Assert: the second has nothing to reduce when reached: expired, no trade with it
+    limit(carol, "SELL", "0.004", "30030")
+    # Act: bob buys 0.012 (6): the first ask closes alice's long
+    resp = market(bob, "BUY", "0.012")
+    # Assert: the second has nothing to reduce when reached: expired, no trade with it;
+    # bob goes on to carol's
     assert (status(alice, 3), status(alice, 4)) == (("FILLED", "0.004"), ("EXPIRED", "0"))
-    assert (resp["status"], resp["executedQty"]) == ("EXPIRED", "0.004")
+    assert (resp["status"], resp["executedQty"]) == ("EXPIRED", "0.008")
     assert [t["orderId"] for t in alice.get_account_trades(BTC)] == [2, 3]
+    assert status(carol, 5) == ("FILLED", "0.004")
 
 
 @pytest.mark.parametrize(("size", "taken", "maker_after"), [
