@@ -339,6 +339,14 @@ def _alice_short(ex):
     ex.client("alice").new_order(symbol="BTCUSDT", side="SELL", type="MARKET", quantity="0.004")
 
 
+def _hedge_after_a_one_way_order(ex):
+    """alice places and cancels the order's twin in one-way mode (its strings parse and are
+    memoised), then switches to hedge mode."""
+    alice = ex.client("alice")
+    alice.cancel_order(symbol="BTCUSDT", orderId=_rest(ex, price="29900"))
+    alice.change_position_mode(dualSidePosition="true")
+
+
 INLINE_DECLINES = {
     # what the inline placement must leave to the general path: (setup, price, qty, extra)
     "a price above the band": (None, "31500.1", "0.010", {}),
@@ -351,9 +359,7 @@ INLINE_DECLINES = {
     "a FULL response": (None, "29900", "0.010", {"newOrderRespType": "FULL"}),
     "a GTX that would cross": (lambda ex: _rest(ex, "carol", "SELL", "30000"), "30000", "0.010",
                                {"timeInForce": "GTX"}),
-    "an account in hedge mode": (
-        lambda ex: ex.client("alice").change_position_mode(dualSidePosition="true"),
-        "29900", "0.010", {}),
+    "an account in hedge mode": (_hedge_after_a_one_way_order, "29900", "0.010", {}),
 }
 
 
