@@ -199,6 +199,11 @@ CASES: dict[str, tuple[Callable[[], Exchange], Callable[[Exchange], object], int
         lambda ex: ex.client("alice").new_order(
             symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC", quantity="0.005",
             price="29000"), 1),
+    "new_order joins a resting level": (
+        book_both_sides,
+        lambda ex: ex.client("alice").new_order(
+            symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC", quantity="0.005",
+            price="29990"), 1),
     "new_order sweeps three levels": (
         book_both_sides,
         lambda ex: ex.client("alice").new_order(symbol="BTCUSDT", side="BUY", type="MARKET",

@@ -834,3 +834,44 @@ def test_ledger_objects_show_their_figures_when_printed():
     assert repr(acct) == f"AccountState('alice', wallet_e8={acct.wallet_e8})"
     assert repr(pos) == f"Position(qty=4, cost_e8={pos.cost_e8})"
     assert len(venue._registry) == 0
+
+
+@pytest.mark.parametrize(("balance", "accepted"), [("16.61399999", False), ("16.614", True)])
+def test_a_market_buy_closing_part_of_a_level_is_checked_for_the_rest_of_that_level(
+    ex, bob, carol, balance, accepted
+):
+    # Arrange: erin short 0.004 @ 30000 (her ask 1, bob's market 2; maker fee 0.024), then
+    # she buys back 0.001 reduce-only from bob's ask 3 (taker fee 0.015): short 0.003, IM 4.5.
+    # The book: 0.007 @ 30000 (bob's 0.003, carol's 0.004, 4) and carol's 0.006 @ 30500 (5).
+    # Buying 0.010 closes 0.003 at the first level and opens 0.004 there and 0.003 above:
+    # (120 + 91.5) / 20 + 0.003 × 500 = 12.075.  Available before: balance − 4.539
+    ex.create_account("erin", balance=balance)
+    erin = ex.client("erin")
+    limit(erin, "SELL", "0.004", "30000")
+    market(bob, "BUY", "0.004")
+    limit(bob, "SELL", "0.004", "30000")
+    market(erin, "BUY", "0.001", reduceOnly="true")
+    limit(carol, "SELL", "0.004", "30000")
+    limit(carol, "SELL", "0.006", "30500")
+    # Act / Assert
+    if not accepted:
+        assert_refused(ex, lambda: market(erin, "BUY", "0.010"), -2019, "Margin is insufficient.")
+        return
+    assert market(erin, "BUY", "0.010")["status"] == "FILLED"
+    assert erin.get_position_risk(symbol=BTC)[0]["positionAmt"] == "0.007"
+
+
+@pytest.mark.parametrize(("balance", "accepted"), [("16.94999999", False), ("16.95", True)])
+def test_a_market_buy_pays_no_open_loss_on_levels_below_the_mark(ex, carol, balance, accepted):
+    # Arrange: carol asks 0.004 @ 30000 (1) and 0.006 @ 30500 (2); the mark rises to 30200.
+    # Buying 0.010: (120 + 183) / 20 + the loss above the mark only, 0.006 × 300: 16.95
+    limit(carol, "SELL", "0.004", "30000")
+    limit(carol, "SELL", "0.006", "30500")
+    ex.set_mark_price(BTC, "30200")
+    ex.create_account("erin", balance=balance)
+    erin = ex.client("erin")
+    # Act / Assert
+    if not accepted:
+        assert_refused(ex, lambda: market(erin, "BUY", "0.010"), -2019, "Margin is insufficient.")
+        return
+    assert market(erin, "BUY", "0.010")["status"] == "FILLED"

@@ -1602,3 +1602,83 @@ def test_a_reduce_only_stops_resting_child_expires_when_the_position_closes_else
     market(alice, "SELL", reduceOnly="true")
     # Assert: the child has nothing left to reduce
     assert status(alice, child) == "EXPIRED"
+
+
+# -- trigger prices at exactly their limits -----------------------------------------------------
+
+
+def _refused_with(call) -> tuple[int, str]:
+    with pytest.raises(ClientError) as info:
+        call()
+    return info.value.error_code, info.value.error_message
+
+
+@pytest.mark.parametrize("leg", [{"stopLossPrice": "29900"}, {"takeProfitPrice": "29900"}])
+def test_a_tp_or_sl_at_exactly_the_parents_price_would_trigger_at_once(ex, alice, leg):
+    # a BUY parent at 29900: its sell stop-loss fires at ≤ 29900, its take-profit at ≥ 29900
+    assert _refused_with(lambda: limit(alice, "BUY", price="29900", **leg)) == (
+        -2021, WOULD_TRIGGER)
+
+
+@pytest.mark.parametrize("leg", [{"stopLossPrice": "30000"}, {"takeProfitPrice": "30000"}])
+def test_a_tp_or_sl_at_exactly_the_watched_price_would_trigger_at_once(ex, alice, leg):
+    # a MARKET parent (no price of its own); the last price is 30000 after bob and carol trade
+    limit(ex.client("bob"), "SELL", price="30000")
+    market(ex.client("carol"), "BUY")
+    assert _refused_with(lambda: market(alice, "BUY", **leg)) == (-2021, WOULD_TRIGGER)
+
+
+def test_a_conditional_order_keeps_its_price_protection(ex, alice):
+    o = conditional(alice, "BUY", "STOP_MARKET", "30500", priceProtect="TRUE")
+
+    assert o["priceProtect"] is True
+    assert query(alice, o["orderId"])["priceProtect"] is True
+
+
+def test_a_standalone_stop_at_exactly_the_minimum_notional_is_accepted(ex, alice):
+    # 0.004 × 25000 = 100, the minimum
+    o = conditional(alice, "SELL", "STOP_MARKET", "25000", "0.004")
+
+    assert state(ex, o["orderId"]) == "ARMED"
+
+
+def test_a_row_attached_to_a_parent_filled_by_one_lot_is_armed_at_once(ex, alice, bob, carol):
+    # Arrange: carol long 0.004 (bob's ask 1, her market 2); alice bids 0.010 @ 29990 (3);
+    # carol sells one lot of her long, reduce-only, into alice's bid (4)
+    limit(bob, "SELL", "0.004")
+    market(carol, "BUY", "0.004")
+    limit(alice, "BUY", price="29990")
+    market(carol, "SELL", "0.001", reduceOnly="true")
+    # Act: a stop-loss attached to the parent, which has one lot filled and one lot to protect
+    row = conditional(alice, "SELL", "STOP_MARKET", "29000", None, parentOrderId=3)
+    # Assert
+    assert (row["origQty"], state(ex, row["orderId"])) == ("0.001", "ARMED")
+
+
+def test_a_stop_loss_attached_to_a_filled_market_parent_is_accepted(ex, alice, bob):
+    # Arrange: alice bought 0.010 at MARKET (bob's ask 1, her market 2)
+    limit(bob, "SELL")
+    market(alice, "BUY")
+    # Act: a market parent has no price of its own to be compared with
+    row = conditional(alice, "SELL", "STOP_MARKET", "29000", None, parentOrderId=2)
+    # Assert
+    assert state(ex, row["orderId"]) == "ARMED"
+
+
+def test_a_trailing_stop_attached_to_a_resting_limit_parent_is_not_held_to_its_price(
+    ex, alice
+):
+    limit(alice, "BUY", price="29900")  # 1
+
+    row = alice.new_order(symbol=SYMBOL, side="SELL", type="TRAILING_STOP_MARKET",
+                          callbackRate="1", parentOrderId=1)
+
+    assert state(ex, row["orderId"]) == "PENDING"
+
+
+@pytest.mark.parametrize("type_", ["STOP_MARKET", "TAKE_PROFIT_MARKET"])
+def test_a_row_attached_at_exactly_its_parents_price_would_trigger_at_once(ex, alice, type_):
+    limit(alice, "BUY", price="29900")  # 1: a sell row at 29900 would fire as it fills
+
+    assert _refused_with(lambda: conditional(alice, "SELL", type_, "29900", None,
+                                             parentOrderId=1)) == (-2021, WOULD_TRIGGER)
