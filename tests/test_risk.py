@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from engine import ClientError, Exchange
@@ -125,6 +127,8 @@ def test_liquidation_closes_at_mark_charges_the_capped_fee_and_expires_the_tp_sl
     assert ex._ledger.fee_e8 - fees_before == 442_000_000
     incomes = [(r["incomeType"], r["income"]) for r in alice.get_income_history()]
     assert ("REALIZED_PNL", "-94.98") in incomes and ("INSURANCE_CLEAR", "-4.42") in incomes
+    # the fee took the wallet to exactly 0: nothing for the insurance fund to cover
+    assert [r for r in alice.get_income_history() if r["info"] == "INSURANCE_COVER"] == []
     assert [alice.query_order(symbol="BTCUSDT", orderId=i)["status"] for i in (tp, sl)] == [
         "EXPIRED", "EXPIRED"]
     with pytest.raises(ClientError) as refused:
@@ -197,11 +201,12 @@ def _ticks(t: int) -> str:
     return f"{t // 10}.{t % 10}"
 
 
-def hedged_venue(pside: PositionSide) -> Exchange:
-    """dave (hedge mode, 400 USDT) holds BTC 0.040 on ``pside``, a flat row on the other BTC
-    side (opened and closed) and an ETH long of 1.0 (half closed) that carries a loss."""
+def hedged_venue(pside: PositionSide, size: str = "0.040", balance: str = "400") -> Exchange:
+    """dave (hedge mode) holds BTC ``size`` on ``pside``, a flat row on the other BTC side
+    (opened and closed), and, opened after them, an ETH long of 1.0 (half closed) that
+    carries a loss."""
     ex = Exchange()
-    for name, balance in (("dave", "400"), ("bob", "1000000")):
+    for name, balance in (("dave", balance), ("bob", "100000000")):
         ex.create_account(name, balance=balance)
     ex.set_mark_price("BTCUSDT", "30000")
     ex.set_mark_price("ETHUSDT", "2000")
@@ -212,8 +217,8 @@ def hedged_venue(pside: PositionSide) -> Exchange:
     for symbol, side, qty, price, ps in (
         ("BTCUSDT", "SELL" if other == "SHORT" else "BUY", "0.010", "30000", other),
         ("BTCUSDT", "BUY" if other == "SHORT" else "SELL", "0.010", "30000", other),
+        ("BTCUSDT", opens, size, "30000", pside.value),
         ("ETHUSDT", "BUY", "2.0", "2000", "LONG"), ("ETHUSDT", "SELL", "1.0", "2000", "LONG"),
-        ("BTCUSDT", opens, "0.040", "30000", pside.value),
     ):
         bob.new_order(symbol=symbol, side="SELL" if side == "BUY" else "BUY", type="LIMIT",
                       timeInForce="GTC", quantity=qty, price=price)
@@ -222,9 +227,15 @@ def hedged_venue(pside: PositionSide) -> Exchange:
     return ex
 
 
-@pytest.mark.parametrize("pside", [PositionSide.LONG, PositionSide.SHORT])
-def test_the_liquidation_price_is_the_first_mark_that_liquidates(pside):
-    ex = hedged_venue(pside)
+@pytest.mark.parametrize(("pside", "size", "balance"), [
+    (PositionSide.LONG, "0.040", "400"), (PositionSide.SHORT, "0.040", "400"),
+    # 2 BTC (60000 USDT) is in the second bracket: its own rate and cum amount
+    (PositionSide.LONG, "2.000", "9000"), (PositionSide.SHORT, "2.000", "9000"),
+])
+def test_the_liquidation_price_is_the_first_mark_that_liquidates(pside, size, balance):
+    ex = hedged_venue(pside, size, balance)
+    assert ex._instruments["BTCUSDT"].bracket_for(
+        int(Decimal(size) * 1000) * 300000 * 10000).bracket == (1 if size == "0.040" else 2)
     liq = ex._risk.liquidation_price(ex.account_state("dave"), "BTCUSDT", pside)
     assert liq is not None
     step = 1 if pside is PositionSide.LONG else -1  # a long is liquidated below, a short above
