@@ -206,8 +206,8 @@ def hedged_venue(pside: PositionSide, size: str = "0.040", balance: str = "400")
     (opened and closed), and, opened after them, an ETH long of 1.0 (half closed) that
     carries a loss."""
     ex = Exchange()
-    for name, balance in (("dave", balance), ("bob", "100000000")):
-        ex.create_account(name, balance=balance)
+    for name, money in (("dave", balance), ("bob", "100000000")):
+        ex.create_account(name, balance=money)
     ex.set_mark_price("BTCUSDT", "30000")
     ex.set_mark_price("ETHUSDT", "2000")
     dave, bob = ex.client("dave"), ex.client("bob")
