@@ -376,3 +376,16 @@ def test_with_its_strings_memoised_the_inline_placement_answers_as_the_general_p
     fast, general = _both(setup or (lambda ex: None), place, warm=True, max_num_orders=2)
 
     assert fast == general
+
+
+def test_with_no_price_known_the_inline_placement_answers_as_the_general_path():
+    # ETHUSDT has neither a mark nor a trade: no band, no open loss to freeze
+    def place(ex, _ids):
+        return ex.client("alice").new_order(symbol="ETHUSDT", side="BUY", type="LIMIT",
+                                            timeInForce="GTC", quantity="0.100",
+                                            price="2000")
+
+    fast, general = _both(lambda ex: None, place, warm=True)
+
+    assert fast == general
+    assert fast[0]["status"] == "NEW"
