@@ -283,6 +283,14 @@ CASES: dict[str, tuple[Callable[[], Exchange], Callable[[Exchange], object], int
         three_accounts,
         lambda ex: ex.client("alice").countdown_cancel_order(symbol="BTCUSDT",
                                                              countdownTime=500), 1),
+    "countdown_cancel re-arms": (
+        lambda: _armed(three_accounts()),
+        lambda ex: ex.client("carol").countdown_cancel_order(symbol="BTCUSDT",
+                                                             countdownTime=3000), 1),
+    "countdown_cancel disarms": (
+        lambda: _armed(three_accounts()),
+        lambda ex: ex.client("carol").countdown_cancel_order(symbol="BTCUSDT",
+                                                             countdownTime=0), 1),
     # -- settings ------------------------------------------------------------------------------
     "change_leverage": (
         venue_with_protected_partial_fill,
