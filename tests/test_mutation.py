@@ -30,6 +30,7 @@ def _run(*args: str, timeout: float) -> subprocess.CompletedProcess:
                           text=True, timeout=timeout)
 
 
+@pytest.mark.mutation
 def test_a_seeded_sample_of_cancel_and_ledger_mutants_is_all_killed():
     done = _run("--modules", "cancel", "ledger", "--sample", "40", "--seed", "1",
                 "--jobs", "2", timeout=1200)
@@ -59,6 +60,7 @@ def test_each_mutant_is_one_change_that_compiles_and_its_key_names_it_alone():
         assert code.co_name == original.co_name and code != original, m.describe()
 
 
+@pytest.mark.mutation
 @pytest.mark.skipif(os.environ.get("FAPISIM_MUTATE") != "1",
                     reason="the full run takes about half an hour on 2 cores: FAPISIM_MUTATE=1")
 def test_every_heart_module_meets_its_mutation_target():
