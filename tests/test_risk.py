@@ -305,3 +305,38 @@ def test_liquidation_cancels_a_partly_filled_order_and_books_its_fee_as_such(ex)
     assert ex._ledger.accounts["alice"].frozen_e8 == 0
     fees = [r for r in alice.get_income_history() if r["incomeType"] == "INSURANCE_CLEAR"]
     assert fees and fees[0]["info"] == "LIQUIDATION_FEE"
+
+
+def test_a_long_of_one_lot_is_liquidated_at_its_liquidation_price_by_a_sell():
+    # Arrange: alice (10 USDT) buys 0.004 from bob and sells 0.003 back reduce-only:
+    # long one lot
+    ex = Exchange()
+    for name, balance in (("alice", "10"), ("bob", "100000")):
+        ex.create_account(name, balance=balance)
+    ex.set_mark_price("BTCUSDT", "30000")
+    alice, bob = ex.client("alice"), ex.client("bob")
+    bob.new_order(symbol="BTCUSDT", side="SELL", type="LIMIT", timeInForce="GTC",
+                  quantity="0.004", price="30000")
+    alice.new_order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.004")
+    bob.new_order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
+                  quantity="0.004", price="30000")
+    alice.new_order(symbol="BTCUSDT", side="SELL", type="MARKET", quantity="0.003",
+                    reduceOnly="true")
+    acct = ex.account_state("alice")
+    liq = ex._risk.liquidation_price(acct, "BTCUSDT")
+    bankrupt = ex._risk.bankruptcy_price(acct, "BTCUSDT")
+    # a long's prices are rounded down (floor): the balance at the bankruptcy price is ≤ 0
+    pos = acct.positions[("BTCUSDT", PositionSide.BOTH)]
+    unit = ex._instruments["BTCUSDT"].notional_unit_e8
+    assert acct.wallet_e8 + pos.qty * bankrupt * unit - pos.cost_e8 <= 0
+    assert acct.wallet_e8 + pos.qty * (bankrupt + 1) * unit - pos.cost_e8 > 0
+    snap = ex.snapshot()
+    above = Exchange.restore(snap)
+    above.set_mark_price("BTCUSDT", _ticks(liq + 1))
+    assert above._ledger.liquidations == []
+    # Act
+    ex.set_mark_price("BTCUSDT", _ticks(liq))
+    # Assert: closed by a sell of the one lot
+    assert [row[1:5] for row in ex._ledger.liquidations] == [("alice", "BTCUSDT", "BOTH", 1)]
+    last = alice.get_account_trades(symbol="BTCUSDT")[-1]
+    assert (last["side"], last["qty"]) == ("SELL", "0.001")
