@@ -1676,8 +1676,14 @@ def test_a_trailing_stop_attached_to_a_resting_limit_parent_is_not_held_to_its_p
     assert state(ex, row["orderId"]) == "PENDING"
 
 
-@pytest.mark.parametrize("type_", ["STOP_MARKET", "TAKE_PROFIT_MARKET"])
-def test_a_row_attached_at_exactly_its_parents_price_would_trigger_at_once(ex, alice, type_):
+@pytest.mark.parametrize(("type_", "mark"), [
+    # the mark stays on the side where the row would not fire on the mark alone
+    ("STOP_MARKET", "30000"), ("TAKE_PROFIT_MARKET", "29800"),
+])
+def test_a_row_attached_at_exactly_its_parents_price_would_trigger_at_once(
+    ex, alice, type_, mark
+):
+    ex.set_mark_price(SYMBOL, mark)
     limit(alice, "BUY", price="29900")  # 1: a sell row at 29900 would fire as it fills
 
     assert _refused_with(lambda: conditional(alice, "SELL", type_, "29900", None,
