@@ -1252,3 +1252,15 @@ def test_a_notional_beyond_every_cap_falls_in_the_last_bracket():
     assert inst.bracket_for(10**30).bracket == 2
     assert inst.bracket_for(-10**30) is inst.brackets[-1]
     assert inst.bracket_for(0).bracket == 1
+
+
+def test_the_client_of_an_unknown_account_is_a_key_error_naming_it_and_the_known_ones():
+    ex = Exchange()
+    for name in ("bob", "alice"):
+        ex.create_account(name, balance="10")
+
+    with pytest.raises(KeyError) as info:
+        ex.client("zed")
+
+    assert str(info.value) == "no account 'zed' (accounts: 'alice', 'bob')"
+    assert info.value.args == ("zed",)

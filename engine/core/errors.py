@@ -299,6 +299,22 @@ class ClientError(Exception):
     __str__ = __repr__
 
 
+class UnknownAccount(KeyError):
+    """No account of that name (``Exchange.client``): the message names it and the known ones.
+
+    >>> str(UnknownAccount("zed", ["alice", "bob"]))
+    "no account 'zed' (accounts: 'alice', 'bob')"
+    """
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        super().__init__(name)
+        self.name, self.known = name, known
+
+    def __str__(self) -> str:
+        names = ", ".join(repr(n) for n in self.known) or "none"
+        return f"no account {self.name!r} (accounts: {names})"
+
+
 class InvariantError(AssertionError):
     """A broken venue invariant (SPEC 6): a bug, never a business rejection."""
 

@@ -81,7 +81,7 @@ from engine.core.enums import (
     PositionSide,
     TriggerState,
 )
-from engine.core.errors import InvariantError
+from engine.core.errors import InvariantError, UnknownAccount
 from engine.core.instrument import Instrument, default_instruments
 from engine.core.ledger import AccountState, Ledger
 from engine.core.market import Market
@@ -241,11 +241,12 @@ class Exchange:
         return self._runner.run(commit)  # type: ignore[no-any-return]
 
     def client(self, name: str) -> Client:
-        """The in-process, UMFutures-shaped client of account ``name`` (``KeyError`` if none)."""
+        """The in-process, UMFutures-shaped client of account ``name``;
+        :class:`~engine.core.errors.UnknownAccount` (a ``KeyError``) if none."""
         from engine.venue.client import Client
 
         if name not in self._s.accounts:
-            raise KeyError(name)
+            raise UnknownAccount(name, sorted(self._s.accounts))
         return Client(self, self._ledger.accounts[name])
 
     def account(self, name: str) -> Account:
