@@ -6,14 +6,20 @@ and a summary line.  Exit status: 0 when every expectation held; 1 when one
 failed or a scenario is malformed; 2 when there is nothing to run (no such
 path, an empty directory) or the command line is wrong.
 
-``fapisim serve [--host H] [--port P] [--accounts FILE] [--weight-limit N]
-[--mark SYMBOL=PRICE]`` serves a venue over the REST facade
+``fapisim serve [--host H] [--port P] [--accounts FILE] [--random-keys]
+[--weight-limit N] [--mark SYMBOL=PRICE] [--header-timeout S] [--body-timeout S]
+[--keep-alive S] [--max-connections N]`` serves a venue over the REST facade
 (:mod:`engine.server`, needs the ``server`` extra) until SIGINT/SIGTERM, then
 shuts down gracefully.  The accounts and their API keys are printed at start:
-the demo accounts ``alice`` and ``bob`` (100000 USDT each, keys derived from the
-names), or those of ``FILE``, a TOML file of ``[[account]]`` tables with
-``name``, ``balance`` and optional ``api_key`` / ``api_secret``.  Exit status 2
-on a bad command line or accounts file.
+the demo accounts ``alice`` and ``bob`` (100000 USDT each), or those of
+``FILE``, a TOML file of ``[[account]]`` tables with ``name``, ``balance`` and
+optional ``api_key`` / ``api_secret``.  An account without keys gets keys
+derived from its name — public knowledge — unless ``--random-keys`` generates
+fresh ones (printed once, here).  So on a ``--host`` that is not loopback
+(``0.0.0.0``, a LAN address) ``serve`` refuses to start while any account has
+derived keys.  The transport options are :class:`engine.server.Limits`.  Exit
+status 2 on a bad command line or accounts file, or derived keys on a
+non-loopback host.
 
 ``fapisim backtest DATA... --strategy MODULE:CLASS [options]`` replays
 Binance market-data files (or directories of them) through a strategy
@@ -66,6 +72,23 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--mark", action="append", default=[], metavar="SYMBOL=PRICE",
         help="set a mark price at start (repeatable)",
+    )
+    serve.add_argument(
+        "--random-keys", action="store_true",
+        help="give accounts without keys random ones (printed once) instead of keys "
+             "derived from their names; needed on a non-loopback --host",
+    )
+    for flag, default, what in (
+        ("--header-timeout", 10, "seconds to receive a request's headers"),
+        ("--body-timeout", 10, "seconds to receive its body after the headers"),
+        ("--keep-alive", 5, "seconds an idle connection is kept open"),
+    ):
+        serve.add_argument(flag, type=int, default=default, metavar="S",
+                           help=f"{what} (default {default})")
+    serve.add_argument(
+        "--max-connections", type=int, metavar="N",
+        help="open connections at most; past it the oldest idle or half-open one is closed "
+             "(default: the file-descriptor limit minus a reserve)",
     )
     _backtest_parser(sub)
     return parser
@@ -202,16 +225,28 @@ def _serve(args: argparse.Namespace) -> int:
         from engine import server
     except ImportError as e:
         return _missing_extra("serve", "server", e)
+    from engine.server.keys import is_loopback, random_key
+
     ex = Exchange()
     try:
         specs = load_accounts(args.accounts) if args.accounts else [
             {"name": n, "balance": b} for n, b in DEMO_ACCOUNTS
         ]
-        for spec in specs:
-            ex.create_account(
-                spec["name"], spec["balance"], api_key=spec.get("api_key"),
-                api_secret=spec.get("api_secret"),
+        derived = [s["name"] for s in specs if not ("api_key" in s and "api_secret" in s)]
+        if derived and not args.random_keys and not is_loopback(args.host):
+            raise ValueError(
+                f"--host {args.host} is not a loopback address, and the keys of "
+                f"{', '.join(derived)} would be derived from the account names, which anyone "
+                "can do: give every account its own api_key and api_secret with --accounts "
+                "FILE, or pass --random-keys to generate keys (printed once, at start)"
             )
+        for spec in specs:
+            key, secret = spec.get("api_key"), spec.get("api_secret")
+            if args.random_keys:
+                key, secret = key or random_key(), secret or random_key()
+            ex.create_account(spec["name"], spec["balance"], api_key=key, api_secret=secret)
+        limits = server.Limits(args.header_timeout, args.body_timeout, args.keep_alive,
+                               args.max_connections)
         for item in args.mark:
             symbol, _eq, price = item.partition("=")
             ex.set_mark_price(symbol, price)
@@ -231,8 +266,9 @@ def _serve(args: argparse.Namespace) -> int:
         sys.stdout.flush()
 
     try:
-        server.serve(ex, args.host, args.port, weight_limit=args.weight_limit, on_ready=ready)
-    except OSError as e:
+        server.serve(ex, args.host, args.port, weight_limit=args.weight_limit, on_ready=ready,
+                     limits=limits)
+    except (OSError, ValueError) as e:
         print(f"fapisim: error: cannot serve on {args.host}:{args.port}: {e}", file=sys.stderr)
         return EXIT_NOTHING
     print("fapisim serve: stopped")

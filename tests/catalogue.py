@@ -28,7 +28,10 @@ value — ``int``, ``bool``, ``float``, ``Decimal``, ``list``, ``dict``, ``bytes
 — is an oddity only the in-process client can receive: such a case is
 in-process only (``case.wire`` is False).  A wire case knows its HTTP form
 (:meth:`Case.http`): verb, path and string parameters.  :data:`WIRE_ONLY_CASES`
-hold what only HTTP can express (a parameter sent twice, transport parameters).
+hold what only HTTP can express (a parameter sent twice, transport parameters),
+and :data:`HOSTILE_CASES` requests built byte by byte (signatures forged by
+re-encoding or by moving the query/body join, malformed signatures and keys,
+too many parameters, oversized bodies).
 
 Batch cancels answer 200 with one result per id; a case whose items all fail
 lists the expected ``{"code", "msg"}`` items instead of a top-level error.
@@ -37,7 +40,7 @@ lists the expected ``{"code", "msg"}`` items instead of a top-level error.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -1100,4 +1103,140 @@ WIRE_ONLY_CASES: tuple[WireCase, ...] = (
     WireCase("query_order:recv-window-text", "GET", "/fapi/v1/order",
              f"symbol=BTCUSDT&orderId={Id.OPEN_BID}&recvWindow=long",
              -1100, illegal_int("recvWindow")),
+)
+
+
+# -- hostile requests: forged signatures, malformed keys, oversized requests -----------------------
+
+@dataclass(frozen=True)
+class Raw:
+    """A request as bytes on the wire: the query string, the body, extra headers."""
+
+    query: str = ""
+    body: bytes = b""
+    headers: Mapping[str, bytes] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HostileCase:
+    """A request built byte by byte (``build(api_key, secret, venue_time) -> Raw``) that the
+    server must refuse with exactly ``status``/``code``/``msg``, changing nothing."""
+
+    id: str
+    verb: str
+    path: str
+    build: Any
+    status: int
+    code: int
+    msg: str
+    caller: str = "alice"
+
+
+def _hmac(secret: str, text: str) -> str:
+    import hashlib
+    import hmac
+
+    return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()
+
+
+_FORM = {"Content-Type": b"application/x-www-form-urlencoded"}
+BAD_SIGNATURE = "Signature for this request is not valid."
+
+
+def _keyed(key: str, **more: bytes) -> dict[str, bytes]:
+    return {"X-MBX-APIKEY": key.encode(), **_FORM, **more}
+
+
+def _refolded(key: str, secret: str, now: int) -> Raw:
+    """Signed ``…&timeInForce=GTC&reduceOnly=true…`` (refused -2022: alice is long, a BUY
+    reduces nothing) re-sent with ``%26``/``%3D``: one ``timeInForce`` value, the same
+    decoded text, and no reduce-only."""
+    plain = (f"symbol={BTC}&side=BUY&type=MARKET&quantity=0.010&timeInForce=GTC"
+             f"&reduceOnly=true&timestamp={now}")
+    folded = plain.replace("GTC&reduceOnly=true", "GTC%26reduceOnly%3Dtrue")
+    return Raw(body=f"{folded}&signature={_hmac(secret, plain)}".encode(),
+               headers=_keyed(key))
+
+
+def _cut(key: str, secret: str, now: int) -> Raw:
+    """The query/body join moved inside ``quantity=0.010``: ``quantity=0.01`` | ``0&…``."""
+    plain = f"symbol={BTC}&side=BUY&type=MARKET&quantity=0.010&timestamp={now}"
+    return Raw(query=f"symbol={BTC}&side=BUY&type=MARKET&quantity=0.01",
+               body=f"0&timestamp={now}&signature={_hmac(secret, plain)}".encode(),
+               headers=_keyed(key))
+
+
+def _moved(key: str, secret: str, now: int) -> Raw:
+    """Binance's split form, its join moved by one character: ``quantity=0.01`` |
+    ``5reduceOnly=true…`` — whole pairs both sides, a name that is not Binance's."""
+    query = f"symbol={BTC}&side=BUY&type=MARKET&quantity=0.015"
+    body = f"reduceOnly=true&timestamp={now}"
+    return Raw(query=query[:-1], body=f"5{body}&signature={_hmac(secret, query + body)}".encode(),
+               headers=_keyed(key))
+
+
+def _signature(text: str):
+    def build(key: str, secret: str, now: int) -> Raw:
+        return Raw(query=f"symbol={BTC}&orderId={Id.OPEN_BID}&timestamp={now}&signature={text}",
+                   headers={"X-MBX-APIKEY": key.encode()})
+    return build
+
+
+def _api_key(raw_key: bytes):
+    def build(key: str, secret: str, now: int) -> Raw:
+        query = f"symbol={BTC}&orderId={Id.OPEN_BID}&timestamp={now}"
+        return Raw(query=f"{query}&signature={_hmac(secret, query)}",
+                   headers={"X-MBX-APIKEY": raw_key})
+    return build
+
+
+def _many_params(key: str, secret: str, now: int) -> Raw:
+    text = "&".join(f"x{i}=1" for i in range(99)) + f"&timestamp={now}"
+    return Raw(body=f"{text}&signature={_hmac(secret, text)}".encode(), headers=_keyed(key))
+
+
+def _huge_body(key: str, secret: str, now: int) -> Raw:
+    return Raw(body=b"a=1&" * (16 * 1024 + 1), headers=_keyed(key))
+
+
+def _keyless_9mb(key: str, secret: str, now: int) -> Raw:
+    return Raw(body=b"x=" + b"1" * (9 * 1024 * 1024), headers=dict(_FORM))
+
+
+def _bad_escape(key: str, secret: str, now: int) -> Raw:
+    query = f"symbol=BTC%ZZUSDT&orderId={Id.OPEN_BID}&timestamp={now}"
+    return Raw(query=f"{query}&signature={_hmac(secret, query)}",
+               headers={"X-MBX-APIKEY": key.encode()})
+
+
+HOSTILE_CASES: tuple[HostileCase, ...] = (
+    HostileCase("new_order:signature-over-refolded-amp-and-eq", "POST", "/fapi/v1/order",
+                _refolded, 400, -1022, BAD_SIGNATURE),
+    HostileCase("new_order:join-cut-inside-a-pair", "POST", "/fapi/v1/order", _cut,
+                400, -1022, BAD_SIGNATURE),
+    HostileCase("new_order:join-moved-between-whole-pairs", "POST", "/fapi/v1/order", _moved,
+                400, -1022, BAD_SIGNATURE),
+    HostileCase("query_order:signature-non-ascii", "GET", "/fapi/v1/order",
+                _signature("%C3%A9" * 32), 400, -1022, BAD_SIGNATURE),
+    HostileCase("query_order:signature-not-utf8", "GET", "/fapi/v1/order", _signature("%FF"),
+                400, -1100, "Illegal characters found in parameter 'request'; legal range is "
+                "'printable ASCII'."),
+    HostileCase("query_order:signature-not-hex", "GET", "/fapi/v1/order", _signature("zz" * 32),
+                400, -1022, BAD_SIGNATURE),
+    HostileCase("query_order:signature-too-long", "GET", "/fapi/v1/order",
+                _signature("ab" * 4000), 400, -1022, BAD_SIGNATURE),
+    HostileCase("query_order:api-key-non-ascii", "GET", "/fapi/v1/order",
+                _api_key("é".encode()), 401, -2014, "API-key format invalid."),
+    HostileCase("query_order:api-key-control-char", "GET", "/fapi/v1/order",
+                _api_key(b"catalogue-alice-key\x7f"), 401, -2014, "API-key format invalid."),
+    HostileCase("query_order:api-key-unknown", "GET", "/fapi/v1/order", _api_key(b"x" * 4000),
+                401, -2015, "Invalid API-key, IP, or permissions for action."),
+    HostileCase("query_order:percent-escape-not-hex-stays-literal", "GET", "/fapi/v1/order",
+                _bad_escape, 400, -1121, BAD_SYMBOL),
+    HostileCase("new_order:101-parameters", "POST", "/fapi/v1/order", _many_params,
+                400, -1101, "Too many parameters; expected '100' and received '101'."),
+    HostileCase("new_order:body-over-64-KiB", "POST", "/fapi/v1/order", _huge_body,
+                413, -1101, "Too many parameters sent for this endpoint."),
+    HostileCase("new_order:9-MB-body-without-a-key", "POST", "/fapi/v1/order", _keyless_9mb,
+                401, -2014, "API-key format invalid."),
 )

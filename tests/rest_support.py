@@ -85,3 +85,41 @@ class RawClient:
         r = self.signed(method, path, params, **kw)
         assert r.status_code == 200, r.text
         return r.json()
+
+
+def send_raw(url: str, verb: str, path: str, query: str = "", body: bytes = b"",
+             headers: dict[str, bytes] | None = None) -> tuple[int, object, bytes]:
+    """One HTTP/1.1 request written byte for byte on a fresh socket (no client library
+    re-encodes anything); ``(status, JSON body, lower-cased response head)``.  A server
+    that answers before reading the whole body may close while it is still being sent:
+    the answer is read all the same."""
+    import json
+    import socket
+
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    target = f"{path}?{query}" if query else path
+    head = f"{verb} {target} HTTP/1.1\r\nHost: {host}\r\n".encode()
+    for name, value in (headers or {}).items():
+        head += name.encode() + b": " + value + b"\r\n"
+    head += b"Content-Length: %d\r\n\r\n" % len(body)
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        try:
+            s.sendall(head + body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        data = b""
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+                top, sep, rest = data.partition(b"\r\n\r\n")
+                length = next((int(line.split(b":")[1]) for line in top.split(b"\r\n")
+                               if line.lower().startswith(b"content-length:")), None)
+                if sep and length is not None and len(rest) >= length:
+                    break
+        except ConnectionResetError:
+            pass
+    top, _, rest = data.partition(b"\r\n\r\n")
+    return int(top.split()[1]), json.loads(rest), top.lower()

@@ -21,8 +21,14 @@ import pytest
 if importlib.util.find_spec("engine.server") is None:
     pytest.skip("engine.server (the REST facade) does not exist yet", allow_module_level=True)
 
-from catalogue import ACCOUNTS, CASES, WIRE_ONLY_CASES, build_venue  # noqa: E402
-from rest_support import RawClient, hmac_hex, now_ms  # noqa: E402
+from catalogue import (  # noqa: E402
+    ACCOUNTS,
+    CASES,
+    HOSTILE_CASES,
+    WIRE_ONLY_CASES,
+    build_venue,
+)
+from rest_support import RawClient, hmac_hex, now_ms, send_raw  # noqa: E402
 
 from engine.server import create_app, running  # noqa: E402
 from engine.server.routes import ROUTES  # noqa: E402
@@ -61,7 +67,7 @@ def test_every_wire_case_goes_to_a_route_of_the_server():
     for case in WIRE_CASES:
         verb, path, _params = case.http()
         assert verb in ROUTES[path], case.id
-    for wcase in WIRE_ONLY_CASES:
+    for wcase in (*WIRE_ONLY_CASES, *HOSTILE_CASES):
         assert wcase.verb in ROUTES[wcase.path], wcase.id
 
 
@@ -108,4 +114,22 @@ def test_request_only_http_can_express_is_refused_exactly_and_changes_nothing(se
 
     # Assert
     assert answer(response) == (case.status, {"code": case.code, "msg": case.msg})
+    assert state_hash(ex, app) == before
+
+
+@pytest.mark.parametrize("case", HOSTILE_CASES, ids=[c.id for c in HOSTILE_CASES])
+def test_hostile_request_is_refused_exactly_and_changes_nothing(served, case):
+    # Arrange
+    ex, app, clients = served
+    client = clients[case.caller]
+    raw = case.build(client.key, client.secret, ex.now)
+    before = state_hash(ex, app)
+
+    # Act
+    status, body, head = send_raw(client.url, case.verb, case.path, raw.query, raw.body,
+                                  dict(raw.headers))
+
+    # Assert
+    assert b"content-type: application/json" in head
+    assert (status, body) == (case.status, {"code": case.code, "msg": case.msg})
     assert state_hash(ex, app) == before

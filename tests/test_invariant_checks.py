@@ -118,6 +118,7 @@ def _revive_cancelled_row(ex: Exchange, armed: bool) -> Any:
     r = cancelled_parent_row(ex)
     r.status, r.armed = NEW, armed
     ex._index.open_rows.setdefault((r.owner.name, r.inst.symbol), {})[r.order_id] = r
+    _count_rows(ex, r.owner.name, 1)
     if armed:
         ex._registry.index(r)
         settled(ex)
@@ -131,7 +132,14 @@ def _two_rows_triggered(ex: Exchange) -> None:
         r.status = OrderStatus.TRIGGERED
         key = (r.owner.name, r.inst.symbol)
         del ex._index.open_rows[key][r.order_id]
+        _count_rows(ex, r.owner.name, -1)
         ex._index.reducers.get(key, {}).pop(r.order_id, None)
+
+
+def _count_rows(ex: Exchange, name: str, delta: int) -> None:
+    """Keep the open-row count with the open sets (only the case's own check must notice)."""
+    ex._index.count_rows(name, delta)
+    settled(ex)
 
 
 def _rename_account(ex: Exchange) -> None:
@@ -234,6 +242,11 @@ CASES: list[tuple[str, Callable[..., None], str]] = [
         ("alice", "BTCUSDT"), {}).__setitem__(_filled(ex).order_id, _filled(ex)),
      "reducer set holds"),
     ("a client id pointing at another order", _cid_elsewhere, "client id 'bid0'"),
+    ("an account's count of open rows", lambda ex: _count_rows(ex, "bob", 1),
+     lambda ex: f"bob: the open-row count says {ex._index.open_row_count['bob']}, "
+                f"the open sets hold {ex._index.open_row_count['bob'] - 1} rows"),
+    ("an open-row count of zero kept as an entry", lambda ex: ex._index.open_row_count
+     .__setitem__("carol", 0), "carol: the open-row count says 0, the open sets hold 0"),
     # the trigger index
     ("a stray id in the fire index", lambda ex: ex._registry._fall[
         ("BTCUSDT", standalone_armed(ex).working_type)].add((-1, 10**9)),

@@ -96,6 +96,49 @@ def test_refused_commands_and_commands_without_effect_are_not_journaled(tmp_path
     assert ex.journal.seq == 1
 
 
+def test_time_that_passes_without_effect_writes_no_line_and_replays_from_the_next_one(
+    tmp_path,
+):
+    path = tmp_path / "run.jsonl"
+    ex = Exchange(journal=path)
+    ex.create_account("alice", balance="1000")
+    c = ex.client("alice")
+    t0 = ex.now
+    assert ex.pass_time(t0 + 500) and ex.now == t0 + 500  # nothing scheduled
+    assert ex.journal.seq == 1
+    o = c.new_order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
+                    quantity="0.01", price="30000")
+    c.countdown_cancel_order(symbol="BTCUSDT", countdownTime=1000)
+    assert ex.pass_time(t0 + 1400)  # the countdown is due at t0 + 1500
+    assert not ex.pass_time(t0 + 1600) and ex.now == t0 + 1400  # that move is a command
+    ex.set_time(t0 + 1600)
+    assert c.query_order(symbol="BTCUSDT", orderId=o["orderId"])["status"] == "CANCELED"
+
+    cmds = [(ln["cmd"], ln["time"] - t0) for ln in lines(path)[1:]]
+    assert cmds == [("create_account", 0), ("new_order", 500), ("countdown_cancel", 500),
+                    ("set_time", 1400)]
+    twin = Exchange.replay(path)
+    assert twin.state_hash() == ex.state_hash()
+
+
+def test_replay_refuses_a_line_whose_time_passes_a_countdown_without_a_set_time(tmp_path):
+    path = tmp_path / "run.jsonl"
+    ex = Exchange(journal=path)
+    ex.create_account("alice", balance="1000")
+    c = ex.client("alice")
+    c.new_order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
+                quantity="0.01", price="30000")
+    c.countdown_cancel_order(symbol="BTCUSDT", countdownTime=1000)
+    ex.close_journal()
+    forged = lines(path)
+    forged.append({**forged[-1], "seq": len(forged), "time": ex.now + 5000,
+                   "cmd": "cancel_open_orders", "params": {"symbol": "BTCUSDT"}})
+    path.write_text("".join(json.dumps(ln) + "\n" for ln in forged))
+
+    with pytest.raises(JournalError, match="diverged"):
+        Exchange.replay(path)
+
+
 def test_decimal_and_float_values_are_written_as_sent_and_read_back_to_the_same_integers(
     tmp_path,
 ):
@@ -185,10 +228,11 @@ def test_every_public_command_is_journaled_or_changes_nothing():
         "query_order",
     }
     never_changes_state = {"change_margin_type"}  # CROSSED only: always refused
+    only_the_clock = {"pass_time"}  # recorded by the next line's time (tested below)
     public = {n for n, _ in inspect.getmembers(Exchange) if not n.startswith("_")}
     public |= set(cmd.__all__) - {"ACCOUNT_COMMANDS"}
 
-    unclassified = public - set(COMMANDS) - read_only - never_changes_state
+    unclassified = public - set(COMMANDS) - read_only - never_changes_state - only_the_clock
 
     assert unclassified == set(), (
         "journal these in engine.persist.journal.COMMANDS, or list them here"
@@ -447,7 +491,11 @@ def test_commands_sent_over_rest_are_journaled_and_replay_to_the_same_venue(tmp_
 
     cmds = [ln["cmd"] for ln in lines(path)[1:]]
     assert {"new_order", "new_algo_order", "cancel_batch", "change_leverage"} <= set(cmds)
-    assert "set_time" in cmds  # the server sets the clock from wall time: journaled too
+    # the server moves the clock to wall time without a line of its own (nothing falls
+    # due): each command's line carries its time, and replay moves the clock to it
+    assert "set_time" not in cmds
+    times = [ln["time"] for ln in lines(path)[1:]]
+    assert times == sorted(times) and times[-1] > times[0]
     batch = next(ln for ln in lines(path)[1:] if ln["cmd"] == "cancel_batch")
     assert isinstance(batch["params"]["orderIdList"], str)  # as sent: the wire's JSON text
     assert Exchange.replay(path).state_hash() == ex.state_hash()

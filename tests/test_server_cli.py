@@ -112,3 +112,45 @@ def test_a_command_whose_extra_is_missing_names_it_and_exits_2(
     err = capsys.readouterr().err
     assert f"fapisim: error: {argv[0]} needs the {extra} extra (engine.{module} is missing)" in err
     assert f"pip install 'fapisim[{extra}]'" in err
+
+
+# -- keys anyone can derive stay on loopback -------------------------------------------------
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.20", "example.org"])
+def test_a_non_loopback_host_with_derived_keys_is_refused_before_binding(capsys, host):
+    assert main(["serve", "--host", host, "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert f"--host {host} is not a loopback address" in err
+    assert "alice, bob" in err and "--accounts FILE" in err and "--random-keys" in err
+
+
+def test_a_non_loopback_host_names_the_accounts_file_entries_without_keys(tmp_path, capsys):
+    accounts = tmp_path / "accounts.toml"
+    accounts.write_text(ACCOUNTS)  # carol has keys, dan has none
+    assert main(["serve", "--host", "0.0.0.0", "--accounts", str(accounts), "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "the keys of dan would be derived" in err and "carol" not in err
+
+
+def test_random_keys_are_printed_once_work_and_are_not_the_derived_ones():
+    proc, url, lines = start("--random-keys")
+    try:
+        derived = Exchange().create_account("alice", "1")
+        words = lines[0].split()
+        assert words[:2] == ["account", "alice"]
+        key, secret = words[3], words[5]
+        assert len(key) == len(secret) == 64 and key != secret
+        assert key != derived.api_key and secret != derived.api_secret
+        assert RawClient(url, key, secret).ok("GET", "/fapi/v2/balance")[0]["balance"] == (
+            "100000")
+        r = RawClient(url, derived.api_key, derived.api_secret).signed("GET", "/fapi/v2/balance")
+        assert (r.status_code, r.json()["code"]) == (401, -2015)
+    finally:
+        out = stop(proc, signal.SIGINT)
+    assert key not in out  # printed once, at start (the banner was read before)
+
+
+@pytest.mark.parametrize("flag", ["--header-timeout", "--body-timeout", "--keep-alive",
+                                  "--max-connections"])
+def test_serve_refuses_a_non_positive_transport_limit_with_exit_2(capsys, flag):
+    assert main(["serve", flag, "0", "--port", "0"]) == 2
+    assert "must be a positive" in capsys.readouterr().err

@@ -6,8 +6,12 @@ this module runs them.
 Profiles:
 
 * default (CI): 200 examples × 50 steps of :class:`~engine.testing.VenueMachine`,
-  and 25 × 50 of the same machine journaling every example (each journal is
-  replayed at teardown, also from a mid-run snapshot);
+  25 × 50 of the same machine journaling every example (each journal is
+  replayed at teardown, also from a mid-run snapshot), and 25 × 50 of it journaling
+  on a venue that allows each account only 3 conditional orders
+  (``max_num_algo_orders=3``), so that -4045 refusals land among every other
+  step — the default cap, 200, is out of reach of a run: a step creates at most 2
+  rows, and a run has at most 100 steps;
 * ``FAPISIM_FUZZ=long``: at least 1,000,000 steps of the journaling machine
   (``FAPISIM_FUZZ_STEPS`` overrides), in batches of up to 500 examples × 100 steps,
   on one worker process per core (``FAPISIM_FUZZ_WORKERS``).  It prints the
@@ -28,6 +32,7 @@ import traceback
 
 import pytest
 
+from engine import Exchange
 from engine.testing import VenueMachine, ci_settings, run
 
 LONG_RUN = os.environ.get("FAPISIM_FUZZ") == "long"
@@ -43,11 +48,30 @@ class JournaledVenueMachine(VenueMachine):
         return os.path.join(self.directory, f"example-{os.getpid()}.jsonl")
 
 
+class CappedVenueMachine(JournaledVenueMachine):
+    """The journaling machine on a venue whose cap on conditional orders is 3 per account:
+    placements past it are refused (and change nothing, as every refusal), rows that
+    finish free their slots, and ``check_invariants()`` recounts the open rows after
+    every step.  The cascade model needs no cap: it predicts cancels and status
+    changes, and a refused placement creates nothing to predict."""
+
+    CAP = 3
+
+    def make_exchange(self) -> Exchange:
+        path = self.journal_path()
+        if os.path.exists(path):
+            os.remove(path)
+        return Exchange(journal=path, max_num_algo_orders=self.CAP)
+
+
 TestVenueStateMachine = VenueMachine.TestCase
 TestVenueStateMachine.settings = ci_settings()
 
 TestJournaledVenueStateMachine = JournaledVenueMachine.TestCase
 TestJournaledVenueStateMachine.settings = ci_settings(max_examples=25)
+
+TestCappedVenueStateMachine = CappedVenueMachine.TestCase
+TestCappedVenueStateMachine.settings = ci_settings(max_examples=25)
 
 
 def _worker(steps: int) -> tuple[int, str | None]:

@@ -28,6 +28,11 @@ from typing import Any
 ERRORS: dict[str, tuple[int, str, str]] = {
     # 10xx – general
     "UNKNOWN": (-1000, "UNKNOWN", "An unknown error occured while processing the request."),
+    "DISCONNECTED": (
+        -1001,
+        "DISCONNECTED",
+        "Internal error; unable to process your request. Please try again.",
+    ),
     "TOO_MANY_REQUESTS": (
         -1003,
         "TOO_MANY_REQUESTS",
@@ -57,6 +62,16 @@ ERRORS: dict[str, tuple[int, str, str]] = {
         -1101,
         "TOO_MANY_PARAMETERS",
         "Duplicate values for a parameter detected.",
+    ),
+    "TOO_MANY_PARAMETERS": (
+        -1101,
+        "TOO_MANY_PARAMETERS",
+        "Too many parameters; expected '%s' and received '%s'.",
+    ),
+    "BODY_TOO_LARGE": (
+        -1101,
+        "TOO_MANY_PARAMETERS",
+        "Too many parameters sent for this endpoint.",
     ),
     "MANDATORY_PARAM": (
         -1102,
@@ -209,6 +224,11 @@ ERRORS: dict[str, tuple[int, str, str]] = {
         -4032,
         "EXCEED_MAX_CANCEL_ORDER_SIZE",
         "Exceed maximum cancel order size.",
+    ),
+    "MAX_STOP_ORDER_EXCEEDED": (
+        -4045,
+        "MAX_STOP_ORDER_EXCEEDED",
+        "Reach max stop order limit.",
     ),
     "NO_NEED_TO_CHANGE_MARGIN_TYPE": (
         -4046,

@@ -250,7 +250,12 @@ class Instrument:
 
     # -- exchangeInfo ------------------------------------------------------------------
     def symbol_info(self) -> dict[str, Any]:
-        """The exchangeInfo ``symbols[]`` object (CLIENTS.md §6: every parser's needs)."""
+        """The exchangeInfo ``symbols[]`` object (CLIENTS.md §6: every parser's needs).
+
+        No ``MAX_NUM_ALGO_ORDERS`` filter: Binance removed it from exchangeInfo on
+        2025-12-29, when the cap on conditional orders became one per account across
+        all symbols (200; https://developers.binance.com/docs/derivatives/change-log).
+        That cap is the venue's ``max_num_algo_orders``, not a symbol's filter."""
         return {
             "symbol": self.symbol,
             "pair": self.symbol,

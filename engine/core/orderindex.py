@@ -6,6 +6,13 @@ Structures (all keyed for O(1) lookup)
   created (closed ones stay queryable);
 * ``open_orders[(account, symbol)]``: open ordinary orders, ``id -> Order``;
 * ``open_rows[(account, symbol)]``: untriggered trigger rows (PENDING/ARMED);
+* ``open_row_count[account]``: how many untriggered trigger rows the account
+  holds across all symbols (the sum of its ``open_rows`` tables' sizes), kept
+  as a running count so that Binance's per-account cap on conditional orders
+  (``MAX_NUM_ALGO_ORDERS``, -4045; see :mod:`engine.venue.entry`) costs O(1)
+  per check.  Only positive counts are stored (an account at 0 has no entry),
+  so equal open sets always give equal tables; :meth:`OrderIndex._check`
+  recounts it;
 * ``reducers[(account, symbol)]``: the open orders and ARMED rows that may
   only reduce a position (reduce-only, close-position, hedge-mode closing,
   attached TP/SL) — the ones to expire when their position has nothing left;
@@ -36,13 +43,16 @@ Key = tuple[str, str]
 class OrderIndex:
     """Ids, open sets and client ids of all orders."""
 
-    __slots__ = ("_undo", "by_id", "open_orders", "open_rows", "reducers", "cids")
+    __slots__ = (
+        "_undo", "by_id", "open_orders", "open_rows", "open_row_count", "reducers", "cids",
+    )
 
     def __init__(self, undo: UndoLog) -> None:
         self._undo = undo
         self.by_id: dict[int, Order] = {}
         self.open_orders: dict[Key, dict[int, Order]] = {}
         self.open_rows: dict[Key, dict[int, Order]] = {}
+        self.open_row_count: dict[str, int] = {}
         self.reducers: dict[Key, dict[int, Order]] = {}
         self.cids: dict[str, dict[str, Order]] = {}
 
@@ -60,7 +70,11 @@ class OrderIndex:
         u.append((self.by_id.pop, oid))
         self.by_id[oid] = order
         key = (order.owner.name, order.inst.symbol)
-        table = self._table(self.open_rows if order.is_trigger else self.open_orders, key)
+        if order.is_trigger:
+            table = self._table(self.open_rows, key)
+            self.count_rows(key[0], 1)
+        else:
+            table = self._table(self.open_orders, key)
         u.append((table.pop, oid))
         table[oid] = order
         cid = order.cid
@@ -75,7 +89,11 @@ class OrderIndex:
         u = self._undo
         oid = order.order_id
         key = (order.owner.name, order.inst.symbol)
-        table = (self.open_rows if order.is_trigger else self.open_orders)[key]
+        if order.is_trigger:
+            table = self.open_rows[key]
+            self.count_rows(key[0], -1)
+        else:
+            table = self.open_orders[key]
         u.append((table.__setitem__, oid, order))
         del table[oid]
         red = self.reducers.get(key)
@@ -107,6 +125,22 @@ class OrderIndex:
             return auto if auto.is_open else explicit
         return auto if auto.order_id > explicit.order_id else explicit
 
+    def count_rows(self, account: str, delta: int) -> None:
+        """Add ``delta`` to ``account``'s count of untriggered rows (undoable).  O(1).
+
+        Called by :meth:`add` and :meth:`close`, and by any path that opens or
+        closes rows in ``open_rows`` without them (the inline cascade of
+        ``Cancels._cancel_plain`` undoes its own count in its compound record).
+        """
+        counts = self.open_row_count
+        prev = counts.get(account)
+        self._undo.append((_restore_key, counts, account, prev))
+        set_row_count(counts, account, (prev or 0) + delta)
+
+    def rows_open(self, account: str) -> int:
+        """How many untriggered (PENDING or ARMED) rows ``account`` holds, all symbols.  O(1)."""
+        return self.open_row_count.get(account, 0)
+
     def count_open(self, account: str, symbol: str) -> int:
         t = self.open_orders.get((account, symbol))
         return 0 if t is None else len(t)
@@ -135,6 +169,17 @@ class OrderIndex:
         )
         if n_open != sum(1 for o in self.by_id.values() if o.is_open):
             raise InvariantError("an open order is missing from the open sets")
+        recount: dict[str, int] = {}
+        for (acct, _sym), t in self.open_rows.items():
+            if t:
+                recount[acct] = recount.get(acct, 0) + len(t)
+        counts = self.open_row_count
+        if counts != recount:  # a stored 0 differs too: an account at 0 has no entry
+            acct = min(a for a in set(recount) | set(counts) if counts.get(a) != recount.get(a))
+            raise InvariantError(
+                f"{acct}: the open-row count says {counts.get(acct)}, "
+                f"the open sets hold {recount.get(acct, 0)} rows"
+            )
         for (acct, sym), t in self.reducers.items():
             for o in t.values():
                 if not o.is_open or o.owner.name != acct or o.inst.symbol != sym:
@@ -145,6 +190,12 @@ class OrderIndex:
                     raise InvariantError(f"client id {cid!r} points at {o!r}")
 
     def _state(self) -> tuple:
+        """Canonical state for hashing: the open sets, the reducers and the client ids.
+
+        ``open_row_count`` is left out: it is a function of ``open_rows`` (hashed),
+        which :meth:`_check` recounts, and reading it would move every state hash
+        recorded before it existed (``tests/fixtures/pre_layout``).
+        """
         return tuple(
             tuple(sorted((k, tuple(sorted(t))) for k, t in tables.items() if t))
             for tables in (self.open_orders, self.open_rows, self.reducers)
@@ -157,6 +208,14 @@ class OrderIndex:
 
 def _order_id(o: Order) -> int:
     return o.order_id
+
+
+def set_row_count(counts: dict[str, int], account: str, n: int) -> None:
+    """Store ``n`` as ``account``'s open-row count: a count of 0 is no entry."""
+    if n:
+        counts[account] = n
+    else:
+        del counts[account]
 
 
 def _restore_key(table: dict, key: object, prev: object) -> None:

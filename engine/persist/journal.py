@@ -8,10 +8,14 @@ Format (JSON lines, UTF-8, ASCII-escaped, strict JSON)
 ------------------------------------------------------
 Line 1, the header, describes the venue as it was built::
 
-    {"fapisim_journal": 1, "start_time": 1704067200000, "instruments": [{...}, ...]}
+    {"fapisim_journal": 1, "start_time": 1704067200000, "instruments": [{...}, ...],
+     "max_num_algo_orders": 200}
 
 ``instruments`` holds every listed instrument's constructor parameters (in
-listing order), so a non-default venue is rebuilt exactly.  Then one line per
+listing order) and ``max_num_algo_orders`` the venue's cap on conditional
+orders per account (``Exchange(max_num_algo_orders=...)``), so a non-default
+venue is rebuilt exactly.  A header without ``max_num_algo_orders`` (written
+before the setting existed) replays with the default, 200.  Then one line per
 command that changed state::
 
     {"seq": 3, "time": 1704067200000, "cmd": "cancel_order", "account": "alice",
@@ -19,8 +23,17 @@ command that changed state::
      "resp": "5f0c2a9d41b7e3c8"}
 
 ``seq`` counts from 1 without gaps; ``time`` is the simulated clock when the
-command began; ``cmd`` is the command's name — a function of
-:mod:`engine.venue.commands` for what an account sends, an operator method of
+command began.  The clock may have moved since the previous line without a line
+of its own — :meth:`~engine.venue.exchange.Exchange.pass_time`, over a stretch
+where nothing falls due, is not a command (the REST server moves the clock that
+way on every request, SPEC 9) — so replay moves the clock to ``time`` the same
+way, and refuses a line whose ``time`` is in the past or lies beyond a countdown
+deadline (that move would have changed state, so it would have had its own
+``set_time`` line).  A replayed venue's clock is therefore that of its last
+line, not of the last request its original answered.
+
+``cmd`` is the command's name — a function of :mod:`engine.venue.commands`
+for what an account sends, an operator method of
 :class:`~engine.venue.exchange.Exchange` for the venue's own commands — and
 :data:`COMMANDS` is the table from those names to their implementations (the
 names journals have always written: a journal from before the engine's layers
@@ -98,6 +111,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from engine.persist.values import decode, digest, encode, instrument_from, instrument_params
 from engine.venue import commands as account_commands
 from engine.venue.exchange import Exchange
+from engine.venue.state import DEFAULT_MAX_NUM_ALGO_ORDERS, check_max_num_algo_orders
 
 if TYPE_CHECKING:
     from engine.core.ledger import AccountState
@@ -271,6 +285,7 @@ class Journal:
             "fapisim_journal": FORMAT_VERSION,
             "start_time": ex.now,
             "instruments": [instrument_params(i) for i in ex._s.instruments.values()],
+            "max_num_algo_orders": ex._s.max_num_algo_orders,
         }
         journal = cls(ex, path, fd, 0, hashlib.sha256())
         journal._write(_dumps(header))
@@ -287,6 +302,11 @@ class Journal:
         # every line is already written: closing on collection loses nothing
         if getattr(self, "_fd", -1) >= 0:
             os.close(self._fd)
+
+    @property
+    def failure(self) -> str | None:
+        """Why the journal refuses commands (a write failed, it was closed), or None."""
+        return self._broken
 
     def prefix_digest(self) -> str:
         """SHA-256 of every byte written so far (what a snapshot records)."""
@@ -395,7 +415,14 @@ def replay(
                 raise _line_error(path, 1, "the snapshot was taken from another journal")
         else:
             instruments = [instrument_from(p) for p in head["instruments"]]
-            ex = (cls or Exchange)(instruments, start_time=head["start_time"])
+            cap = head.get("max_num_algo_orders", DEFAULT_MAX_NUM_ALGO_ORDERS)
+            try:
+                check_max_num_algo_orders(cap)
+            except ValueError as e:
+                raise _line_error(path, 1, str(e)) from None
+            ex = (cls or Exchange)(
+                instruments, start_time=head["start_time"], max_num_algo_orders=cap
+            )
         seq = applied = 0
         torn = None
         for lineno, raw in enumerate(f, start=2):
@@ -418,7 +445,8 @@ def replay(
                 if seq == after and sha.hexdigest() != prefix:
                     raise _line_error(path, lineno, "the snapshot was taken from another journal")
                 continue
-            if time != ex.now:
+            if time != ex.now and not (type(time) is int and ex.pass_time(time)
+                                       and time == ex.now):
                 raise _line_error(
                     path, lineno, f"the clock is {ex.now} but the line says {time!r}: "
                     "journal and venue diverged"

@@ -8,6 +8,8 @@ Owns:
   its weight;
 * :mod:`~engine.server.auth` — parsing requests, signatures, timestamps;
 * :mod:`~engine.server.weights` — the per-minute request-weight meter;
+* :mod:`~engine.server.transport` — read timeouts, keep-alive, the connection cap;
+* :mod:`~engine.server.keys` — loopback hosts and random API keys;
 * :mod:`~engine.server.encoding` — JSON bodies, written exactly.
 
 Needs the ``server`` extra (Starlette, uvicorn): importing this package
@@ -21,5 +23,6 @@ the fuzz toolkit, the scenarios, or the command line.
 """
 
 from engine.server.app import create_app, running, serve
+from engine.server.transport import Limits
 
-__all__ = ["create_app", "running", "serve"]
+__all__ = ["Limits", "create_app", "running", "serve"]

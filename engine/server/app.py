@@ -8,36 +8,72 @@ yields its base URL (tests, notebooks).  Starlette and uvicorn come with the
 
 What the wire layer does, in order, for each request
 ----------------------------------------------------
-1. find the endpoint (:data:`~engine.server.routes.ROUTES`): unknown path → 404,
-   known path with another verb → 405 (``-1099`` / ``-1020``, JSON bodies);
-2. parse query and form body (:mod:`~engine.server.auth`; query wins);
-3. signed endpoints: ``X-MBX-APIKEY`` (missing → 401 ``-2014``, unknown →
-   401 ``-2015``), then signature (-1102 / -1022) and timestamp (-1021)
-   against the server clock; public endpoints need no key;
+1. from the request line and headers alone: find the endpoint
+   (:data:`~engine.server.routes.ROUTES`; unknown path → 404, known path with
+   another verb → 405, ``-1099`` / ``-1020``, JSON bodies) and, on a signed
+   endpoint, the ``X-MBX-APIKEY`` (missing or malformed → 401 ``-2014``,
+   unknown → 401 ``-2015``).  A request refused here is answered before its
+   body is read, with ``Connection: close``: nothing unauthenticated costs more
+   than a header read.
+2. read the body, at most :data:`MAX_BODY_BYTES` (more → 413 ``-1101``, also
+   answered unread when ``Content-Length`` says so);
+3. parse query and form body (:mod:`~engine.server.auth`; query wins; at most
+   :data:`~engine.server.auth.MAX_PARAMS` parameters, -1101), then on a signed
+   endpoint the signature over the raw bytes (-1102 / -1022) and the timestamp
+   (-1021) against the server clock;
 4. weight: ``X-MBX-USED-WEIGHT-1M`` on every response, ``X-MBX-ORDER-COUNT-1M``
    on order placement; past the optional per-minute budget → 429 ``-1003``
-   with ``Retry-After`` (:class:`~engine.rest_wire.WeightMeter`; keyed by the
+   with ``Retry-After`` (:class:`~engine.server.weights.WeightMeter`; keyed by the
    authenticated account, else — public endpoints, refusals — by client address);
-5. set the venue clock from wall time (``Exchange.set_time``, which never moves
-   it back), call the engine, answer JSON.  A :class:`~engine.core.errors.ClientError`
+5. under the venue lock, and only this step: map wall time onto the venue clock
+   (below), call the engine.  A :class:`~engine.core.errors.ClientError`
    becomes its HTTP status (400 for order errors) and ``{"code", "msg"}``;
-   anything else is a 500 ``-1000`` and is logged.
+   anything else is a 500 ``-1000`` and is logged;
+6. write the JSON answer (outside the lock).
 
 A request refused in steps 1–4 never reaches the venue: not even its clock moves.
+A client that disconnects mid-request is dropped without a log line.
 
 Concurrency
 -----------
-The venue is single-threaded.  Every request runs steps 1–5 under one lock,
-so requests are applied one at a time, in arrival order, and no client sees a
-half-applied command.  Code outside the server that touches the same venue
-while it serves (a test calling ``check_invariants()``) takes
-``app.state.lock`` too.
+The venue is single-threaded.  Every request runs step 5 under one lock, so
+commands are applied one at a time, in arrival order, and no client sees a
+half-applied command; parsing, authentication and encoding happen outside it.
+Code outside the server that touches the same venue while it serves (a test
+calling ``check_invariants()``) takes ``app.state.lock`` too.
+
+Work per request under the lock is bounded by the venue's caps: an account
+holds at most ``max_num_orders`` (200) open orders per symbol and
+``max_num_algo_orders`` (200) open conditional orders across symbols; so the
+largest answers are ``GET openOrders`` without a symbol (200 × the listed
+symbols), ``DELETE allOpenOrders`` (200 orders and their TP/SL rows) and
+``GET openAlgoOrders`` (200 rows).  The history endpoints answer at most their
+``limit`` (1000) rows.
 
 Clock
 -----
 This module is the edge, and the only one in ``engine`` that reads wall time.
 The server clock is ``max(wall time, venue clock)``: a venue whose clock was
 advanced past wall time keeps its own time, and ``/fapi/v1/time`` reports it.
+Each request moves the venue clock to wall time with
+:meth:`~engine.venue.exchange.Exchange.pass_time`, which writes no journal
+line; only when something falls due by then (a countdown cancel) is the move a
+journaled ``set_time`` command (SPEC 9: the clock enters the journal only when
+something happens at the new time).
+
+Journal failure
+---------------
+When the venue's journal cannot be written (a full disk), the command that
+failed is rolled back and the server logs one line; from then on every request
+that would change state is answered 503 ``-1001`` ("Internal error; unable to
+process your request. Please try again.") until restart, while reads,
+``/fapi/v1/time`` and ``ping`` are still served — with the venue clock frozen
+where moving it would be a command.
+
+Transport
+---------
+Read timeouts, keep-alive and a connection cap that sheds idle and half-open
+connections first: :mod:`~engine.server.transport`.
 """
 
 from __future__ import annotations
@@ -49,40 +85,64 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from engine.core.errors import ClientError, reject
 from engine.server.auth import (
     TRANSPORT_PARAMS,
-    ParsedRequest,
     check_timestamp,
     parse,
     verify_signature,
 )
 from engine.server.encoding import dumps
 from engine.server.routes import ROUTES, Endpoint
+from engine.server.transport import (
+    ACCEPT_BATCH,
+    MAX_HEADER_BYTES,
+    Guard,
+    Limits,
+    connection_cap,
+    protocol_class,
+)
 from engine.server.weights import WeightMeter
 
 if TYPE_CHECKING:
     from engine.core.ledger import AccountState
     from engine.venue.exchange import Account, Exchange
 
-__all__ = ["create_app", "running", "serve"]
+__all__ = ["MAX_BODY_BYTES", "Limits", "create_app", "running", "serve"]
 
 log = logging.getLogger("fapisim.server")
 _JSON = "application/json"
 _METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 _ERROR_WEIGHT = 1
+#: the largest request body read (Binance's largest form, a batch of 5 orders, is
+#: a few KiB); a larger one is refused 413 -1101 unread
+MAX_BODY_BYTES = 64 * 1024
+
+#: ``(HTTP status, body as a JSON-able object, headers)``
+Answer = tuple[int, Any, dict[str, str]]
 
 
 def wall_ms() -> int:
     """Wall-clock time in integer milliseconds since the epoch."""
     return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    """A request let past its request line and headers (step 1)."""
+
+    endpoint: Endpoint
+    account: Account | None
+    meter_key: str
+    mutates: bool
 
 
 class Facade:
@@ -92,18 +152,13 @@ class Facade:
         self.exchange = exchange
         self.lock = threading.Lock()
         self.meter = WeightMeter(weight_limit)
+        self._journal_failure_logged = False
 
-    def _state(self, account: Account) -> AccountState:
-        # The engine's commands take the ledger's account state, as Exchange.client() does.
-        return self.exchange.account_state(account.name)
-
-    def handle(
-        self, method: str, path: str, query: bytes, body: bytes, content_type: str | None,
-        api_key: str | None, host: str,
-    ) -> tuple[int, bytes, dict[str, str]]:
-        """Answer one request: ``(HTTP status, JSON body, headers)``.  Call under ``lock``."""
-        wall = wall_ms()
-        ex = self.exchange
+    def admit(
+        self, method: str, path: str, api_key: str | None, host: str, wall: int
+    ) -> Admitted | Answer:
+        """Step 1, from the request line and headers only: the endpoint and, on a signed
+        one, the account the key names; or the refusal to answer."""
         meter_key = "ip:" + host
         routes = ROUTES.get(path)
         if routes is None:
@@ -112,88 +167,167 @@ class Facade:
         if endpoint is None:
             err = reject("UNSUPPORTED_OPERATION", status=405)
             return self._refuse(err, meter_key, wall, {"Allow": ", ".join(routes)})
+        account = None
+        if endpoint.signed:
+            if not api_key or not api_key.isascii() or not api_key.isprintable():
+                return self._refuse(reject("BAD_API_KEY_FMT", status=401), meter_key, wall)
+            account = self.exchange.account_by_key(api_key)
+            if account is None:
+                return self._refuse(reject("REJECTED_MBX_KEY", status=401), meter_key, wall)
+            meter_key = account.name
+        return Admitted(endpoint, account, meter_key, method != "GET")
+
+    def answer(
+        self, adm: Admitted, query: bytes, body: bytes, content_type: str | None, wall: int
+    ) -> Answer:
+        """Steps 3–5 for an admitted request; only the engine call holds the lock."""
         try:
             req = parse(query, body, content_type)
         except ClientError as e:
-            return self._refuse(e, meter_key, wall)
-        account = None
-        if endpoint.signed:
-            account = ex.account_by_key(api_key) if api_key else None
-            refused = self._authenticate(api_key, account, req, max(wall, ex.now))
+            return self._refuse(e, adm.meter_key, wall)
+        if adm.account is not None:
+            refused = verify_signature(req, adm.account.api_secret) or check_timestamp(
+                req.params, max(wall, self.exchange.now)
+            )
             if refused is not None:
-                return self._refuse(refused, meter_key, wall)
-            assert account is not None
-            meter_key = account.name
+                return self._refuse(refused, adm.meter_key, wall)
         params = {k: v for k, v in req.params.items() if k not in TRANSPORT_PARAMS}
-        charge = self.meter.charge(meter_key, endpoint.weight_of(params), endpoint.order, wall)
+        endpoint = adm.endpoint
+        charge = self.meter.charge(adm.meter_key, endpoint.weight_of(params), endpoint.order,
+                                   wall)
         headers = {"X-MBX-USED-WEIGHT-1M": str(charge.used)}
         if endpoint.order:
             headers["X-MBX-ORDER-COUNT-1M"] = str(charge.orders)
         if not charge.allowed:
             headers["Retry-After"] = str(-(-charge.retry_after_ms // 1000))
             busy = reject("TOO_MANY_REQUESTS", self.meter.limit, status=429)
-            return busy.status_code, dumps(busy.to_wire()), headers
-        return self._call(endpoint, account, params, wall, headers)
+            return busy.status_code, busy.to_wire(), headers
+        with self.lock:
+            status, result = self._call(adm, params, wall)
+        return status, result, headers
 
-    def _authenticate(
-        self, api_key: str | None, account: Account | None, req: ParsedRequest, server_ms: int
-    ) -> ClientError | None:
-        if not api_key or not api_key.isprintable() or not api_key.isascii():
-            return reject("BAD_API_KEY_FMT", status=401)
-        if account is None:
-            return reject("REJECTED_MBX_KEY", status=401)
-        return verify_signature(req, account.api_secret) or check_timestamp(
-            req.params, server_ms
-        )
-
-    def _call(
-        self, endpoint: Endpoint, account: Account | None, params: dict[str, str], wall: int,
-        headers: dict[str, str],
+    def handle(
+        self, method: str, path: str, query: bytes, body: bytes, content_type: str | None,
+        api_key: str | None, host: str,
     ) -> tuple[int, bytes, dict[str, str]]:
+        """Answer one whole request: ``(HTTP status, JSON body, headers)``."""
+        wall = wall_ms()
+        adm = self.admit(method, path, api_key, host, wall)
+        status, result, headers = (
+            adm if not isinstance(adm, Admitted)
+            else self.answer(adm, query, body, content_type, wall)
+        )
+        return status, dumps(result), headers
+
+    def _state(self, account: Account) -> AccountState:
+        # The engine's commands take the ledger's account state, as Exchange.client() does.
+        return self.exchange.account_state(account.name)
+
+    def _call(self, adm: Admitted, params: dict[str, str], wall: int) -> tuple[int, Any]:
+        """Move the clock, call the engine (under the lock)."""
         ex = self.exchange
         try:
-            ex.set_time(wall)
-            result = endpoint.handler(ex, None if account is None else self._state(account), params)
-            return 200, dumps(result), headers
+            if adm.mutates and self._journal_failure() is not None:
+                return self._unavailable()
+            if not ex.pass_time(wall) and self._journal_failure() is None:
+                ex.set_time(wall)  # something falls due: a journaled command
+            account = None if adm.account is None else self._state(adm.account)
+            return 200, adm.endpoint.handler(ex, account, params)
         except ClientError as e:
-            return e.status_code, dumps(e.to_wire()), headers
+            return e.status_code, e.to_wire()
         except Exception:
-            log.exception("internal error answering %s", endpoint)
+            if self._journal_failure() is not None:
+                return self._unavailable()
+            log.exception("internal error answering %s", adm.endpoint)
             err = reject("UNKNOWN", status=500)
-            return err.status_code, dumps(err.to_wire()), headers
+            return err.status_code, err.to_wire()
+
+    def _journal_failure(self) -> str | None:
+        journal = self.exchange.journal
+        return None if journal is None else journal.failure
+
+    def _unavailable(self) -> tuple[int, Any]:
+        if not self._journal_failure_logged:
+            self._journal_failure_logged = True
+            log.error(
+                "journal %s cannot be written (%s): refusing every request that would change "
+                "state (503 -1001) until restart; reads are still served",
+                self.exchange.journal.path, self._journal_failure(),  # type: ignore[union-attr]
+            )
+        err = reject("DISCONNECTED", status=503)
+        return err.status_code, err.to_wire()
 
     def _refuse(
         self, err: ClientError, meter_key: str, wall: int, extra: dict[str, str] | None = None
-    ) -> tuple[int, bytes, dict[str, str]]:
+    ) -> Answer:
         charge = self.meter.charge(meter_key, _ERROR_WEIGHT, False, wall)
         headers = {"X-MBX-USED-WEIGHT-1M": str(charge.used)}
         if extra:
             headers.update(extra)
-        return err.status_code, dumps(err.to_wire()), headers
+        return err.status_code, err.to_wire(), headers
+
+
+def _response(answer: Answer, close: bool = False) -> Response:
+    status, result, headers = answer
+    try:
+        content = dumps(result)
+    except (TypeError, ValueError):
+        log.exception("cannot encode the answer")
+        err = reject("UNKNOWN", status=500)
+        status, content = err.status_code, dumps(err.to_wire())
+    if close:
+        headers = {**headers, "Connection": "close"}
+    return Response(content, status, headers, media_type=_JSON)
+
+
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The request body, or None when it is longer than ``limit`` (the rest unread)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(facade: Facade, meter_key: str, wall: int) -> Answer:
+    return facade._refuse(reject("BODY_TOO_LARGE", status=413), meter_key, wall)
 
 
 def create_app(exchange: Exchange, *, weight_limit: int | None = None) -> Starlette:
     """The ASGI app serving ``exchange``; ``weight_limit`` is the per-minute weight budget
     of each account (None: unlimited).  ``app.state.exchange`` and ``app.state.lock``
-    are the venue and the lock every request holds."""
+    are the venue and the lock every engine call holds."""
     facade = Facade(exchange, weight_limit)
-    lock = facade.lock
 
     async def endpoint(request: Request) -> Response:
-        body = await request.body()
+        scope = request.scope
+        wall = wall_ms()
         headers = request.headers
         client = request.client
-        with lock:
-            status, content, out = facade.handle(
-                request.method, request.scope["path"], request.scope["query_string"], body,
-                headers.get("content-type"), headers.get("x-mbx-apikey"),
-                client.host if client else "",
-            )
-        return Response(content, status, out, media_type=_JSON)
+        adm = facade.admit(scope["method"], scope["path"], headers.get("x-mbx-apikey"),
+                           client.host if client else "", wall)
+        unread = headers.get("content-length") not in (None, "0") or (
+            "transfer-encoding" in headers)
+        if not isinstance(adm, Admitted):
+            return _response(adm, close=unread)
+        length = headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
+            return _response(_too_large(facade, adm.meter_key, wall), close=True)
+        try:
+            body = await _read_body(request, MAX_BODY_BYTES)
+        except ClientDisconnect:
+            return Response(status_code=400)  # nobody is listening
+        if body is None:
+            return _response(_too_large(facade, adm.meter_key, wall), close=True)
+        return _response(facade.answer(
+            adm, scope["query_string"], body, headers.get("content-type"), wall))
 
     app = Starlette(routes=[Route("/{path:path}", endpoint, methods=_METHODS)])
     app.state.exchange = exchange
-    app.state.lock = lock
+    app.state.lock = facade.lock
     app.state.facade = facade
     return app
 
@@ -203,7 +337,7 @@ def _bind(host: str, port: int) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
-    sock.listen(2048)  # connections queue from here on, before the loop starts accepting
+    sock.listen(ACCEPT_BATCH)  # connections queue from here on, before the loop starts
     sock.set_inheritable(True)
     return sock
 
@@ -213,12 +347,16 @@ def _url(host: str, sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def _server(app: Starlette, log_level: str) -> Any:
+def _server(app: Starlette, log_level: str, limits: Limits) -> Any:
     import uvicorn
 
+    guard = Guard(connection_cap(limits))
+    app.state.guard = guard
     config = uvicorn.Config(
         app, log_level=log_level, access_log=False, lifespan="off",
-        timeout_graceful_shutdown=5,
+        timeout_graceful_shutdown=5, http=protocol_class(limits, guard),
+        timeout_keep_alive=limits.keep_alive, backlog=ACCEPT_BATCH,
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
     )
     return uvicorn.Server(config)
 
@@ -226,19 +364,20 @@ def _server(app: Starlette, log_level: str) -> Any:
 @contextmanager
 def running(
     target: Exchange | Starlette, host: str = "127.0.0.1", port: int = 0, *,
-    weight_limit: int | None = None, log_level: str = "warning",
+    weight_limit: int | None = None, log_level: str = "warning", limits: Limits | None = None,
 ) -> Iterator[str]:
     """Serve a venue (or an app from :func:`create_app`) from a background thread.
 
     Yields the base URL (``http://127.0.0.1:<port>``, a free port unless ``port`` is
     given); on exit stops the server, answering requests in flight first.  Pass the
-    app rather than the venue to reach ``app.state.lock`` while it serves.
+    app rather than the venue to reach ``app.state.lock`` while it serves.  ``limits``:
+    the transport limits (:class:`~engine.server.transport.Limits`; default ``Limits()``).
     """
     app = target if isinstance(target, Starlette) else create_app(
         target, weight_limit=weight_limit
     )
     sock = _bind(host, port)
-    server = _server(app, log_level)
+    server = _server(app, log_level, limits or Limits())
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="fapisim-server", daemon=True
     )
@@ -260,12 +399,13 @@ def running(
 def serve(
     exchange: Exchange, host: str = "127.0.0.1", port: int = 8080, *,
     weight_limit: int | None = None, log_level: str = "info",
-    on_ready: Callable[[str], None] | None = None,
+    on_ready: Callable[[str], None] | None = None, limits: Limits | None = None,
 ) -> None:
     """Serve ``exchange`` in the foreground until SIGINT/SIGTERM, then shut down
     gracefully (requests in flight are answered).  ``on_ready(url)`` runs once the
     socket is bound, before the first request is accepted."""
     app = create_app(exchange, weight_limit=weight_limit)
+    server = _server(app, log_level, limits or Limits())  # checks the limits first
     sock = _bind(host, port)
     main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _interrupt) if main else None
@@ -274,7 +414,7 @@ def serve(
             on_ready(_url(host, sock))
         # uvicorn catches SIGINT/SIGTERM, drains requests in flight, then re-raises the
         # signal to the handler it found: KeyboardInterrupt for both, caught here.
-        _server(app, log_level).run(sockets=[sock])
+        server.run(sockets=[sock])
     except KeyboardInterrupt:
         pass
     finally:

@@ -43,6 +43,7 @@ from engine.core.enums import (
 )
 from engine.core.errors import ClientError, reject
 from engine.core.order import AUTO_CID_PREFIX
+from engine.core.orderindex import set_row_count
 from engine.venue.rule import Rule
 from engine.wire.orders import order_result, order_wire
 from engine.wire.params import parse_symbol
@@ -190,11 +191,16 @@ class Cancels(Rule):
             del table[oid]
             if cascade:
                 row_table = index.open_rows[open_key]
-                u.append((_uncancel_rows, [(r, r.update_time) for r in cascade], row_table))
+                counts = index.open_row_count
+                u.append((
+                    _uncancel_rows, [(r, r.update_time) for r in cascade], row_table, counts,
+                    acct.name, counts[acct.name],
+                ))
                 for r in cascade:
                     r.status = CANCELED
                     r.update_time = now
                     del row_table[r.order_id]
+                set_row_count(counts, acct.name, counts[acct.name] - len(cascade))
             d = None
             if respond:
                 t = o.tmpl
@@ -375,12 +381,17 @@ def _uncancel_plain(
     OrderBook._restore(levels, key, o, leaves)
 
 
-def _uncancel_rows(rows: list[tuple[TriggerRow, int]], table: dict) -> None:
-    """Inverse of the fast cascade: each row back to PENDING (NEW) with its old updateTime."""
+def _uncancel_rows(
+    rows: list[tuple[TriggerRow, int]], table: dict, counts: dict[str, int], account: str,
+    count: int,
+) -> None:
+    """Inverse of the fast cascade: each row back to PENDING (NEW) with its old updateTime,
+    and the account's open-row count back to ``count``."""
     for r, update_time in rows:
         r.status = NEW
         r.update_time = update_time
         table[r.order_id] = r
+    counts[account] = count
 
 
 def _id_list(value: Any, param: str) -> list[Any]:

@@ -11,8 +11,9 @@ orders (-4116); reduce-only needs something to reduce and may not carry TP/SL
 reduce-only); PERCENT_PRICE around the mark for LIMIT (-4016 / -4024);
 MIN_NOTIONAL unless reduce-only, at the limit price or, for MARKET, the mark
 (-4164); MAX_NUM_ORDERS of open LIMIT orders per account and symbol (-2025);
-GTX that would take (-5022); FOK the book cannot fill (-5021); attached TP/SL
-on their protective side (-2021); margin (-2019).
+the cap on conditional orders for attached TP/SL (-4045, below); GTX that
+would take (-5022); FOK the book cannot fill (-5021); attached TP/SL on their
+protective side (-2021); margin (-2019).
 
 Margin (SPEC 6)
 ---------------
@@ -38,6 +39,40 @@ ARMED at once; reduce-only / close-position rows need something to reduce
 (-2022); stop entries pass MIN_NOTIONAL at their price (stop price for the
 ``_MARKET`` types).  A row that would fire at once is -2021; an attached row
 must also lie on its protective side of the parent's limit price.
+
+The cap on conditional orders (-4045)
+-------------------------------------
+Binance holds every conditional order — STOP, STOP_MARKET, TAKE_PROFIT,
+TAKE_PROFIT_MARKET, TRAILING_STOP_MARKET, whether sent to ``/fapi/v1/order``
+or ``/fapi/v1/algoOrder``, and the TP/SL attached to a parent — in its Algo
+Service, and caps how many one account may have open.  Its USDⓈ-M change log
+of 2025-12-29 (https://developers.binance.com/docs/derivatives/change-log):
+"The parameter "filterType": "MAX_NUM_ALGO_ORDERS" has been removed from the
+endpoint GET /fapi/v1/exchangeInfo. The condtional order limits is 200 across
+all symbols."  The code is -4045 MAX_STOP_ORDER_EXCEEDED, "Reach max stop
+order limit." (Binance's error table; the change log names no code, and
+-4045 is the table's one code for a stop-order count).
+
+Here every trigger row counts while it is untriggered (PENDING or ARMED,
+wire status NEW), on every symbol of the account; a TRIGGERED, CANCELED or
+EXPIRED row frees its slot.  The cap is the venue's
+``max_num_algo_orders`` (``Exchange(max_num_algo_orders=...)``, default
+200).  A request that would take the account past it is refused with -4045
+and changes nothing: a standalone row or one attached later needs one free
+slot, a parent needs one per TP/SL it carries (two for TP and SL) and is
+refused whole — the parent is not placed either.  The count is the order
+index's running ``open_row_count`` (O(1)).
+
+Where it sits among the other refusals: like -2025, the per-account count of
+the ordinary order book, it is judged after the request's own static rules
+and before anything that depends on the book or the watched price.  So for a
+parent: -2025 (the parent's own slot among open orders) first, then -4045
+(its rows' slots), then GTX/FOK, the rows' -2021 and margin; for a standalone
+row: after reduce-only (-2022) and MIN_NOTIONAL (-4164), before -2021; for a
+row attached later: after the parent checks (-2013, -2022), before -2021.
+Binance documents no order between these codes; this one reads a request the
+way its two services do: the order first, then the conditional orders it
+brings, each judged by its count before its price.
 """
 
 from __future__ import annotations
@@ -253,9 +288,11 @@ class Entry(Rule):
             if ref is not None and ref * req.qty * inst.notional_unit_e8 < inst.min_notional_e8:
                 raise reject("MIN_NOTIONAL", inst.min_notional)
         book = market.book
+        if limit and self._index.count_open(acct.name, inst.symbol) >= inst.max_num_orders:
+            raise reject("MAX_OPEN_ORDER_EXCEEDED")
+        if req.legs:
+            self._check_row_cap(acct, len(req.legs))
         if limit:
-            if self._index.count_open(acct.name, inst.symbol) >= inst.max_num_orders:
-                raise reject("MAX_OPEN_ORDER_EXCEEDED")
             if req.tif is GTX:
                 best = book.best(_OPPOSITE[side])
                 if best is not None and (price >= best if side is BUY else price <= best):
@@ -394,6 +431,12 @@ class Entry(Rule):
         return rows
 
     # -- conditional rows --------------------------------------------------------------
+    def _check_row_cap(self, acct: AccountState, n: int) -> None:
+        """-4045 when ``n`` more untriggered rows would take ``acct`` past the venue's cap
+        on conditional orders (see the module docstring).  O(1)."""
+        if self._index.rows_open(acct.name) + n > self._s.max_num_algo_orders:
+            raise reject("MAX_STOP_ORDER_EXCEEDED")
+
     def _new_row(
         self, acct: AccountState, req: OrderRequest, side: Side, type_: OrderType,
         price: int, qty: int,
@@ -435,6 +478,7 @@ class Entry(Rule):
             ref = req.price or req.stop or req.activation or market.mark_price()
             if ref and ref * req.qty * inst.notional_unit_e8 < inst.min_notional_e8:
                 raise reject("MIN_NOTIONAL", inst.min_notional)
+        self._check_row_cap(acct, 1)
         self._check_row_price(row, req, market)
         row.order_id = self._s.next_order_id()
         self._index.add(row)
@@ -463,6 +507,7 @@ class Entry(Rule):
             raise reject("NO_SUCH_ORDER")  # its OCO group is spent: one row already fired
         if armed and reducible(row) == 0:
             raise reject("REDUCE_ONLY_REJECT")
+        self._check_row_cap(acct, 1)
         base = parent.executed if armed else parent.qty
         row.qty = base if row.cap is None or row.cap > base else row.cap
         if parent.type is LIMIT and row.orig_type is not TRAILING_STOP_MARKET:

@@ -93,7 +93,7 @@ from engine.venue.matching import Matching
 from engine.venue.risk import Risk
 from engine.venue.runner import Runner
 from engine.venue.settings import Settings
-from engine.venue.state import Account, VenueState, derive_key
+from engine.venue.state import DEFAULT_MAX_NUM_ALGO_ORDERS, Account, VenueState, derive_key
 from engine.venue.tape import Tape
 from engine.venue.views import Views
 from engine.wire.params import parse_price, parse_symbol
@@ -129,11 +129,18 @@ class Exchange:
         *,
         start_time: int = DEFAULT_START_MS,
         journal: str | os.PathLike[str] | None = None,
+        max_num_algo_orders: int = DEFAULT_MAX_NUM_ALGO_ORDERS,
     ) -> None:
         """A venue listing ``instruments`` (default: SPEC 3's BTCUSDT and ETHUSDT) whose
         clock starts at ``start_time``; with ``journal``, every state-changing command
-        is appended to that file (a new or empty one; see :mod:`engine.persist.journal`)."""
-        self._assemble(VenueState(start_time))
+        is appended to that file (a new or empty one; see :mod:`engine.persist.journal`).
+
+        ``max_num_algo_orders``: how many untriggered conditional orders (trigger rows:
+        standalone, attached TP/SL, algo orders) one account may hold across all
+        symbols; default 200, Binance's since 2025-12-29.  A request past it is refused
+        with -4045 (:mod:`engine.venue.entry`).  A positive int, else ``ValueError``.
+        The journal's header records it, so :meth:`replay` rebuilds the same venue."""
+        self._assemble(VenueState(start_time, max_num_algo_orders))
         for inst in default_instruments() if instruments is None else instruments:
             self.add_instrument(inst)
         if journal is not None:
@@ -326,6 +333,31 @@ class Exchange:
             return
         self._runner.run(self._cancels.advance_to, ms)
 
+    def pass_time(self, ms: int) -> bool:
+        """Move the clock to ``ms`` when nothing falls due on the way; True when the clock
+        is at ``ms`` or later afterwards.
+
+        Moving the clock over a stretch where nothing is scheduled (no countdown
+        deadline) changes nothing else, so it is not a command: it is not journaled
+        and does not move the update counter; the next journaled command records the
+        new time in its line, and replay moves the clock the same way
+        (:mod:`engine.persist.journal`).  When something falls due by ``ms`` this
+        returns False and leaves the clock: call :meth:`set_time`, a command.  The
+        REST server maps wall time onto the venue clock this way (SPEC 9).  O(number
+        of countdowns).
+        """
+        s = self._s
+        if isinstance(ms, bool) or not isinstance(ms, int):
+            raise ValueError(f"pass_time needs an int of ms, not {ms!r}")
+        if ms <= s.now:
+            return True
+        if s.undo:
+            raise RuntimeError("the clock moves between commands, not inside one")
+        if any(deadline <= ms for deadline in s.countdowns.values()):
+            return False
+        s.now = ms
+        return True
+
     # -- the tape (replay mode, for backtests; see engine.venue.tape) ------------------------
     def enable_tape(
         self, *, fill: str = "through", queue: bool = False, slippage_ticks: int = 0
@@ -488,7 +520,7 @@ class Exchange:
         a command in flight, memos, and the fast-path switch, which that test names."""
         s = self._s
         orders = tuple(_order_state(self._index.by_id[i]) for i in sorted(self._index.by_id))
-        state = (
+        state: tuple = (
             s.now, s.last_id, s.update_id,
             None if s.tape is None else s.tape._state(),
             tuple(sorted(s.countdowns.items())),
@@ -498,6 +530,10 @@ class Exchange:
             tuple(self._markets[sym]._state() for sym in s.symbols),
             self._ledger._state(), self._index._state(), self._registry._state(), orders,
         )
+        if s.max_num_algo_orders != DEFAULT_MAX_NUM_ALGO_ORDERS:
+            # read only when it is not the default: hashes recorded before the setting
+            # existed (tests/fixtures/pre_layout) still hold
+            state += (("max_num_algo_orders", s.max_num_algo_orders),)
         return hashlib.sha256(repr(state).encode()).hexdigest()
 
 

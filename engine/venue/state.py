@@ -21,7 +21,12 @@ State (part of ``state_hash()``, rolled back by the undo log):
   ``countdowns`` ((name, symbol) → deadline ms);
 * ``now`` (the venue clock, ms), ``last_id`` (the last order id given),
   ``update_id`` (committed commands that changed something), ``tape`` (the
-  replay-mode configuration, or None).
+  replay-mode configuration, or None);
+* ``max_num_algo_orders`` (the venue's setting: how many untriggered trigger
+  rows — conditional orders — one account may hold across all symbols; see
+  :data:`DEFAULT_MAX_NUM_ALGO_ORDERS`).  Set when the venue is built, never
+  changed by a command; hashed only when it is not the default, so hashes
+  recorded before the setting existed still hold.
 
 Machinery (not hashed): ``undo`` (the undo log every mutation writes to),
 ``journal`` (the open journal, or None), ``fast_paths`` (the inline hot paths
@@ -55,7 +60,27 @@ if TYPE_CHECKING:
     from engine.core.ledger import AccountState
     from engine.core.market import Market
 
-__all__ = ["Account", "VenueState", "derive_key"]
+__all__ = [
+    "DEFAULT_MAX_NUM_ALGO_ORDERS", "Account", "VenueState", "check_max_num_algo_orders",
+    "derive_key",
+]
+
+#: Binance's cap on open conditional orders per account, across all symbols.  Binance's
+#: USDⓈ-M change log, 2025-12-29 (https://developers.binance.com/docs/derivatives/change-log):
+#: "The parameter "filterType": "MAX_NUM_ALGO_ORDERS" has been removed from the endpoint
+#: GET /fapi/v1/exchangeInfo. The condtional order limits is 200 across all symbols."
+#: A request past it is refused with -4045 MAX_STOP_ORDER_EXCEEDED "Reach max stop order
+#: limit." (engine.venue.entry).
+DEFAULT_MAX_NUM_ALGO_ORDERS = 200
+
+
+def check_max_num_algo_orders(value: object) -> int:
+    """``value`` as a cap on conditional orders: a positive int, else ``ValueError``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(
+            f"max_num_algo_orders must be a positive int, not {value!r}"
+        )
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,15 +104,21 @@ class VenueState:
     #: (a rule that copied one would hold a stale value)
     SCALARS = frozenset({
         "now", "last_id", "update_id", "tape", "journal", "fast_paths", "dirty", "risk_all",
+        "max_num_algo_orders",
     })
 
     __slots__ = (
         "instruments", "symbols", "markets", "ledger", "index", "registry", "accounts",
-        "by_key", "countdowns", "now", "last_id", "update_id", "tape", "undo", "journal",
-        "fast_paths", "dirty", "touched", "risk_names", "risk_all",
+        "by_key", "countdowns", "now", "last_id", "update_id", "tape", "max_num_algo_orders",
+        "undo", "journal", "fast_paths", "dirty", "touched", "risk_names", "risk_all",
     )
 
-    def __init__(self, start_time: int) -> None:
+    def __init__(
+        self, start_time: int, max_num_algo_orders: int = DEFAULT_MAX_NUM_ALGO_ORDERS
+    ) -> None:
+        """An empty venue state whose clock reads ``start_time``; ``max_num_algo_orders``
+        is checked by :func:`check_max_num_algo_orders` (``ValueError``)."""
+        self.max_num_algo_orders = check_max_num_algo_orders(max_num_algo_orders)
         self.undo = UndoLog()
         self.instruments: dict[str, Instrument] = {}
         self.symbols: list[str] = []
