@@ -1240,3 +1240,42 @@ HOSTILE_CASES: tuple[HostileCase, ...] = (
     HostileCase("new_order:9-MB-body-without-a-key", "POST", "/fapi/v1/order", _keyless_9mb,
                 401, -2014, "API-key format invalid."),
 )
+
+
+# -- the conditional-order cap: a venue whose cap alice has reached -----------------------------
+
+#: the cap of :func:`build_capped_venue`, which alice's open rows fill exactly
+CAP = 3
+REACHED = "Reach max stop order limit."
+
+
+def build_capped_venue(start_time: int) -> Exchange:
+    """alice (catalogue keys) at the cap of 3 open conditional orders on two symbols: a
+    BTCUSDT parent with its TP and SL, and an ETHUSDT STOP_MARKET; ``Id``-independent."""
+    ex = Exchange(start_time=start_time, max_num_algo_orders=CAP)
+    key, secret = ACCOUNTS["alice"]
+    ex.create_account("alice", "10000", api_key=key, api_secret=secret)
+    ex.set_mark_price(BTC, "30000")
+    ex.set_mark_price(ETH, "2000")
+    alice = ex.client("alice")
+    alice.new_order(symbol=BTC, side="BUY", type="LIMIT", timeInForce="GTC", quantity="0.010",
+                    price="29000", takeProfitPrice="31000", stopLossPrice="28000")
+    alice.new_order(symbol=ETH, side="SELL", type="STOP_MARKET", quantity="0.10",
+                    stopPrice="1900")
+    return ex
+
+
+CAP_CASES: tuple[WireCase, ...] = (
+    WireCase("new_algo_order:past-the-cap", "POST", "/fapi/v1/algoOrder",
+             f"algoType=CONDITIONAL&symbol={BTC}&side=SELL&type=STOP_MARKET&quantity=0.010"
+             "&triggerPrice=27000", -4045, REACHED),
+    WireCase("new_order:stop-market-past-the-cap", "POST", "/fapi/v1/order",
+             f"symbol={ETH}&side=BUY&type=STOP_MARKET&quantity=0.10&stopPrice=2200",
+             -4045, REACHED),
+    WireCase("new_order:trailing-stop-past-the-cap", "POST", "/fapi/v1/order",
+             f"symbol={BTC}&side=SELL&type=TRAILING_STOP_MARKET&quantity=0.010"
+             "&callbackRate=1", -4045, REACHED),
+    WireCase("new_order:parent-with-tp-past-the-cap", "POST", "/fapi/v1/order",
+             f"symbol={BTC}&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.010&price=29100"
+             "&takeProfitPrice=31000", -4045, REACHED),
+)

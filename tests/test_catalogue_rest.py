@@ -23,9 +23,11 @@ if importlib.util.find_spec("engine.server") is None:
 
 from catalogue import (  # noqa: E402
     ACCOUNTS,
+    CAP_CASES,
     CASES,
     HOSTILE_CASES,
     WIRE_ONLY_CASES,
+    build_capped_venue,
     build_venue,
 )
 from rest_support import RawClient, hmac_hex, now_ms, send_raw  # noqa: E402
@@ -67,7 +69,7 @@ def test_every_wire_case_goes_to_a_route_of_the_server():
     for case in WIRE_CASES:
         verb, path, _params = case.http()
         assert verb in ROUTES[path], case.id
-    for wcase in (*WIRE_ONLY_CASES, *HOSTILE_CASES):
+    for wcase in (*WIRE_ONLY_CASES, *HOSTILE_CASES, *CAP_CASES):
         assert wcase.verb in ROUTES[wcase.path], wcase.id
 
 
@@ -132,4 +134,31 @@ def test_hostile_request_is_refused_exactly_and_changes_nothing(served, case):
     # Assert
     assert b"content-type: application/json" in head
     assert (status, body) == (case.status, {"code": case.code, "msg": case.msg})
+    assert state_hash(ex, app) == before
+
+
+@pytest.fixture(scope="module")
+def capped():
+    """alice at her cap of conditional orders, behind a live server."""
+    ex = build_capped_venue(start_time=now_ms() + AHEAD_MS)
+    app = create_app(ex)
+    with running(app) as url:
+        key, secret = ACCOUNTS["alice"]
+        yield ex, app, RawClient(url, key, secret)
+    ex.check_invariants()
+
+
+@pytest.mark.parametrize("case", CAP_CASES, ids=[c.id for c in CAP_CASES])
+def test_a_conditional_order_past_the_cap_is_4045_and_changes_nothing(capped, case):
+    # Arrange
+    ex, app, client = capped
+    text = f"{case.text}&timestamp={ex.now}"
+    text += "&signature=" + hmac_hex(client.secret, text)
+    before = state_hash(ex, app)
+
+    # Act
+    response = client.send(case.verb, case.path, text, body=True)
+
+    # Assert
+    assert answer(response) == (case.status, {"code": case.code, "msg": case.msg})
     assert state_hash(ex, app) == before
