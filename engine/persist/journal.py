@@ -387,14 +387,14 @@ def _header(path: str, raw: bytes) -> dict[str, Any]:
 def replay(
     path: str | os.PathLike[str], *, snapshot: bytes | None = None, resume: bool = False,
     on_response: Callable[[int, str, Any], None] | None = None,
-    cls: type[Exchange] | None = None,
+    cls: type[Exchange] | None = None, key: bytes | None = None,
 ) -> Replay:
     """Rebuild the venue a journal describes; see the module docstring.
 
     ``snapshot``: start from it and apply only the lines after its ``seq``.
     ``resume``: keep journaling to ``path`` (a torn tail is cut first).
     ``on_response(seq, cmd, response)`` sees every replayed response.
-    ``cls``: the venue's class (default ``Exchange``).
+    ``cls``: the venue's class (default ``Exchange``).  ``key``: the snapshot's key.
     Runtime complexity: O(size of the journal + work of the commands applied).
     """
     from engine.persist.snapshot import load
@@ -407,7 +407,7 @@ def replay(
         offset = len(raw)
         after, prefix = 0, None
         if snapshot is not None:
-            ex, meta = load(snapshot, cls)
+            ex, meta = load(snapshot, cls, key=key)
             if meta.get("journal") is None:
                 raise JournalError("the snapshot was not taken from a journaled venue")
             after, prefix = meta["journal"]["seq"], meta["journal"]["sha256"]
@@ -482,12 +482,12 @@ def _resume(result: Replay, path: str) -> None:
 
 def replay_exchange(
     path: str | os.PathLike[str], *, snapshot: bytes | None, resume: bool, strict: bool,
-    cls: type[Exchange] | None = None,
+    cls: type[Exchange] | None = None, key: bytes | None = None,
 ) -> Exchange:
     """:meth:`Exchange.replay`: :func:`replay`, reporting a torn tail with a
     :class:`JournalTornWarning` or, ``strict``, a :class:`JournalTornError` (then
     nothing is cut or reopened)."""
-    result = replay(path, snapshot=snapshot, cls=cls)
+    result = replay(path, snapshot=snapshot, cls=cls, key=key)
     if result.torn is not None:
         message = _torn_message(path, result.torn)
         if strict:

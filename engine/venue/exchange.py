@@ -405,37 +405,46 @@ class Exchange:
             s.journal.close()
             s.journal = None
 
-    def snapshot(self) -> bytes:
-        """The whole venue as bytes (:mod:`engine.persist.snapshot`).  O(size of the venue)."""
+    def snapshot(self, *, key: bytes | None = None) -> bytes:
+        """The whole venue as bytes (:mod:`engine.persist.snapshot`).  O(size of the venue).
+        ``key``: seal them with HMAC-SHA256, so that only a holder of the key can write a
+        snapshot :meth:`restore` accepts with it."""
         from engine.persist.snapshot import dump
 
-        return dump(self)
+        return dump(self, key)
 
     @classmethod
-    def restore(cls, data: bytes) -> Exchange:
+    def restore(
+        cls, data: bytes, *, key: bytes | None = None, max_size: int | None = None
+    ) -> Exchange:
         """A new venue from :meth:`snapshot` bytes: the same ``state_hash()`` and the same
         answer to every later command.  Raises ``engine.persist.snapshot.SnapshotError`` (a
-        ``ValueError``) on bytes that are not a whole, intact snapshot.  Trusted input
-        only: the payload is a pickle."""
-        from engine.persist.snapshot import load
+        ``ValueError``) on bytes that are not a whole, intact snapshot, on a keyed one
+        without its ``key`` (or an unkeyed one with a key), and on one declaring more than
+        ``max_size`` decompressed bytes (default ``snapshot.DEFAULT_MAX_SIZE``).  Loading
+        runs no code the bytes choose and its memory is bounded by their size."""
+        from engine.persist.snapshot import DEFAULT_MAX_SIZE, load
 
-        return load(data, cls)[0]
+        size = DEFAULT_MAX_SIZE if max_size is None else max_size
+        return load(data, cls, key=key, max_size=size)[0]
 
     @classmethod
     def replay(
         cls, path: str | os.PathLike[str], *, snapshot: bytes | None = None,
-        resume: bool = False, strict: bool = False,
+        resume: bool = False, strict: bool = False, key: bytes | None = None,
     ) -> Exchange:
         """A new venue rebuilt from the journal at ``path`` (:mod:`engine.persist.journal`).
 
         Every command must give the response it gave when journaled, else
         ``JournalError``.  A torn last line is skipped with a ``JournalTornWarning``
         (``strict``: ``JournalTornError``).  ``snapshot``: start from it and apply only
-        the journal's tail.  ``resume``: keep journaling to ``path``.
+        the journal's tail (``key``: the snapshot's key, as for :meth:`restore`).
+        ``resume``: keep journaling to ``path``.
         """
         from engine.persist.journal import replay_exchange
 
-        return replay_exchange(path, snapshot=snapshot, resume=resume, strict=strict, cls=cls)
+        return replay_exchange(path, snapshot=snapshot, resume=resume, strict=strict, cls=cls,
+                               key=key)
 
     # -- invariants and hashing --------------------------------------------------------
     def check_invariants(self) -> None:

@@ -6,7 +6,8 @@ Each rule class takes it in its constructor and keeps references to exactly
 the owners it touches — read a rule's ``__init__`` to see its room — and
 reads the shared scalars (the clock, the id sequence, the update counter, the
 settle flags) through it.  :class:`~engine.venue.exchange.Exchange` builds one
-and assembles the rules around it; a snapshot is this object, pickled.
+and assembles the rules around it; a snapshot is this object's graph, written as
+plain values (:mod:`engine.persist.graph`).
 
 Fields
 ------
