@@ -346,6 +346,19 @@ def test_a_half_sent_request_head_is_closed_after_the_header_timeout():
     assert app.state.guard.timed_out == 2
 
 
+def test_an_idle_kept_alive_connection_is_closed_after_the_keep_alive_timeout():
+    ex = venue()
+    app = create_app(ex)
+    with running(app, limits=Limits(keep_alive=1)) as url:
+        with socket.create_connection(hostport(url), timeout=10) as s:
+            s.sendall(b"GET /fapi/v1/ping HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert read_reply(s).startswith(b"HTTP/1.1 200")
+            t = time.perf_counter()
+            assert s.recv(100) == b""  # nothing more sent: closed by the server
+            waited = time.perf_counter() - t
+    assert 0.5 < waited < 5
+
+
 def test_signing_uses_the_server_clock_even_when_reads_do_not_journal(tmp_path):
     """A client that syncs with /fapi/v1/time signs with the venue clock, which reads move
     to wall time without a journal line."""
