@@ -344,6 +344,8 @@ def test_a_half_sent_request_head_is_closed_after_the_header_timeout():
             waited_body = time.perf_counter() - t
     assert 0.5 < waited < 5 and 0.5 < waited_body < 5
     assert app.state.guard.timed_out == 2
+    app.state.guard._check()
+    assert not app.state.guard.open  # both closed, and forgotten
 
 
 def test_an_idle_kept_alive_connection_is_closed_after_the_keep_alive_timeout():

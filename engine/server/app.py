@@ -206,19 +206,6 @@ class Facade:
             status, result = self._call(adm, params, wall)
         return status, result, headers
 
-    def handle(
-        self, method: str, path: str, query: bytes, body: bytes, content_type: str | None,
-        api_key: str | None, host: str,
-    ) -> tuple[int, bytes, dict[str, str]]:
-        """Answer one whole request: ``(HTTP status, JSON body, headers)``."""
-        wall = wall_ms()
-        adm = self.admit(method, path, api_key, host, wall)
-        status, result, headers = (
-            adm if not isinstance(adm, Admitted)
-            else self.answer(adm, query, body, content_type, wall)
-        )
-        return status, dumps(result), headers
-
     def _state(self, account: Account) -> AccountState:
         # The engine's commands take the ledger's account state, as Exchange.client() does.
         return self.exchange.account_state(account.name)
