@@ -83,7 +83,7 @@ def status_and_json(reply: bytes) -> tuple[int, dict, bytes]:
     return int(head.split()[1]), json.loads(body), head.lower()
 
 
-def order_params(ex: Exchange, price: str = "29000") -> dict:
+def order_params(price: str = "29000") -> dict:
     return {"symbol": SYMBOL, "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
             "quantity": "0.010", "price": price}
 
@@ -267,10 +267,17 @@ def test_reads_write_no_journal_line_and_a_command_writes_one(tmp_path):
             assert alice.signed("GET", "/fapi/v2/balance").status_code == 200
         assert alice.session.get(url + "/fapi/v1/time").status_code == 200
         assert (ex.journal.seq, path.stat().st_size) == (seq, size)
-        alice.ok("POST", "/fapi/v1/order", order_params(ex), body=True)
+        alice.ok("POST", "/fapi/v1/order", order_params(), body=True)
         assert ex.journal.seq == seq + 1
     ex.close_journal()
     assert Exchange.replay(path).state_hash() == ex.state_hash()
+
+
+def _order_with_a_countdown(alice: RawClient) -> None:
+    """A resting bid, and a countdown that cancels it a second from now."""
+    alice.ok("POST", "/fapi/v1/order", order_params(), body=True)
+    alice.ok("POST", "/fapi/v1/countdownCancelAll",
+             {"symbol": SYMBOL, "countdownTime": "1000"}, body=True)
 
 
 def test_a_read_after_a_countdown_falls_due_journals_the_clock_move(tmp_path):
@@ -278,9 +285,7 @@ def test_a_read_after_a_countdown_falls_due_journals_the_clock_move(tmp_path):
     ex = venue(journal=path)
     with running(create_app(ex)) as url:
         alice = RawClient(url, ALICE_KEY, ALICE_SECRET)
-        alice.ok("POST", "/fapi/v1/order", order_params(ex), body=True)
-        alice.ok("POST", "/fapi/v1/countdownCancelAll",
-                 {"symbol": SYMBOL, "countdownTime": "1000"}, body=True)
+        _order_with_a_countdown(alice)
         time.sleep(1.2)
         assert alice.ok("GET", "/fapi/v1/openOrders", {"symbol": SYMBOL}) == []
     ex.close_journal()
@@ -294,18 +299,16 @@ def test_a_full_disk_refuses_changes_with_503_and_keeps_serving_reads(tmp_path, 
     ex = venue(journal=path)
     with running(create_app(ex)) as url:
         alice = RawClient(url, ALICE_KEY, ALICE_SECRET)
-        alice.ok("POST", "/fapi/v1/order", order_params(ex), body=True)
-        alice.ok("POST", "/fapi/v1/countdownCancelAll",
-                 {"symbol": SYMBOL, "countdownTime": "1000"}, body=True)
+        _order_with_a_countdown(alice)
         full = os.open("/dev/full", os.O_WRONLY)
         os.dup2(full, ex.journal._fd)  # the disk fills up: every write is ENOSPC
         os.close(full)
         # the first command finds out: its line cannot be written, so it is rolled back
-        first = alice.signed("POST", "/fapi/v1/order", order_params(ex, "29100"), body=True)
+        first = alice.signed("POST", "/fapi/v1/order", order_params("29100"), body=True)
         assert len(ex.client("alice").get_orders(symbol=SYMBOL)) == 1
         before, clock = ex.state_hash(), ex.now
 
-        answers = [first, alice.signed("POST", "/fapi/v1/order", order_params(ex, "29200"),
+        answers = [first, alice.signed("POST", "/fapi/v1/order", order_params("29200"),
                                        body=True)]
         answers.append(alice.signed("DELETE", "/fapi/v1/allOpenOrders", {"symbol": SYMBOL}))
         assert [(r.status_code, r.json()) for r in answers] == [(503, {
