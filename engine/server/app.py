@@ -244,6 +244,10 @@ class Facade:
         err = reject("DISCONNECTED", status=503)
         return err.status_code, err.to_wire()
 
+    def too_large(self, meter_key: str, wall: int) -> Answer:
+        """The answer to a body over :data:`MAX_BODY_BYTES`: 413 -1101."""
+        return self._refuse(reject("BODY_TOO_LARGE", status=413), meter_key, wall)
+
     def _refuse(
         self, err: ClientError, meter_key: str, wall: int, extra: dict[str, str] | None = None
     ) -> Answer:
@@ -279,10 +283,6 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _too_large(facade: Facade, meter_key: str, wall: int) -> Answer:
-    return facade._refuse(reject("BODY_TOO_LARGE", status=413), meter_key, wall)
-
-
 def create_app(exchange: Exchange, *, weight_limit: int | None = None) -> Starlette:
     """The ASGI app serving ``exchange``; ``weight_limit`` is the per-minute weight budget
     of each account (None: unlimited).  ``app.state.exchange`` and ``app.state.lock``
@@ -302,13 +302,13 @@ def create_app(exchange: Exchange, *, weight_limit: int | None = None) -> Starle
             return _response(adm, close=unread)
         length = headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
-            return _response(_too_large(facade, adm.meter_key, wall), close=True)
+            return _response(facade.too_large(adm.meter_key, wall), close=True)
         try:
             body = await _read_body(request, MAX_BODY_BYTES)
         except ClientDisconnect:
             return Response(status_code=400)  # nobody is listening
         if body is None:
-            return _response(_too_large(facade, adm.meter_key, wall), close=True)
+            return _response(facade.too_large(adm.meter_key, wall), close=True)
         return _response(facade.answer(
             adm, scope["query_string"], body, headers.get("content-type"), wall))
 
