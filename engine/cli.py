@@ -21,6 +21,12 @@ derived keys.  The transport options are :class:`engine.server.Limits`.  Exit
 status 2 on a bad command line or accounts file, or derived keys on a
 non-loopback host.
 
+``fapisim sample-data DIR [--days N] [--seed S] [--symbols SYM...] [--start DAY]
+[--trades-per-day N] [--header alternate|all|none] [--check]`` writes seeded
+synthetic market-data files in data.binance.vision's layout
+(:mod:`engine.backtest.sample`, needs the ``backtest`` extra); ``--check`` reads them
+back.  Exit status 2 on a bad argument.
+
 ``fapisim backtest DATA... --strategy MODULE:CLASS [options]`` replays
 Binance market-data files (or directories of them) through a strategy
 (:func:`engine.backtest.run`, needs the ``backtest`` extra) and prints the
@@ -91,7 +97,32 @@ def _parser() -> argparse.ArgumentParser:
              "(default: the file-descriptor limit minus a reserve)",
     )
     _backtest_parser(sub)
+    _sample_parser(sub)
     return parser
+
+
+def _sample_parser(sub: argparse._SubParsersAction) -> None:
+    sd = sub.add_parser(
+        "sample-data",
+        help="write seeded sample market-data files in Binance's layout and formats",
+        description="Write synthetic Binance USDⓈ-M market-data files (aggTrades, "
+                    "bookTicker, 1m klines, markPriceKlines, fundingRate) under DIR, in "
+                    "data.binance.vision's layout: a market whose volatility clusters and "
+                    "jumps, the same files for the same seed.",
+    )
+    sd.add_argument("outdir", metavar="DIR", help="where the futures/um/... tree goes")
+    sd.add_argument("--days", type=int, default=2, help="days of data (default 2)")
+    sd.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    sd.add_argument("--symbols", nargs="+", default=["BTCUSDT"], metavar="SYMBOL",
+                    help="BTCUSDT and/or ETHUSDT (default BTCUSDT)")
+    sd.add_argument("--start", default="2024-01-01", metavar="YYYY-MM-DD",
+                    help="the first day (default 2024-01-01)")
+    sd.add_argument("--trades-per-day", type=int, default=100_000, metavar="N",
+                    help="prints per day on average (default 100000; more when volatile)")
+    sd.add_argument("--header", choices=["alternate", "all", "none"], default="alternate",
+                    help="header rows on aggTrades files (default: every other day)")
+    sd.add_argument("--check", action="store_true",
+                    help="read the files back with the backtester's loader and say what it read")
 
 
 def _backtest_parser(sub: argparse._SubParsersAction) -> None:
@@ -147,6 +178,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(args)
     if args.command == "backtest":
         return _backtest(args)
+    if args.command == "sample-data":
+        return _sample_data(args)
     raise AssertionError(f"unhandled command {args.command!r}")  # argparse allows no other
 
 
@@ -272,6 +305,28 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"fapisim: error: cannot serve on {args.host}:{args.port}: {e}", file=sys.stderr)
         return EXIT_NOTHING
     print("fapisim serve: stopped")
+    return EXIT_OK
+
+
+def _sample_data(args: argparse.Namespace) -> int:
+    try:
+        from engine.backtest.sample import write_sample
+    except ImportError as e:
+        return _missing_extra("sample-data", "backtest", e)
+    try:
+        paths = write_sample(args.outdir, args.symbols, args.days, args.seed, start=args.start,
+                             trades_per_day=args.trades_per_day, header=args.header)
+    except (ValueError, OSError) as e:
+        print(f"fapisim: error: sample-data: {e}", file=sys.stderr)
+        return EXIT_NOTHING
+    for path in paths:
+        print(path)
+    if args.check:
+        from engine.backtest.data import load
+        from engine.core.instrument import default_instruments
+
+        for stream in load(args.outdir, default_instruments()):
+            print(f"read back: {stream.symbol} {stream.kind.value:<7} {len(stream):>8} events")
     return EXIT_OK
 
 

@@ -68,7 +68,7 @@ class DipBuyer(Strategy):
 
 #: The README section's commands, in order.
 README_COMMANDS = [
-    "python scripts/make_sample_data.py data --days 2 --seed 7",
+    "fapisim sample-data data --days 2 --seed 7",
     "fapisim backtest data --strategy my_strategy.py:DipBuyer --balance 1000 --out out",
     f"fapisim backtest data --strategy {BRACKET} --param tp=40 --leverage 10 --json",
 ]
@@ -102,7 +102,7 @@ def test_the_readme_commands_generate_data_and_backtest_it_to_a_report(readme_ru
     work, results = readme_run
     for command, result in zip(README_COMMANDS, results, strict=True):
         assert result.returncode == 0, (command, result.stderr)
-    assert "read back: BTCUSDT trade" in results[0].stdout
+    assert "BTCUSDT-aggTrades-2024-01-02.zip" in results[0].stdout
     summary = results[1].stdout
     assert "starting balance" in summary and "max drawdown" in summary
     report = json.loads((work / "out" / "report.json").read_text())
