@@ -77,8 +77,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--mark", action="append", default=[], metavar="SYMBOL=PRICE",
-        help="set a mark price at start (repeatable)",
+        help="set a mark price at start (repeatable; with --no-market)",
     )
+    serve.add_argument(
+        "--no-market", action="store_true",
+        help="serve an empty venue: no synthetic market, no market-data endpoints",
+    )
+    serve.add_argument("--seed", type=int, default=7,
+                       help="the synthetic market's seed (default 7)")
+    serve.add_argument("--history", type=int, default=500 * 60, metavar="MINUTES",
+                       help="minutes of candles before now (default 30000: 500 hours)")
+    serve.add_argument("--trades-per-day", type=int, default=86_400, metavar="N",
+                       help="prints per symbol per day, on average (default 86400)")
     serve.add_argument(
         "--random-keys", action="store_true",
         help="give accounts without keys random ones (printed once) instead of keys "
@@ -280,11 +290,19 @@ def _serve(args: argparse.Namespace) -> int:
             ex.create_account(spec["name"], spec["balance"], api_key=key, api_secret=secret)
         limits = server.Limits(args.header_timeout, args.body_timeout, args.keep_alive,
                                args.max_connections)
+        if args.mark and not args.no_market:
+            raise ValueError("--mark sets the mark of an empty venue: add --no-market "
+                             "(the synthetic market moves the mark itself)")
         for item in args.mark:
             symbol, _eq, price = item.partition("=")
             ex.set_mark_price(symbol, price)
         if args.weight_limit is not None and args.weight_limit < 1:
             raise ValueError("--weight-limit must be a positive number")
+        if args.history < 0 or args.trades_per_day < 1:
+            raise ValueError("--history must be ≥ 0 and --trades-per-day ≥ 1")
+        market = None if args.no_market else server.market_feed(
+            ex, seed=args.seed, history_minutes=args.history,
+            trades_per_day=args.trades_per_day)
     except ValueError as e:
         print(f"fapisim: error: {e}", file=sys.stderr)
         return EXIT_NOTHING
@@ -300,7 +318,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     try:
         server.serve(ex, args.host, args.port, weight_limit=args.weight_limit, on_ready=ready,
-                     limits=limits)
+                     limits=limits, market=market)
     except (OSError, ValueError) as e:
         print(f"fapisim: error: cannot serve on {args.host}:{args.port}: {e}", file=sys.stderr)
         return EXIT_NOTHING

@@ -60,8 +60,8 @@ def test_serve_prints_demo_keys_serves_and_stops_gracefully(sig):
 def test_serve_takes_accounts_keys_and_marks_from_the_command_line(tmp_path):
     accounts = tmp_path / "accounts.toml"
     accounts.write_text(ACCOUNTS)
-    proc, url, lines = start("--accounts", str(accounts), "--mark", "BTCUSDT=30000",
-                             "--weight-limit", "6")
+    proc, url, lines = start("--accounts", str(accounts), "--no-market",
+                             "--mark", "BTCUSDT=30000", "--weight-limit", "6")
     try:
         assert "account carol  api_key carol-key  api_secret carol-secret" in lines[0]
         assert lines[1].startswith("  account dan  api_key ")
@@ -89,8 +89,13 @@ def test_serve_refuses_a_bad_accounts_file_with_exit_2(tmp_path, capsys, text, p
 
 
 def test_serve_refuses_a_bad_mark_with_exit_2(capsys):
-    assert main(["serve", "--mark", "BTCUSDT=abc", "--port", "0"]) == 2
+    assert main(["serve", "--no-market", "--mark", "BTCUSDT=abc", "--port", "0"]) == 2
     assert "--mark: Illegal characters" in capsys.readouterr().err
+
+
+def test_serve_refuses_a_mark_on_the_moving_market(capsys):
+    assert main(["serve", "--mark", "BTCUSDT=30000", "--port", "0"]) == 2
+    assert "add --no-market" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

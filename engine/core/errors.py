@@ -96,7 +96,13 @@ ERRORS: dict[str, tuple[int, str, str]] = {
     "INVALID_TIF": (-1115, "INVALID_TIF", "Invalid timeInForce."),
     "INVALID_ORDER_TYPE": (-1116, "INVALID_ORDER_TYPE", "Invalid orderType."),
     "INVALID_SIDE": (-1117, "INVALID_SIDE", "Invalid side."),
+    "BAD_INTERVAL": (-1120, "BAD_INTERVAL", "Invalid interval."),
     "BAD_SYMBOL": (-1121, "BAD_SYMBOL", "Invalid symbol."),
+    "MORE_THAN_XX_HOURS": (
+        -1127,
+        "MORE_THAN_XX_HOURS",
+        "More than %s hours between startTime and endTime.",
+    ),
     "INVALID_PARAMETER": (
         -1130,
         "INVALID_PARAMETER",

@@ -10,6 +10,8 @@ Owns:
 * :mod:`~engine.server.weights` — the per-minute request-weight meter;
 * :mod:`~engine.server.transport` — read timeouts, keep-alive, the connection cap;
 * :mod:`~engine.server.keys` — loopback hosts and random API keys;
+* :mod:`~engine.server.feed` — the synthetic market a served venue runs by default;
+* :mod:`~engine.server.market` — its market-data endpoints (klines, trades, tickers);
 * :mod:`~engine.server.encoding` — JSON bodies, written exactly.
 
 Needs the ``server`` extra (Starlette, uvicorn): importing this package
@@ -22,7 +24,15 @@ Must not import: the wire edge (the venue's own), the rest of the backtester,
 the fuzz toolkit, the scenarios, or the command line.
 """
 
-from engine.server.app import create_app, running, serve
+from engine.server.app import create_app, running, serve, wall_ms
+from engine.server.feed import SyntheticFeed
 from engine.server.transport import Limits
 
-__all__ = ["Limits", "create_app", "running", "serve"]
+__all__ = ["Limits", "SyntheticFeed", "create_app", "market_feed", "running", "serve"]
+
+
+def market_feed(exchange, *, seed: int, history_minutes: int,  # type: ignore[no-untyped-def]
+                trades_per_day: int) -> SyntheticFeed:
+    """The synthetic market of ``fapisim serve``, starting now (wall time)."""
+    return SyntheticFeed(exchange, seed=seed, now_ms=max(wall_ms(), exchange.now),
+                         history_minutes=history_minutes, trades_per_day=trades_per_day)

@@ -101,6 +101,7 @@ from engine.server.auth import (
     verify_signature,
 )
 from engine.server.encoding import dumps
+from engine.server.market import market_routes
 from engine.server.routes import ROUTES, Endpoint
 from engine.server.transport import (
     ACCEPT_BATCH,
@@ -114,6 +115,7 @@ from engine.server.weights import WeightMeter
 
 if TYPE_CHECKING:
     from engine.core.ledger import AccountState
+    from engine.server.feed import SyntheticFeed
     from engine.venue.exchange import Account, Exchange
 
 __all__ = ["MAX_BODY_BYTES", "Limits", "create_app", "running", "serve"]
@@ -148,10 +150,15 @@ class Admitted:
 class Facade:
     """The wire layer over one venue: routing, auth, weight, and the venue lock."""
 
-    def __init__(self, exchange: Exchange, weight_limit: int | None = None) -> None:
+    def __init__(self, exchange: Exchange, weight_limit: int | None = None,
+                 market: SyntheticFeed | None = None,
+                 clock: Callable[[], int] | None = None) -> None:
         self.exchange = exchange
         self.lock = threading.Lock()
         self.meter = WeightMeter(weight_limit)
+        self.market = market
+        self.clock = clock or wall_ms
+        self.routes = ROUTES if market is None else {**ROUTES, **market_routes(market)}
         self._journal_failure_logged = False
 
     def admit(
@@ -160,7 +167,7 @@ class Facade:
         """Step 1, from the request line and headers only: the endpoint and, on a signed
         one, the account the key names; or the refusal to answer."""
         meter_key = "ip:" + host
-        routes = ROUTES.get(path)
+        routes = self.routes.get(path)
         if routes is None:
             return self._refuse(reject("NOT_FOUND", status=404), meter_key, wall)
         endpoint = routes.get(method)
@@ -216,8 +223,7 @@ class Facade:
         try:
             if adm.mutates and self._journal_failure() is not None:
                 return self._unavailable()
-            if not ex.pass_time(wall) and self._journal_failure() is None:
-                ex.set_time(wall)  # something falls due: a journaled command
+            self.catch_up(wall)
             account = None if adm.account is None else self._state(adm.account)
             return 200, adm.endpoint.handler(ex, account, params)
         except ClientError as e:
@@ -228,6 +234,19 @@ class Facade:
             log.exception("internal error answering %s", adm.endpoint)
             err = reject("UNKNOWN", status=500)
             return err.status_code, err.to_wire()
+
+    def catch_up(self, wall: int) -> None:
+        """Bring the venue to ``wall``: the market's prints, marks and funding due by then,
+        then the clock (under the lock).  With a failed journal nothing that would be a
+        command runs: the clock stays where moving it would change state."""
+        ex = self.exchange
+        if self._journal_failure() is not None:
+            ex.pass_time(wall)
+            return
+        if self.market is not None:
+            self.market.advance(wall)
+        if not ex.pass_time(wall):
+            ex.set_time(wall)  # something falls due: a journaled command
 
     def _journal_failure(self) -> str | None:
         journal = self.exchange.journal
@@ -283,15 +302,21 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def create_app(exchange: Exchange, *, weight_limit: int | None = None) -> Starlette:
+def create_app(
+    exchange: Exchange, *, weight_limit: int | None = None,
+    market: SyntheticFeed | None = None, clock: Callable[[], int] | None = None,
+) -> Starlette:
     """The ASGI app serving ``exchange``; ``weight_limit`` is the per-minute weight budget
-    of each account (None: unlimited).  ``app.state.exchange`` and ``app.state.lock``
-    are the venue and the lock every engine call holds."""
-    facade = Facade(exchange, weight_limit)
+    of each account (None: unlimited); ``market``: a feed to bring up to date before
+    each engine call, whose market-data endpoints are served too
+    (:mod:`~engine.server.market`); ``clock``: wall time in ms (tests give their own).
+    ``app.state.exchange`` and ``app.state.lock`` are the venue and the lock every
+    engine call holds."""
+    facade = Facade(exchange, weight_limit, market, clock)
 
     async def endpoint(request: Request) -> Response:
         scope = request.scope
-        wall = wall_ms()
+        wall = facade.clock()
         headers = request.headers
         client = request.client
         adm = facade.admit(scope["method"], scope["path"], headers.get("x-mbx-apikey"),
@@ -348,6 +373,38 @@ def _server(app: Starlette, log_level: str, limits: Limits) -> Any:
     return uvicorn.Server(config)
 
 
+#: how often a served market is brought up to date when no request does it
+TICK_S = 0.25
+
+
+@contextmanager
+def _ticking(app: Starlette) -> Iterator[None]:
+    """While the block runs, bring a served market up to date every :data:`TICK_S`
+    (prints fill resting orders and fire triggers even when nobody asks)."""
+    facade: Facade = app.state.facade
+    if facade.market is None:
+        yield
+        return
+    stop = threading.Event()
+
+    def tick() -> None:
+        while not stop.wait(TICK_S):
+            try:
+                with facade.lock:
+                    facade.catch_up(facade.clock())
+            except Exception:  # keep serving; the next request will say what is wrong
+                log.exception("the market feed failed")
+                return
+
+    thread = threading.Thread(target=tick, name="fapisim-market", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(5)
+
+
 @contextmanager
 def running(
     target: Exchange | Starlette, host: str = "127.0.0.1", port: int = 0, *,
@@ -376,7 +433,8 @@ def running(
             raise RuntimeError("the REST server did not start")
         time.sleep(0.005)
     try:
-        yield _url(host, sock)
+        with _ticking(app):
+            yield _url(host, sock)
     finally:
         server.should_exit = True
         thread.join(10)
@@ -387,11 +445,13 @@ def serve(
     exchange: Exchange, host: str = "127.0.0.1", port: int = 8080, *,
     weight_limit: int | None = None, log_level: str = "info",
     on_ready: Callable[[str], None] | None = None, limits: Limits | None = None,
+    market: SyntheticFeed | None = None,
 ) -> None:
     """Serve ``exchange`` in the foreground until SIGINT/SIGTERM, then shut down
     gracefully (requests in flight are answered).  ``on_ready(url)`` runs once the
-    socket is bound, before the first request is accepted."""
-    app = create_app(exchange, weight_limit=weight_limit)
+    socket is bound, before the first request is accepted.  ``market``: the feed to
+    run (see :func:`create_app`)."""
+    app = create_app(exchange, weight_limit=weight_limit, market=market)
     server = _server(app, log_level, limits or Limits())  # checks the limits first
     sock = _bind(host, port)
     main = threading.current_thread() is threading.main_thread()
@@ -401,7 +461,8 @@ def serve(
             on_ready(_url(host, sock))
         # uvicorn catches SIGINT/SIGTERM, drains requests in flight, then re-raises the
         # signal to the handler it found: KeyboardInterrupt for both, caught here.
-        server.run(sockets=[sock])
+        with _ticking(app):
+            server.run(sockets=[sock])
     except KeyboardInterrupt:
         pass
     finally:

@@ -1,0 +1,170 @@
+"""The default market of ``fapisim serve``: a seeded synthetic market, with history.
+
+:class:`SyntheticFeed` runs :class:`~engine.backtest.synthetic.MarketModel` for each
+listed symbol (BTCUSDT and ETHUSDT start at :data:`~engine.backtest.sample.START_PRICES`;
+another listed symbol starts at its mark, else at the middle of its price band) and
+applies it to the venue as the venue clock reaches it:
+
+* **history** — at start, the ``history_minutes`` before now become 1-minute candles
+  (no prints, so start-up is quick): a bot's candle download succeeds at once;
+* **prints** — from the current minute on, every print of
+  :func:`~engine.backtest.synthetic.minute_trades` is a tape print
+  (:meth:`~engine.venue.exchange.Exchange.tape_trade`): resting orders it goes through
+  fill, the last price moves, triggers fire; it is also kept in the symbol's
+  :class:`~engine.backtest.marketdata.Prints` and :class:`~engine.backtest.marketdata.Candles`
+  for the market-data endpoints;
+* **the touch** — before each print the tape quotes the best bid and ask around it
+  (:meth:`~engine.venue.exchange.Exchange.tape_quote`, a tick or two wide, a few lots
+  deep): a bot's MARKET or crossing LIMIT order takes that quote, as in a backtest;
+* **mark and index** — at each minute's close the mark moves to the last print;
+* **funding** — every 8 hours (00:00, 08:00, 16:00 UTC) positions pay or receive a
+  small seeded rate (:meth:`~engine.venue.exchange.Exchange.settle_funding`).
+
+The venue runs in replay mode (:meth:`~engine.venue.exchange.Exchange.enable_tape`):
+the tape account ``@tape`` is every print's counterparty and is never margin-checked,
+liquidated or charged fees.  Depth beyond the quoted touch is not modelled yet.
+
+Everything comes from the seed and the start time: the same two give the same market.
+:meth:`SyntheticFeed.advance` is called by the server under the venue lock, with the
+time to advance to; the feed never reads a clock.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from engine.backtest.marketdata import MINUTE_MS, Candles, Prints
+from engine.backtest.sample import START_PRICES
+from engine.backtest.synthetic import DAY_MINUTES, MarketModel, minute_path, minute_trades
+
+if TYPE_CHECKING:
+    from engine.backtest.stream import Stream
+    from engine.core.instrument import Instrument
+    from engine.venue.exchange import Exchange
+
+__all__ = ["FUNDING_MS", "SymbolFeed", "SyntheticFeed"]
+
+FUNDING_MS = 8 * 3_600_000
+DAY_MS = DAY_MINUTES * MINUTE_MS
+
+
+class SymbolFeed:
+    """One symbol's synthetic market: the day of prints in play and its store."""
+
+    def __init__(self, inst: Instrument, model: MarketModel, seed: int, origin_ms: int) -> None:
+        self.inst, self.model, self.seed, self.origin = inst, model, seed, origin_ms
+        self.candles, self.prints = Candles(), Prints()
+        self._day = -1
+        self._trades: Stream | None = None
+        self._next = 0  # the next print of the day in play
+
+    def _load(self, day: int) -> None:
+        path = minute_path(self.model, self.seed, self.origin, (day + 1) * DAY_MINUTES)
+        self._trades = minute_trades(path.slice(day * DAY_MINUTES, (day + 1) * DAY_MINUTES),
+                                     self.seed, day, symbol=self.inst.symbol)
+        self._day, self._next = day, 0
+
+    def peek(self, now_ms: int) -> tuple[int, int, int, bool] | None:
+        """The next print at or before ``now_ms`` — (time, price ticks, lots, buyer_maker)
+        — without taking it; None if there is none yet."""
+        while True:
+            if self._trades is None:
+                self._load(0)
+            t = self._trades
+            assert t is not None
+            if self._next < len(t):
+                i = self._next
+                if int(t.time[i]) > now_ms:
+                    return None
+                return int(t.time[i]), int(t.price[i]), int(t.qty[i]), bool(t.buyer_maker[i])
+            if self.origin + (self._day + 1) * DAY_MS > now_ms:
+                return None
+            self._load(self._day + 1)
+
+    def take(self) -> None:
+        """Consume the print :meth:`peek` returned."""
+        self._next += 1
+
+
+class SyntheticFeed:
+    """The synthetic market of every listed symbol, applied to ``exchange`` (see the
+    module docstring).  ``now_ms``: where history ends and prints begin.  History and
+    the live market draw from different streams of the seed (``seed + 500``)."""
+
+    def __init__(self, exchange: Exchange, *, seed: int, now_ms: int,
+                 history_minutes: int = 500 * 60, trades_per_day: int = 86_400) -> None:
+        self.exchange = exchange
+        exchange.enable_tape()
+        now_minute = now_ms // MINUTE_MS * MINUTE_MS
+        self.symbols: dict[str, SymbolFeed] = {}
+        for k, inst in enumerate(exchange.instruments.values()):
+            start = START_PRICES.get(inst.symbol)
+            ticks = (start * 10**inst.price_exp // inst.tick_m if start is not None
+                     else max(1, (inst.min_price_ticks + inst.max_price_ticks) // 2))
+            sym_seed = seed + 1000 * k
+            past = Candles()
+            if history_minutes:
+                origin = now_minute - history_minutes * MINUTE_MS
+                path = minute_path(MarketModel(ticks, trades_per_day=trades_per_day),
+                                   sym_seed + 500, origin, history_minutes)
+                times = origin + MINUTE_MS * np.arange(history_minutes, dtype=np.int64)
+                past.extend(times, path.open, path.high, path.low, path.close,
+                            path.count * 4, path.count)  # prints average about 4 lots
+                ticks = int(path.close[-1])
+            feed = SymbolFeed(inst, MarketModel(ticks, trades_per_day=trades_per_day),
+                              sym_seed, now_minute)
+            feed.candles = past
+            at = max(now_ms, exchange.now)
+            exchange.tape_mark(inst.symbol, ticks, at)
+            exchange.tape_quote(inst.symbol, max(ticks - 1, 1), 20, ticks + 1, 20, at)
+            self.symbols[inst.symbol] = feed
+        self._funded = now_ms // FUNDING_MS
+        self._rng = np.random.default_rng([seed, 4])
+
+    def advance(self, now_ms: int) -> int:
+        """Apply every print, mark and funding due by ``now_ms``, in time order; the
+        number of prints applied.  Call between commands (the server holds the lock)."""
+        applied = 0
+        while True:
+            best: tuple[SymbolFeed, tuple[int, int, int, bool]] | None = None
+            for feed in self.symbols.values():
+                nxt = feed.peek(now_ms)
+                if nxt is not None and (best is None or nxt[0] < best[1][0]):
+                    best = (feed, nxt)
+            if best is None:
+                break
+            feed, (t, price, qty, maker) = best
+            feed.take()
+            self._settle_funding_until(t)
+            self._print(feed, t, price, qty, maker)
+            applied += 1
+        self._settle_funding_until(now_ms)
+        for feed in self.symbols.values():
+            if len(feed.candles):
+                feed.candles.fill_to(now_ms)
+        return applied
+
+    def _print(self, feed: SymbolFeed, t: int, price: int, qty: int, maker: bool) -> None:
+        ex, sym = self.exchange, feed.inst.symbol
+        t = max(t, ex.now)
+        candles = feed.candles
+        if len(candles) and t // MINUTE_MS * MINUTE_MS > int(candles.column("open_time")[-1]):
+            ex.tape_mark(sym, int(candles.column("close")[-1]), t)  # a minute closed
+        spread = 1 + int(self._rng.integers(0, 2))
+        bid, ask = (price, price + spread) if maker else (price - spread, price)
+        ex.tape_quote(sym, max(bid, 1), qty + 20, ask, qty + 20, t)
+        ex.tape_trade(sym, price, qty, maker, t)
+        feed.prints.add(t, price, qty, maker)
+        candles.add_print(t, price, qty, maker)
+
+    def _settle_funding_until(self, t: int) -> None:
+        while (self._funded + 1) * FUNDING_MS <= t:
+            self._funded += 1
+            ex = self.exchange
+            if not ex.pass_time(self._funded * FUNDING_MS):
+                ex.set_time(self._funded * FUNDING_MS)
+            for sym in self.symbols:
+                rate = int(self._rng.integers(-5_000, 15_001))  # 10^-8: -0.005 … 0.015 %
+                ex.settle_funding(sym, f"{rate}e-8")

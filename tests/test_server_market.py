@@ -1,0 +1,158 @@
+"""A served venue with its synthetic market: history at start, prints as the clock moves,
+the market-data endpoints in Binance's shapes, and bots' orders filled by the market.
+
+The server is the real one; its clock is the test's (``create_app(clock=...)``), so the
+market a test sees is fixed by the seed and the times it chooses.
+"""
+
+from __future__ import annotations
+
+import pytest
+from rest_support import ALICE_KEY, ALICE_SECRET, SYMBOL, RawClient
+
+from engine import Exchange
+from engine.server import Limits, SyntheticFeed, create_app, running
+
+T0 = 1_765_000_020_000  # 2025-12-06T05:47:00Z, a minute's start
+HOUR = 3_600_000
+
+
+class Clock:
+    def __init__(self, now: int) -> None:
+        self.now = now
+
+    def __call__(self) -> int:
+        return self.now
+
+
+def venue(history: int = 600) -> tuple[Exchange, SyntheticFeed]:
+    ex = Exchange(start_time=T0 - 1)
+    ex.create_account("alice", "100000", api_key=ALICE_KEY, api_secret=ALICE_SECRET)
+    return ex, SyntheticFeed(ex, seed=7, now_ms=T0, history_minutes=history)
+
+
+@pytest.fixture
+def served():
+    ex, feed = venue()
+    clock = Clock(T0)
+    app = create_app(ex, market=feed, clock=clock)
+    with running(app, limits=Limits()) as url:
+        yield ex, feed, clock, RawClient(url, ALICE_KEY, ALICE_SECRET), app
+    ex.check_invariants()
+
+
+def get(client: RawClient, path: str, **params):
+    r = client.session.get(client.url + path, params=params, timeout=10)
+    return r.status_code, r.json()
+
+
+def test_history_is_there_at_start_in_binance_s_shape(served):
+    ex, feed, clock, alice, app = served
+    status, rows = get(alice, "/fapi/v1/klines", symbol=SYMBOL, interval="1m", limit=600)
+    assert status == 200 and len(rows) == 600
+    # 599 minutes of history and the minute now open
+    assert [r[0] for r in rows] == [T0 - 599 * 60_000 + 60_000 * i for i in range(600)]
+    for r in rows[:3]:
+        assert [type(v) for v in r] == [int, str, str, str, str, str, int, str, int, str,
+                                        str, str]
+        assert r[6] == r[0] + 59_999 and r[11] == "0"
+        assert float(r[3]) <= min(float(r[1]), float(r[4])) <= float(r[2])
+    status, hours = get(alice, "/fapi/v1/klines", symbol=SYMBOL, interval="1h")
+    assert status == 200 and 10 <= len(hours) <= 11
+    assert hours[-1][4] == rows[-1][4]  # the same market at every interval
+
+
+def test_prints_arrive_as_the_clock_moves_and_every_view_agrees(served):
+    ex, feed, clock, alice, app = served
+    assert all(p["T"] <= T0 for p in get(alice, "/fapi/v1/aggTrades", symbol=SYMBOL)[1])
+    clock.now = T0 + 10 * 60_000
+    status, prints = get(alice, "/fapi/v1/aggTrades", symbol=SYMBOL, limit=1000)
+    assert status == 200 and len(prints) > 100
+    assert [p["a"] for p in prints] == list(range(1, len(prints) + 1))
+    assert all(T0 <= p["T"] <= clock.now for p in prints)
+    last = prints[-1]["p"]
+    assert get(alice, "/fapi/v1/ticker/price", symbol=SYMBOL)[1]["price"] == last
+    assert get(alice, "/fapi/v1/trades", symbol=SYMBOL, limit=1)[1][0]["price"] == last
+    minutes = get(alice, "/fapi/v1/klines", symbol=SYMBOL, interval="1m", limit=10)[1]
+    assert minutes[-1][4] == last
+    assert sum(r[8] for r in minutes) == sum(
+        1 for p in prints if p["T"] >= minutes[0][0])
+    day = get(alice, "/fapi/v1/ticker/24hr", symbol=SYMBOL)[1]
+    assert day["lastPrice"] == last and day["lastId"] == len(prints)
+    with app.state.lock:
+        assert ex.ledger.accounts["@tape"] is not None
+        ex.check_invariants()
+
+
+def test_a_resting_bid_fills_when_the_market_trades_through_it(served):
+    ex, feed, clock, alice, app = served
+    twin_ex, twin = venue()
+    twin.advance(T0 + HOUR)
+    low = int(twin.symbols[SYMBOL].prints.column("p").min())
+    inst = ex.instruments[SYMBOL]
+    bid = inst.price_str(low + 5)  # the next hour trades below it
+    order = alice.ok("POST", "/fapi/v1/order", {
+        "symbol": SYMBOL, "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
+        "quantity": "0.010", "price": bid}, body=True, timestamp=clock.now)
+    assert order["status"] == "NEW"
+    clock.now = T0 + HOUR
+    got = alice.ok("GET", "/fapi/v1/order", {"symbol": SYMBOL, "orderId": order["orderId"]},
+                   timestamp=clock.now)
+    assert got["status"] == "FILLED" and got["avgPrice"] == bid
+
+
+def test_a_market_order_takes_the_quoted_touch(served):
+    ex, feed, clock, alice, app = served
+    clock.now = T0 + 60_000
+    done = alice.ok("POST", "/fapi/v1/order", {
+        "symbol": SYMBOL, "side": "BUY", "type": "MARKET", "quantity": "0.005",
+        "newOrderRespType": "RESULT"}, body=True, timestamp=clock.now)
+    assert done["status"] == "FILLED"
+    last = float(get(alice, "/fapi/v1/ticker/price", symbol=SYMBOL)[1]["price"])
+    assert abs(float(done["avgPrice"]) - last) / last < 0.001
+
+
+def test_funding_settles_every_eight_hours(served):
+    ex, feed, clock, alice, app = served
+    alice.ok("POST", "/fapi/v1/order", {"symbol": SYMBOL, "side": "BUY", "type": "MARKET",
+                                         "quantity": "0.010"}, body=True, timestamp=clock.now)
+    boundary = (T0 // (8 * HOUR) + 1) * 8 * HOUR
+    clock.now = boundary + 1000
+    income = alice.ok("GET", "/fapi/v1/income", {"incomeType": "FUNDING_FEE"},
+                      timestamp=clock.now)
+    assert [row["time"] for row in income] == [boundary]
+
+
+@pytest.mark.parametrize("path,params,code", [
+    ("/fapi/v1/klines", {"symbol": SYMBOL, "interval": "2d"}, -1120),
+    ("/fapi/v1/klines", {"symbol": SYMBOL}, -1102),
+    ("/fapi/v1/klines", {"interval": "1m"}, -1102),
+    ("/fapi/v1/klines", {"symbol": "XRPUSDT", "interval": "1m"}, -1121),
+    ("/fapi/v1/klines", {"symbol": SYMBOL, "interval": "1m", "limit": "1501"}, -1130),
+    ("/fapi/v1/klines", {"symbol": SYMBOL, "interval": "1m", "startTime": "x"}, -1100),
+    ("/fapi/v1/aggTrades", {"symbol": SYMBOL, "startTime": "0", "endTime": str(HOUR + 1)},
+     -1127),
+    ("/fapi/v1/aggTrades", {"symbol": SYMBOL, "limit": "1001"}, -1130),
+    ("/fapi/v1/trades", {"symbol": SYMBOL, "limit": "0"}, -1130),
+    ("/fapi/v1/ticker/24hr", {"symbol": "btcusdt"}, -1121),
+])
+def test_bad_market_data_requests_are_refused_and_change_nothing(served, path, params, code):
+    ex, feed, clock, alice, app = served
+    get(alice, "/fapi/v1/ticker/price")  # the market is up to date at this time
+    with app.state.lock:
+        before = ex.state_hash()
+    status, body = get(alice, path, **params)
+    assert status == 400 and body["code"] == code
+    with app.state.lock:
+        assert ex.state_hash() == before
+
+
+def test_the_same_seed_and_start_give_the_same_market():
+    a_ex, a = venue(history=120)
+    b_ex, b = venue(history=120)
+    a.advance(T0 + 2 * HOUR)
+    b.advance(T0 + 2 * HOUR)
+    assert a_ex.state_hash() == b_ex.state_hash()
+    ka = a.symbols["ETHUSDT"].candles.klines("5m", limit=1500)
+    kb = b.symbols["ETHUSDT"].candles.klines("5m", limit=1500)
+    assert ka.close.tolist() == kb.close.tolist() and len(ka) == 12 * 2 + 24 + 1
