@@ -156,3 +156,47 @@ def test_the_same_seed_and_start_give_the_same_market():
     ka = a.symbols["ETHUSDT"].candles.klines("5m", limit=1500)
     kb = b.symbols["ETHUSDT"].candles.klines("5m", limit=1500)
     assert ka.close.tolist() == kb.close.tolist() and len(ka) == 12 * 2 + 24 + 1
+
+
+def test_the_start_up_answers_a_client_library_asks_for(served):
+    ex, feed, clock, alice, app = served
+    assert alice.ok("GET", "/fapi/v1/multiAssetsMargin", timestamp=clock.now) == {
+        "multiAssetsMargin": False}
+    status, body = get(alice, "/fapi/v1/multiAssetsMargin")  # signed on Binance too
+    assert (status, body["code"]) == (401, -2014)
+    assert alice.ok("GET", "/fapi/v1/rateLimit/order", timestamp=clock.now)[0][
+        "rateLimitType"] == "ORDERS"
+    assert alice.ok("GET", "/fapi/v1/apiTradingStatus", timestamp=clock.now)["indicators"] == {}
+    for path in ("/api/v3/exchangeInfo", "/dapi/v1/exchangeInfo"):
+        status, info = get(alice, path)
+        assert status == 200 and info["symbols"] == [] and info["timezone"] == "UTC"
+    assert get(alice, "/sapi/v1/margin/allPairs") == (200, [])
+    for path in ("/sapi/v1/margin/isolated/allPairs", "/sapi/v1/capital/config/getall"):
+        assert alice.ok("GET", path, timestamp=clock.now) == []
+
+
+def test_funding_history_and_the_price_candles(served):
+    ex, feed, clock, alice, app = served
+    first = (T0 // (8 * HOUR) + 1) * 8 * HOUR
+    clock.now = first + 8 * HOUR + 1000
+    status, rows = get(alice, "/fapi/v1/fundingRate", symbol=SYMBOL)
+    assert status == 200 and [r["fundingTime"] for r in rows] == [first, first + 8 * HOUR]
+    assert all(len(r["fundingRate"].split(".")[1]) == 8 and r["symbol"] == SYMBOL
+               for r in rows)
+    assert len(get(alice, "/fapi/v1/fundingRate")[1]) == 4  # both symbols
+    assert get(alice, "/fapi/v1/fundingRate", startTime=first + 1, limit=1)[1][0][
+        "fundingTime"] == first + 8 * HOUR
+    trade = get(alice, "/fapi/v1/klines", symbol=SYMBOL, interval="1h", limit=5)[1]
+    mark = get(alice, "/fapi/v1/markPriceKlines", symbol=SYMBOL, interval="1h", limit=5)[1]
+    index = get(alice, "/fapi/v1/indexPriceKlines", pair=SYMBOL, interval="1h", limit=5)[1]
+    premium = get(alice, "/fapi/v1/premiumIndexKlines", symbol=SYMBOL, interval="1h",
+                  limit=5)[1]
+    cont = get(alice, "/fapi/v1/continuousKlines", pair=SYMBOL, contractType="PERPETUAL",
+               interval="1h", limit=5)[1]
+    assert [r[:5] for r in mark] == [r[:5] for r in index] == [r[:5] for r in trade]
+    assert cont == trade
+    assert mark[0][5] == "0" and mark[0][8] == 3600 and premium[0][1:5] == ["0"] * 4
+    assert get(alice, "/fapi/v1/continuousKlines", pair=SYMBOL, contractType="NEXT_QUARTER",
+               interval="1h")[1]["code"] == -1130
+    assert get(alice, "/fapi/v1/indexPriceKlines", symbol=SYMBOL, interval="1h")[1][
+        "code"] == -1102

@@ -56,6 +56,8 @@ class SymbolFeed:
     def __init__(self, inst: Instrument, model: MarketModel, seed: int, origin_ms: int) -> None:
         self.inst, self.model, self.seed, self.origin = inst, model, seed, origin_ms
         self.candles, self.prints = Candles(), Prints()
+        #: settled funding: (time, rate in 10^-8, mark in ticks)
+        self.funding: list[tuple[int, int, int]] = []
         self._day = -1
         self._trades: Stream | None = None
         self._next = 0  # the next print of the day in play
@@ -165,6 +167,9 @@ class SyntheticFeed:
             ex = self.exchange
             if not ex.pass_time(self._funded * FUNDING_MS):
                 ex.set_time(self._funded * FUNDING_MS)
-            for sym in self.symbols:
+            for sym, feed in self.symbols.items():
                 rate = int(self._rng.integers(-5_000, 15_001))  # 10^-8: -0.005 … 0.015 %
                 ex.settle_funding(sym, f"{rate}e-8")
+                close = feed.candles.column("close")
+                mark = int(close[-1]) if len(close) else feed.model.start_price_ticks
+                feed.funding.append((self._funded * FUNDING_MS, rate, mark))

@@ -10,6 +10,14 @@ symbol's :class:`~engine.backtest.marketdata.Candles` and
   ``[openTime, open, high, low, close, volume, closeTime, quoteVolume, trades,
   takerBuyVolume, takerBuyQuoteVolume, "0"]``; weight 1 / 2 / 5 / 10 by limit
   (<100, <500, ≤1000, more).  The candle still open is the last row.
+* ``continuousKlines`` (``pair``, ``contractType=PERPETUAL``), ``markPriceKlines``,
+  ``indexPriceKlines`` (``pair``) and ``premiumIndexKlines``: the same candles (mark
+  and index follow the last price here; the premium is zero), with Binance's zero
+  volume columns and the seconds a candle spans where Binance counts its samples;
+* ``GET /fapi/v1/fundingRate`` — ``symbol`` (else every symbol), ``startTime``,
+  ``endTime``, ``limit`` 1..1000 (default 100): the funding settled so far as
+  ``{"symbol", "fundingRate" (8 decimals), "fundingTime", "markPrice"}``;
+  ``fundingInfo`` is empty (no symbol has adjusted funding caps);
 * ``GET /fapi/v1/aggTrades`` — ``symbol``, ``fromId``, ``startTime``, ``endTime``
   (at most an hour apart, else -1127), ``limit`` 1..1000 (default 500); rows of
   ``{"a", "p", "q", "f", "l", "T", "m"}``; weight 20.
@@ -35,6 +43,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from engine.backtest.marketdata import INTERVALS, MINUTE_MS
+from engine.backtest.synthetic import fixed_str
 from engine.core.decimals import fmt_scaled, parse_int, present
 from engine.core.errors import reject
 from engine.server.routes import Endpoint, Params
@@ -97,6 +106,47 @@ def klines(market: SyntheticFeed, params: Params) -> list[list[Any]]:
             k.close.tolist(), k.volume.tolist(), k.close_time.tolist(), k.quote.tolist(),
             k.count.tolist(), k.taker_volume.tolist(), k.taker_quote.tolist(), strict=True)
     ]
+
+
+def _price_klines(market: SyntheticFeed, params: Params, name: str, zero: bool) -> list:
+    """markPriceKlines, indexPriceKlines (``pair``), premiumIndexKlines: the mark and the
+    index follow the last price here, so their candles are the trade candles' prices
+    (and the premium's are all zero), with Binance's zero volume columns."""
+    p = dict(params)
+    if name != "symbol":
+        p["symbol"] = params.get(name, "")
+        if not present(params.get(name)):
+            raise reject("MANDATORY_PARAM", name)
+    rows = klines(market, p)
+    out = []
+    for r in rows:
+        prices = ["0"] * 4 if zero else r[1:5]
+        out.append([r[0], *prices, "0", r[6], "0", (r[6] + 1 - r[0]) // 1000, "0", "0", "0"])
+    return out
+
+
+def continuous_klines(market: SyntheticFeed, params: Params) -> list:
+    """``pair`` and ``contractType`` (PERPETUAL only): the pair's klines."""
+    if not present(params.get("pair")):
+        raise reject("MANDATORY_PARAM", "pair")
+    if params.get("contractType") != "PERPETUAL":
+        raise reject("INVALID_PARAMETER", "contractType")
+    return klines(market, {**params, "symbol": params["pair"]})
+
+
+def funding_rate(market: SyntheticFeed, params: Params) -> list[dict[str, Any]]:
+    """Settled funding, oldest first: within ``startTime``..``endTime``, the first
+    ``limit`` (1..1000, default 100) from ``startTime``, else the last ``limit``."""
+    feeds = [_feed(market, params)] if present(params.get("symbol")) else list(
+        market.symbols.values())
+    start, end = _int(params, "startTime"), _int(params, "endTime")
+    limit = _limit(params, 100, 1000)
+    rows = sorted(
+        (t, f.inst.symbol, rate, mark, f.inst) for f in feeds for t, rate, mark in f.funding
+        if (start is None or t >= start) and (end is None or t <= end))
+    rows = rows[:limit] if start is not None else rows[-limit:]
+    return [{"symbol": sym, "fundingRate": fixed_str(rate, 8, 8), "fundingTime": t,
+             "markPrice": inst.price_str(mark)} for t, sym, rate, mark, inst in rows]
 
 
 def _klines_weight(params: Params) -> int:
@@ -201,6 +251,15 @@ def market_routes(market: SyntheticFeed) -> dict[str, dict[str, Endpoint]]:
     price = {"GET": public(ticker_price, _by_symbol(1, 2))}
     return {
         "/fapi/v1/klines": {"GET": public(klines, _klines_weight)},
+        "/fapi/v1/continuousKlines": {"GET": public(continuous_klines, _klines_weight)},
+        "/fapi/v1/markPriceKlines": {"GET": public(
+            lambda m, p: _price_klines(m, p, "symbol", False), _klines_weight)},
+        "/fapi/v1/indexPriceKlines": {"GET": public(
+            lambda m, p: _price_klines(m, p, "pair", False), _klines_weight)},
+        "/fapi/v1/premiumIndexKlines": {"GET": public(
+            lambda m, p: _price_klines(m, p, "symbol", True), _klines_weight)},
+        "/fapi/v1/fundingRate": {"GET": public(funding_rate, 1)},
+        "/fapi/v1/fundingInfo": {"GET": public(lambda m, p: [], 1)},
         "/fapi/v1/aggTrades": {"GET": public(agg_trades, 20)},
         "/fapi/v1/trades": {"GET": public(trades, 5)},
         "/fapi/v1/ticker/price": price,

@@ -9,6 +9,13 @@ the engine.  A handler gets the venue, the caller's account state (None on
 public endpoints) and the request's parameters as strings, without the
 transport ones (``signature``, ``timestamp``, ``recvWindow``).
 
+Start-up answers: ``GET /fapi/v1/multiAssetsMargin`` is always false (multi-assets
+mode is not offered), ``apiTradingStatus`` reports no indicator, ``rateLimit/order``
+Binance's order limits; the other market types a client library loads at start
+(``/api/v3/exchangeInfo``, ``/dapi/v1/exchangeInfo``, ``/sapi/v1/margin/allPairs``,
+signed ``/sapi/v1/margin/isolated/allPairs`` and ``/sapi/v1/capital/config/getall``)
+answer with no symbols or assets.
+
 Choices: ``/fapi/v2/...`` and ``/fapi/v3/...`` account, balance and
 positionRisk answer the same objects; conditional types are accepted on
 ``POST /fapi/v1/order`` as well as on ``/fapi/v1/algoOrder`` (SPEC 2.3);
@@ -93,6 +100,20 @@ _BALANCE = {"GET": signed(lambda ex, a, p: c.balance_info(ex, a), 5)}
 _POSITION_RISK = {"GET": signed(lambda ex, a, p: c.get_position_risk(ex, a, p), 5)}
 _PING = {"GET": public(lambda ex, p: {})}
 
+
+def _other_market(ex: Exchange, p: Params) -> dict[str, Any]:
+    """Another market type's exchange info, with no symbols: what a client library that
+    loads every market type at start-up needs to carry on (SPEC 10)."""
+    return {"timezone": "UTC", "serverTime": ex.now, "rateLimits": [], "exchangeFilters": [],
+            "symbols": []}
+
+
+#: Binance's order-count limits of an account (``GET /fapi/v1/rateLimit/order``)
+ORDER_RATE_LIMITS = [
+    {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 300},
+    {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": 1200},
+]
+
 #: path -> verb -> endpoint
 ROUTES: dict[str, dict[str, Endpoint]] = {
     # -- market data (public) ------------------------------------------------------------
@@ -164,6 +185,19 @@ ROUTES: dict[str, dict[str, Endpoint]] = {
     },
     "/fapi/v1/commissionRate": {"GET": signed(lambda ex, a, p: c.commission_rate(ex, p), 20)},
     "/fapi/v1/leverageBracket": {"GET": signed(lambda ex, a, p: c.leverage_brackets(ex, p))},
+    "/fapi/v1/multiAssetsMargin": {
+        "GET": signed(lambda ex, a, p: {"multiAssetsMargin": False}, 30),
+    },
+    "/fapi/v1/apiTradingStatus": {
+        "GET": signed(lambda ex, a, p: {"indicators": {}, "updateTime": ex.now}),
+    },
+    "/fapi/v1/rateLimit/order": {"GET": signed(lambda ex, a, p: ORDER_RATE_LIMITS)},
+    # -- other market types: empty, for client libraries that load them all at start ----
+    "/api/v3/exchangeInfo": {"GET": public(_other_market, 20)},
+    "/dapi/v1/exchangeInfo": {"GET": public(_other_market)},
+    "/sapi/v1/margin/allPairs": {"GET": public(lambda ex, p: [])},
+    "/sapi/v1/margin/isolated/allPairs": {"GET": signed(lambda ex, a, p: [], 10)},
+    "/sapi/v1/capital/config/getall": {"GET": signed(lambda ex, a, p: [], 10)},
     # -- account views ------------------------------------------------------------------
     "/fapi/v2/account": _ACCOUNT,
     "/fapi/v3/account": _ACCOUNT,
