@@ -200,3 +200,12 @@ def test_funding_history_and_the_price_candles(served):
                interval="1h")[1]["code"] == -1130
     assert get(alice, "/fapi/v1/indexPriceKlines", symbol=SYMBOL, interval="1h")[1][
         "code"] == -1102
+
+
+def test_open_interest_counts_every_long_position(served):
+    ex, feed, clock, alice, app = served
+    assert get(alice, "/fapi/v1/openInterest", symbol=SYMBOL)[1]["openInterest"] == "0"
+    alice.ok("POST", "/fapi/v1/order", {"symbol": SYMBOL, "side": "SELL", "type": "MARKET",
+                                         "quantity": "0.012"}, body=True, timestamp=clock.now)
+    oi = get(alice, "/fapi/v1/openInterest", symbol=SYMBOL)[1]
+    assert oi["openInterest"] == "0.012" and oi["symbol"] == SYMBOL  # the tape is long

@@ -18,6 +18,8 @@ symbol's :class:`~engine.backtest.marketdata.Candles` and
   ``endTime``, ``limit`` 1..1000 (default 100): the funding settled so far as
   ``{"symbol", "fundingRate" (8 decimals), "fundingTime", "markPrice"}``;
   ``fundingInfo`` is empty (no symbol has adjusted funding caps);
+* ``GET /fapi/v1/openInterest`` — ``{"symbol", "openInterest", "time"}``: the long
+  positions of every account, the tape's included;
 * ``GET /fapi/v1/aggTrades`` — ``symbol``, ``fromId``, ``startTime``, ``endTime``
   (at most an hour apart, else -1127), ``limit`` 1..1000 (default 500); rows of
   ``{"a", "p", "q", "f", "l", "T", "m"}``; weight 20.
@@ -149,6 +151,17 @@ def funding_rate(market: SyntheticFeed, params: Params) -> list[dict[str, Any]]:
              "markPrice": inst.price_str(mark)} for t, sym, rate, mark, inst in rows]
 
 
+def open_interest(market: SyntheticFeed, params: Params) -> dict[str, Any]:
+    """Open contracts of ``symbol``: every account's long positions together (the tape
+    account's too: it is the other side of the market's prints)."""
+    feed = _feed(market, params)
+    sym = feed.inst.symbol
+    ex = market.exchange
+    longs = sum(p.qty for acct in ex.ledger.accounts.values()
+                for (s, _side), p in acct.positions.items() if s == sym and p.qty > 0)
+    return {"symbol": sym, "openInterest": feed.inst.qty_str(longs), "time": ex.now}
+
+
 def _klines_weight(params: Params) -> int:
     v = params.get("limit") or "500"
     n = int(v) if v.isascii() and v.isdigit() and len(v) <= 6 else 500
@@ -260,6 +273,7 @@ def market_routes(market: SyntheticFeed) -> dict[str, dict[str, Endpoint]]:
             lambda m, p: _price_klines(m, p, "symbol", True), _klines_weight)},
         "/fapi/v1/fundingRate": {"GET": public(funding_rate, 1)},
         "/fapi/v1/fundingInfo": {"GET": public(lambda m, p: [], 1)},
+        "/fapi/v1/openInterest": {"GET": public(open_interest, 1)},
         "/fapi/v1/aggTrades": {"GET": public(agg_trades, 20)},
         "/fapi/v1/trades": {"GET": public(trades, 5)},
         "/fapi/v1/ticker/price": price,
