@@ -88,7 +88,7 @@ SELECTION = [
     "--ignore=tests/test_server_cli.py", "--ignore=tests/test_server_wire.py",
     "--ignore=tests/test_server_security.py", "--ignore=tests/test_mutation.py",
     "--ignore=tests/test_server_signatures.py", "--ignore=tests/test_server_hardening.py",
-    "--ignore=tests/test_server_transport.py",
+    "--ignore=tests/test_server_transport.py", "--ignore=tests/test_server_market.py",
 ]
 PYTEST_ARGS = ["-q", "-p", "no:cacheprovider", "--no-header", "-o", "addopts="]
 

@@ -112,6 +112,9 @@ def busy_session(ex: Exchange) -> list[Any]:
     ex.tape_touch("SOLUSDT", 9_950, ex.now + 3)
     ex.tape_mark("SOLUSDT", 9_960, ex.now + 4)
     add(ex.settle_funding("SOLUSDT", "0.0001"))
+    # the tape's ladder: placed, then moved (the unchanged level keeps its order)
+    ex.tape_ladder("SOLUSDT", [(9_930, 5), (9_920, 8)], [(9_990, 5)], ex.now + 5)
+    ex.tape_ladder("SOLUSDT", [(9_930, 5)], [(9_980, 5), (9_990, 5)], ex.now + 6)
     return out
 
 

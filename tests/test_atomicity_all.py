@@ -155,6 +155,12 @@ def with_tape() -> Exchange:
     return ex
 
 
+def with_ladder() -> Exchange:
+    ex = with_tape()
+    ex.tape_ladder("BTCUSDT", [(299_000, 5)], [(301_000, 5)], ex.now + 1)
+    return ex
+
+
 def _c(name: str) -> Callable[[Exchange], object]:
     return lambda ex: ex.client(name)
 
@@ -323,6 +329,10 @@ CASES: dict[str, tuple[Callable[[], Exchange], Callable[[Exchange], object], int
     "tape_quote": (with_tape, lambda ex: ex.tape_quote("BTCUSDT", 299900, 5, 300100, 5,
                                                        ex.now + 1), 1),
     "tape_touch": (with_tape, lambda ex: ex.tape_touch("BTCUSDT", 300500, ex.now + 1), 3),
+    "tape_ladder keeps, cancels and places": (
+        with_ladder,
+        lambda ex: ex.tape_ladder("BTCUSDT", [(299_000, 5), (298_000, 5)], [(301_500, 5)],
+                                  ex.now + 1), 3),
     "tape_mark fires a stop": (
         lambda: _traded(with_tape()),
         lambda ex: (ex.tape_mark("BTCUSDT", 294000, ex.now + 2),

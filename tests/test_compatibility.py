@@ -49,6 +49,11 @@ def test_journal_written_before_the_layout_move_replays_to_its_recorded_state(na
     assert ex.state_hash() == RECORDED["journals"][name]
 
 
+#: journaled commands added after the pins were made (tests/test_journal.py's busy
+#: session journals and replays each of them)
+ADDED_SINCE = {"tape_ladder"}
+
+
 def test_the_journals_use_every_journaled_command():
     from engine.persist.journal import COMMANDS
 
@@ -56,7 +61,7 @@ def test_the_journals_use_every_journaled_command():
     for name in RECORDED["journals"]:
         for line in (PINS / name).read_text().splitlines()[1:]:
             used.add(json.loads(line)["cmd"])
-    assert used == set(COMMANDS)
+    assert used == set(COMMANDS) - ADDED_SINCE
 
 
 @pytest.mark.parametrize("name", sorted(RECORDED["backtests"]["runs"]))

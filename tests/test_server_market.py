@@ -28,7 +28,9 @@ class Clock:
 def venue(history: int = 600) -> tuple[Exchange, SyntheticFeed]:
     ex = Exchange(start_time=T0 - 1)
     ex.create_account("alice", "100000", api_key=ALICE_KEY, api_secret=ALICE_SECRET)
-    return ex, SyntheticFeed(ex, seed=7, now_ms=T0, history_minutes=history)
+    # a print every 4 s a symbol: a test that crosses hours stays quick
+    return ex, SyntheticFeed(ex, seed=7, now_ms=T0, history_minutes=history,
+                             trades_per_day=21_600)
 
 
 @pytest.fixture
@@ -101,7 +103,21 @@ def test_a_resting_bid_fills_when_the_market_trades_through_it(served):
     assert got["status"] == "FILLED" and got["avgPrice"] == bid
 
 
-def test_a_market_order_takes_the_quoted_touch(served):
+def test_the_book_is_the_tape_s_ladder_around_the_last_print(served):
+    ex, feed, clock, alice, app = served
+    clock.now = T0 + 60_000
+    status, book = get(alice, "/fapi/v1/depth", symbol=SYMBOL, limit=50)
+    last = float(get(alice, "/fapi/v1/ticker/price", symbol=SYMBOL)[1]["price"])
+    assert status == 200 and len(book["bids"]) == len(book["asks"]) == 20
+    bids = [float(p) for p, _q in book["bids"]]
+    asks = [float(p) for p, _q in book["asks"]]
+    assert bids == sorted(bids, reverse=True) and asks == sorted(asks)
+    assert bids[0] < last < asks[0] and (asks[0] - bids[0]) / last < 0.0005
+    ticker = get(alice, "/fapi/v1/ticker/bookTicker", symbol=SYMBOL)[1]
+    assert (ticker["bidPrice"], ticker["askPrice"]) == (book["bids"][0][0], book["asks"][0][0])
+
+
+def test_a_market_order_walks_the_ladder(served):
     ex, feed, clock, alice, app = served
     clock.now = T0 + 60_000
     done = alice.ok("POST", "/fapi/v1/order", {

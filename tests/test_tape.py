@@ -233,3 +233,74 @@ def test_at_an_equal_price_the_replayed_quote_fills_before_a_resting_order(side)
     # Assert: the tape's liquidity went first; bob's order is untouched
     assert (o["status"], o["executedQty"]) == ("FILLED", "0.01")
     assert ex.client("bob").query_order(symbol=SYMBOL, orderId=bob)["executedQty"] == "0"
+
+
+# -- the tape's ladder: real resting orders of the tape account ------------------------------
+def ladder_venue() -> Exchange:
+    ex = venue()
+    ex.tape_mark(SYMBOL, 300_000, T0 + 1)
+    ex.tape_ladder(SYMBOL, [(299_990, 50), (299_980, 60)], [(300_010, 50), (300_020, 60)],
+                   T0 + 2)
+    return ex
+
+
+def tape_orders(ex: Exchange) -> dict[tuple[str, int], tuple[int, int]]:
+    """(side, price ticks) -> (order id, lots left) of the tape's open orders."""
+    table = ex._s.index.open_orders.get(("@tape", SYMBOL), {})
+    return {(o.side.value, o.price): (o.order_id, o.qty - o.executed) for o in table.values()}
+
+
+def test_a_ladder_rests_real_orders_the_depth_shows_and_moves_keep_unchanged_levels():
+    ex = ladder_venue()
+    depth = ex.client("alice").depth(symbol=SYMBOL)
+    assert depth["bids"] == [["29999", "0.05"], ["29998", "0.06"]]
+    assert depth["asks"] == [["30001", "0.05"], ["30002", "0.06"]]
+    before = tape_orders(ex)
+
+    ex.tape_ladder(SYMBOL, [(299_990, 50)], [(300_010, 40), (300_030, 70)], T0 + 3)
+
+    after = tape_orders(ex)
+    assert after[("BUY", 299_990)] == before[("BUY", 299_990)]  # kept: its queue place
+    assert after[("SELL", 300_010)][0] != before[("SELL", 300_010)][0]  # new lots: replaced
+    assert set(after) == {("BUY", 299_990), ("SELL", 300_010), ("SELL", 300_030)}
+
+
+def test_a_ladder_never_crosses_another_account_s_order():
+    ex = venue()
+    ex.tape_mark(SYMBOL, 300_000, T0 + 1)
+    rest(ex, "BUY", "30001.5")  # alice bids above the ladder's first ask
+    ex.tape_ladder(SYMBOL, [(299_990, 50)], [(300_010, 50), (300_020, 50)], T0 + 2)
+    assert set(tape_orders(ex)) == {("BUY", 299_990), ("SELL", 300_020)}
+
+
+def test_a_market_order_walks_the_ladder_and_only_the_taker_pays_a_fee():
+    ex = ladder_venue()
+    tape = ex.ledger.accounts["@tape"]
+    wallet = tape.wallet_e8
+    done = ex.client("alice").new_order(symbol=SYMBOL, side="BUY", type="MARKET",
+                                        quantity="0.080", newOrderRespType="RESULT")
+    assert done["status"] == "FILLED" and done["executedQty"] == "0.08"
+    assert done["avgPrice"] == "30001.375"  # 0.05 @ 30001, 0.03 @ 30002
+    assert tape.wallet_e8 == wallet  # the tape pays no maker fee
+    assert ex.ledger.accounts["alice"].trades[-1][8] > 0  # alice pays the taker fee
+    # past the ladder's depth there is no liquidity: the rest expires, nothing at "last"
+    done = ex.client("alice").new_order(symbol=SYMBOL, side="BUY", type="MARKET",
+                                        quantity="0.100", newOrderRespType="RESULT")
+    assert (done["status"], done["executedQty"]) == ("EXPIRED", "0.03")
+
+
+def test_a_print_never_trades_with_the_tape_s_own_ladder():
+    ex = ladder_venue()
+    before = tape_orders(ex)
+    ex.tape_trade(SYMBOL, 299_950, 500, True, T0 + 3)  # below both tape bids
+    assert tape_orders(ex) == before
+
+
+def test_a_bad_ladder_is_refused_and_changes_nothing():
+    ex = ladder_venue()
+    before = ex.state_hash()
+    for bids, asks in (([(299_990, 0)], []), ([(299_990, True)], []), ([(1, 2, 3)], []),
+                       ([(299_990, 5), (299_990, 6)], []), ([], [("300010", 5)])):
+        with pytest.raises(ValueError):
+            ex.tape_ladder(SYMBOL, bids, asks, T0 + 9)
+    assert ex.state_hash() == before

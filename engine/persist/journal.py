@@ -216,6 +216,7 @@ COMMANDS: dict[str, Command] = {
     "tape_trade": _venue(Exchange.tape_trade, ("symbol", "price", "qty", "buyer_maker",
                                                "time")),
     "tape_touch": _venue(Exchange.tape_touch, ("symbol", "price", "time")),
+    "tape_ladder": _venue(Exchange.tape_ladder, ("symbol", "bids", "asks", "time")),
     "tape_quote": _venue(Exchange.tape_quote, ("symbol", "bid", "bid_qty", "ask", "ask_qty",
                                                "time")),
     "tape_mark": _venue(Exchange.tape_mark, ("symbol", "price", "time")),

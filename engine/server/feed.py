@@ -13,16 +13,18 @@ applies it to the venue as the venue clock reaches it:
   fill, the last price moves, triggers fire; it is also kept in the symbol's
   :class:`~engine.backtest.marketdata.Prints` and :class:`~engine.backtest.marketdata.Candles`
   for the market-data endpoints;
-* **the touch** — before each print the tape quotes the best bid and ask around it
-  (:meth:`~engine.venue.exchange.Exchange.tape_quote`, a tick or two wide, a few lots
-  deep): a bot's MARKET or crossing LIMIT order takes that quote, as in a backtest;
+* **the book** — before each print the tape's ladder moves around it
+  (:func:`ladder`, :meth:`~engine.venue.exchange.Exchange.tape_ladder`): 20 levels a
+  side of real resting orders of the tape account, so ``/fapi/v1/depth`` shows them
+  and a bot's MARKET or crossing LIMIT order walks them in price-time priority, and
+  the print, at a price between the ladder's sides, trades with no order of the tape;
 * **mark and index** — at each minute's close the mark moves to the last print;
 * **funding** — every 8 hours (00:00, 08:00, 16:00 UTC) positions pay or receive a
   small seeded rate (:meth:`~engine.venue.exchange.Exchange.settle_funding`).
 
 The venue runs in replay mode (:meth:`~engine.venue.exchange.Exchange.enable_tape`):
 the tape account ``@tape`` is every print's counterparty and is never margin-checked,
-liquidated or charged fees.  Depth beyond the quoted touch is not modelled yet.
+liquidated or charged fees.
 
 Everything comes from the seed and the start time: the same two give the same market.
 :meth:`SyntheticFeed.advance` is called by the server under the venue lock, with the
@@ -44,10 +46,33 @@ if TYPE_CHECKING:
     from engine.core.instrument import Instrument
     from engine.venue.exchange import Exchange
 
-__all__ = ["FUNDING_MS", "SymbolFeed", "SyntheticFeed"]
+__all__ = ["FUNDING_MS", "LADDER_LEVELS", "SymbolFeed", "SyntheticFeed", "ladder"]
 
 FUNDING_MS = 8 * 3_600_000
 DAY_MS = DAY_MINUTES * MINUTE_MS
+
+
+#: levels of the tape's ladder on each side
+LADDER_LEVELS = 20
+#: the notional of the ladder's nearest levels, in USDT (farther levels hold more)
+LEVEL_USDT = 2_000
+
+
+def ladder(inst: Instrument, price: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """The tape's book around a print at ``price`` (ticks): :data:`LADDER_LEVELS` bids
+    and asks on a grid about a basis point apart (fixed while the price stays in a grid
+    cell, so most prints leave the ladder as it is), the nearest below and above
+    ``price``; each level about :data:`LEVEL_USDT` deep, more every four levels out."""
+    step = max(1, price // 10_000)
+    unit = price * inst.tick_m * inst.step_m  # 10^-(price_exp + qty_exp) USDT per lot
+    base = max(inst.min_lots, LEVEL_USDT * 10 ** (inst.price_exp + inst.qty_exp) // unit)
+    first_bid = (price - 1) // step * step
+    first_ask = (price // step + 1) * step
+    bids = [(first_bid - k * step, base * (1 + k // 4)) for k in range(LADDER_LEVELS)
+            if first_bid - k * step >= max(1, inst.min_price_ticks)]
+    asks = [(first_ask + k * step, base * (1 + k // 4)) for k in range(LADDER_LEVELS)
+            if first_ask + k * step <= inst.max_price_ticks]
+    return bids, asks
 
 
 class SymbolFeed:
@@ -120,7 +145,7 @@ class SyntheticFeed:
             feed.candles = past
             at = max(now_ms, exchange.now)
             exchange.tape_mark(inst.symbol, ticks, at)
-            exchange.tape_quote(inst.symbol, max(ticks - 1, 1), 20, ticks + 1, 20, at)
+            exchange.tape_ladder(inst.symbol, *ladder(inst, ticks), at)
             self.symbols[inst.symbol] = feed
         self._funded = now_ms // FUNDING_MS
         self._rng = np.random.default_rng([seed, 4])
@@ -154,9 +179,7 @@ class SyntheticFeed:
         candles = feed.candles
         if len(candles) and t // MINUTE_MS * MINUTE_MS > int(candles.column("open_time")[-1]):
             ex.tape_mark(sym, int(candles.column("close")[-1]), t)  # a minute closed
-        spread = 1 + int(self._rng.integers(0, 2))
-        bid, ask = (price, price + spread) if maker else (price - spread, price)
-        ex.tape_quote(sym, max(bid, 1), qty + 20, ask, qty + 20, t)
+        ex.tape_ladder(sym, *ladder(feed.inst, price), t)  # around the print, then print
         ex.tape_trade(sym, price, qty, maker, t)
         feed.prints.add(t, price, qty, maker)
         candles.add_print(t, price, qty, maker)

@@ -69,6 +69,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -382,6 +383,14 @@ class Exchange:
     ) -> None:
         """Replay the best bid/ask (ticks, lots); 0 means that side is empty."""
         self._tape.tape_quote(symbol, bid, bid_qty, ask, ask_qty, time_ms)
+
+    def tape_ladder(
+        self, symbol: str, bids: Sequence[Sequence[int]], asks: Sequence[Sequence[int]],
+        time_ms: int,
+    ) -> None:
+        """Set the tape's resting orders on ``symbol`` to these ``(price ticks, lots)``
+        levels, post-only (see :meth:`~engine.venue.tape.Tape.tape_ladder`)."""
+        self._tape.tape_ladder(symbol, bids, asks, time_ms)
 
     def tape_mark(self, symbol: str, price: int, time_ms: int) -> None:
         """Replay a mark price (ticks) at ``time_ms``; triggers and liquidation follow."""

@@ -179,7 +179,7 @@ class Matching(Rule):
         now = s.now
         notional = lots * price * inst.notional_unit_e8
         rate = inst.maker_rate_e8 if is_maker else inst.taker_rate_e8
-        fee = -(-notional * rate // E8)
+        fee = -(-notional * rate // E8) if acct.name[0] != "@" else 0  # the venue's own pay none
         dq = lots if order.side is BUY else -lots
         realized = self._ledger.apply_fill(acct, inst, order.pside, dq, price, fee, now)
         if is_maker:

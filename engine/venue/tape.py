@@ -22,6 +22,11 @@ the tape on with :meth:`Tape.enable_tape`; then, per event:
   quote competes with resting orders by price; at an equal price it goes first.
 * :meth:`~Tape.tape_mark` — the mark price from mark-price klines.  With
   no mark data the mark is the last price (SPEC 3).
+* :meth:`~Tape.tape_ladder` — real resting orders of the tape account (post-only,
+  no margin, no fees), for a served market's book: while the tape keeps a ladder on
+  a symbol, takers meet only those orders there (no quote, no last-price fill), and
+  a print stops at the tape's own orders (a market never trades with itself; the
+  caller keeps the ladder on both sides of each print).
 
 The venue's own fills are trades too: they set the last price, exactly as on
 the live venue, so a later MARKET order without quotes prices off them.
@@ -35,22 +40,28 @@ from the venue as it is now, and under cross margin a print of another symbol
 whose mark is its last price moves every liquidation price of the accounts
 holding both (recompute the band after any other event).
 
-The tape account is never margin-checked or liquidated and pays no fees.
+The tape account is never margin-checked or liquidated and pays no fees (nor does
+any of the venue's own ``@`` accounts, as maker or taker).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from engine.core.enums import (
     BOTH,
     BUY,
     CONTRACT_PRICE,
+    GTC,
+    LIMIT,
     MARK_PRICE,
     NEW,
     PARTIALLY_FILLED,
     SELL,
+    STP_NONE,
 )
+from engine.core.order import Order
 from engine.venue.rule import Rule
 from engine.wire.params import parse_symbol
 
@@ -58,7 +69,7 @@ if TYPE_CHECKING:
     from engine.core.instrument import Instrument
     from engine.core.ledger import Ledger
     from engine.core.market import Market
-    from engine.core.order import Order
+    from engine.core.orderindex import OrderIndex
     from engine.core.triggers import TriggerRegistry
     from engine.core.txn import UndoLog
     from engine.venue.cancel import Cancels
@@ -101,6 +112,7 @@ class Tape(Rule):
     _markets: dict[str, Market]
     _ledger: Ledger
     _registry: TriggerRegistry
+    _index: OrderIndex
     _undo: UndoLog
     # the rules it calls
     _runner: Runner
@@ -154,6 +166,56 @@ class Tape(Rule):
         s.dirty = True
         if market.mark is None:
             s.risk_all = True
+
+    def tape_ladder(
+        self, symbol: str, bids: Sequence[Sequence[int]], asks: Sequence[Sequence[int]],
+        time_ms: int,
+    ) -> None:
+        """The tape's resting orders on ``symbol`` become exactly ``bids`` and ``asks``
+        (``(price ticks, lots)`` each, prices distinct per side), at ``time_ms``.
+
+        A tape order already resting at a wanted price with the wanted lots left keeps
+        its place in the queue; any other tape order on the symbol is cancelled; a
+        wanted level is then placed as a GTC LIMIT of the tape account — unless it
+        would cross the opposite side of the book (post-only: that level is left
+        out).  Tape orders freeze no margin and pay no fees; another account's
+        order that takes one fills against the tape as against anyone.
+        Runtime complexity: O(tape orders on the symbol + levels × log book).
+        """
+        journal = self._s.journal
+        if journal is not None:
+            journal.record("tape_ladder", None, symbol, [list(b) for b in bids],
+                           [list(a) for a in asks], time_ms)
+            return
+        market = self._tape_market(symbol)
+        want = _ladder(bids, asks)
+        self._runner.run(self._tape_ladder, market, want, time_ms)
+
+    def _tape_ladder(self, market: Market, want: dict[tuple[Any, int], int],
+                     time_ms: int) -> None:
+        s = self._s
+        if time_ms > s.now:
+            self._cancels.advance_to(time_ms)
+        tape = self._ledger.accounts[TAPE]
+        inst = market.inst
+        table = self._index.open_orders.get((TAPE, inst.symbol), {})
+        for order in list(table.values()):
+            key = (order.side, order.price)
+            if want.get(key) == order.qty - order.executed:
+                del want[key]  # unchanged: it keeps its place
+            else:
+                self._cancels.cancel_commit(order)
+        book = market.book
+        for (side, price), lots in sorted(want.items(), key=lambda kv: (kv[0][0] is SELL,
+                                                                        kv[0][1])):
+            best = book.best(SELL if side is BUY else BUY)
+            if best is not None and (price >= best if side is BUY else price <= best):
+                continue  # post-only: the tape never takes
+            order = Order(0, tape, inst, side, BOTH, LIMIT, GTC, price, lots, False, s.now,
+                          None, STP_NONE)
+            order.order_id = s.next_order_id()
+            self._index.add(order)
+            self._matching.take(order, market)
 
     def tape_touch(self, symbol: str, price: int, time_ms: int) -> None:
         """A print inside :meth:`tape_band`: only the last price, ``prev`` and clock move.
@@ -220,7 +282,11 @@ class Tape(Rule):
 
     # -- execution -----------------------------------------------------------------------
     def external_price(self, market: Market, buy: bool) -> int | None:
-        """Where a taker of that side meets the tape: the quote, else last ± slippage."""
+        """Where a taker of that side meets the tape: nowhere but its resting orders when
+        it keeps a ladder on the symbol (:meth:`tape_ladder`); else the quote, else the
+        last price ± slippage."""
+        if self._index.open_orders.get((TAPE, market.inst.symbol)):
+            return None
         quote = market.quote
         if quote is not None:
             px = quote[2] if buy else quote[0]
@@ -258,6 +324,8 @@ class Tape(Rule):
                 if not (through or at):
                     break
                 maker = next(iter(level.orders.values()))
+                if maker.owner.name == TAPE:
+                    break  # its own ladder: a print never trades with itself
                 if not through and config.queue:
                     ahead = market.queue_ahead.get(maker.order_id, 0)
                     if ahead:
@@ -365,3 +433,19 @@ class Tape(Rule):
             return first
         qty = acct.position_qty(symbol, pside)
         return max(first, second) if qty > 0 else min(first, second)
+
+
+def _ladder(bids: Sequence[Sequence[int]], asks: Sequence[Sequence[int]]) -> dict[Any, int]:
+    """``{(side, price): lots}`` of a ladder; ValueError unless every level is two
+    positive ints and no price repeats on a side."""
+    want: dict[Any, int] = {}
+    for side, levels in ((BUY, bids), (SELL, asks)):
+        for level in levels:
+            if len(level) != 2 or not all(
+                    type(v) is int and v > 0 for v in level):  # noqa: E721 - bools are not ticks
+                raise ValueError(f"a ladder level is (price ticks, lots) > 0, not {level!r}")
+            price, lots = level
+            if (side, price) in want:
+                raise ValueError(f"price {price} twice on one side of the ladder")
+            want[(side, price)] = lots
+    return want
