@@ -133,11 +133,10 @@ class _Columns:
         return sum(col.nbytes for col in self._data.values())
 
 
-class Candles:
-    """One symbol's 1-minute candles, every minute from the first to the last."""
+class _Store:
+    """Rows in growable columns: their count, their bytes, a column's used part."""
 
-    def __init__(self) -> None:
-        self._c = _Columns(_COLUMNS)
+    _c: _Columns
 
     def __len__(self) -> int:
         return self._c.n
@@ -148,7 +147,14 @@ class Candles:
         return self._c.nbytes()
 
     def column(self, name: str) -> np.ndarray:
-        return getattr(self._c, name)
+        return getattr(self._c, name)  # type: ignore[no-any-return]
+
+
+class Candles(_Store):
+    """One symbol's 1-minute candles, every minute from the first to the last."""
+
+    def __init__(self) -> None:
+        self._c = _Columns(_COLUMNS)
 
     def extend(self, open_time: np.ndarray, open_: np.ndarray, high: np.ndarray,
                low: np.ndarray, close: np.ndarray, volume: np.ndarray | None = None,
@@ -250,21 +256,11 @@ def _empty() -> Kline:
     return Kline(z, z, z, z, z, z, z, z, z, z, z)
 
 
-class Prints:
+class Prints(_Store):
     """One symbol's aggregated trades, in id (and time) order."""
 
     def __init__(self) -> None:
         self._c = _Columns(("a", "p", "q", "f", "l", "T", "m"))
-
-    def __len__(self) -> int:
-        return self._c.n
-
-    @property
-    def nbytes(self) -> int:
-        return self._c.nbytes()
-
-    def column(self, name: str) -> np.ndarray:
-        return getattr(self._c, name)
 
     def add(self, time_ms: int, price: int, qty: int, buyer_maker: bool,
             trades: int = 1) -> int:
