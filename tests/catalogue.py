@@ -1279,3 +1279,49 @@ CAP_CASES: tuple[WireCase, ...] = (
              f"symbol={BTC}&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.010&price=29100"
              "&takeProfitPrice=31000", -4045, REACHED),
 )
+
+
+# -- a served market's market-data endpoints ------------------------------------------------
+
+#: ``(id, path, parameters as sent, code, msg)``: public requests to a venue serving its
+#: synthetic market (``engine.server.feed.SyntheticFeed``), each refused
+MARKET_CASES: tuple[tuple[str, str, dict[str, str], int, str], ...] = (
+    ("klines:interval-not-sent", "/fapi/v1/klines", {"symbol": BTC}, -1102,
+     mandatory("interval")),
+    ("klines:interval-2d", "/fapi/v1/klines", {"symbol": BTC, "interval": "2d"}, -1120,
+     "Invalid interval."),
+    ("klines:interval-lowercase-month", "/fapi/v1/klines",
+     {"symbol": BTC, "interval": "1mo"}, -1120, "Invalid interval."),
+    ("klines:symbol-not-sent", "/fapi/v1/klines", {"interval": "1m"}, -1102,
+     mandatory("symbol")),
+    ("klines:symbol-unknown", "/fapi/v1/klines", {"symbol": "XRPUSDT", "interval": "1m"},
+     -1121, BAD_SYMBOL),
+    ("klines:limit-1501", "/fapi/v1/klines", {"symbol": BTC, "interval": "1m",
+                                              "limit": "1501"}, -1130, invalid("limit")),
+    ("klines:limit-zero", "/fapi/v1/klines", {"symbol": BTC, "interval": "1m", "limit": "0"},
+     -1130, invalid("limit")),
+    ("klines:start-time-text", "/fapi/v1/klines", {"symbol": BTC, "interval": "1m",
+                                                   "startTime": "yesterday"},
+     -1100, illegal_int("startTime")),
+    ("aggTrades:window-over-an-hour", "/fapi/v1/aggTrades",
+     {"symbol": BTC, "startTime": "0", "endTime": "3600001"}, -1127,
+     "More than 1 hours between startTime and endTime."),
+    ("aggTrades:from-id-negative", "/fapi/v1/aggTrades", {"symbol": BTC, "fromId": "-1"},
+     -1100, illegal_int("fromId")),
+    ("aggTrades:limit-1001", "/fapi/v1/aggTrades", {"symbol": BTC, "limit": "1001"}, -1130,
+     invalid("limit")),
+    ("trades:limit-zero", "/fapi/v1/trades", {"symbol": BTC, "limit": "0"}, -1130,
+     invalid("limit")),
+    ("ticker24hr:symbol-lowercase", "/fapi/v1/ticker/24hr", {"symbol": "btcusdt"}, -1121,
+     BAD_SYMBOL),
+    ("tickerPrice:symbol-unknown", "/fapi/v2/ticker/price", {"symbol": "BTC"}, -1121,
+     BAD_SYMBOL),
+    ("fundingRate:limit-1001", "/fapi/v1/fundingRate", {"limit": "1001"}, -1130,
+     invalid("limit")),
+    ("continuousKlines:contract-quarterly", "/fapi/v1/continuousKlines",
+     {"pair": BTC, "contractType": "CURRENT_QUARTER", "interval": "1m"}, -1130,
+     invalid("contractType")),
+    ("indexPriceKlines:pair-not-sent", "/fapi/v1/indexPriceKlines",
+     {"symbol": BTC, "interval": "1m"}, -1102, mandatory("pair")),
+    ("openInterest:symbol-not-sent", "/fapi/v1/openInterest", {}, -1102, mandatory("symbol")),
+)

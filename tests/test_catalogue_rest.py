@@ -26,6 +26,7 @@ from catalogue import (  # noqa: E402
     CAP_CASES,
     CASES,
     HOSTILE_CASES,
+    MARKET_CASES,
     WIRE_ONLY_CASES,
     build_capped_venue,
     build_venue,
@@ -161,4 +162,36 @@ def test_a_conditional_order_past_the_cap_is_4045_and_changes_nothing(capped, ca
 
     # Assert
     assert answer(response) == (case.status, {"code": case.code, "msg": case.msg})
+    assert state_hash(ex, app) == before
+
+
+@pytest.fixture(scope="module")
+def market():
+    """A venue serving its synthetic market (an hour of history), behind a live server
+    whose clock stands still, so that nothing but a request could change the venue."""
+    from engine import Exchange
+    from engine.server import SyntheticFeed
+
+    start = now_ms() + AHEAD_MS
+    ex = Exchange(start_time=start)
+    feed = SyntheticFeed(ex, seed=3, now_ms=start, history_minutes=60)
+    feed.advance(start)  # the market is up to date at the server's time
+    app = create_app(ex, market=feed, clock=lambda: start)
+    with running(app) as url:
+        yield ex, app, RawClient(url, None, "")
+    ex.check_invariants()
+
+
+@pytest.mark.parametrize("case", MARKET_CASES, ids=[c[0] for c in MARKET_CASES])
+def test_a_bad_market_data_request_is_refused_exactly_and_changes_nothing(market, case):
+    # Arrange
+    ex, app, client = market
+    _id, path, params, code, msg = case
+    before = state_hash(ex, app)
+
+    # Act
+    response = client.send("GET", path, urlencode(params))
+
+    # Assert
+    assert answer(response) == (400, {"code": code, "msg": msg})
     assert state_hash(ex, app) == before
