@@ -162,3 +162,18 @@ def test_weeks_open_on_monday_and_months_on_the_first():
     mo = interval_starts("1M", T0, T0 + 70 * 86_400_000)
     assert [dt.datetime.fromtimestamp(t // 1000, dt.UTC).strftime("%m-%d") for t in mo] == [
         "01-01", "02-01", "03-01", "04-01", "05-01"][: len(mo)]
+
+
+def test_history_prints_aggregate_trades_and_ids_run_on_into_live_prints():
+    tape = Prints()
+    times = np.array([T0, T0 + 60_000, T0 + 120_000], np.int64)
+    tape.extend(times, np.array([5, 6, 7]), np.array([4, 8, 12]), np.array([True, False, True]),
+                np.array([1, 2, 3]))
+    a = tape.add(T0 + 130_000, 8, 1, False)
+    assert a == 4 and tape.column("f").tolist() == [1, 2, 4, 7]
+    assert tape.column("l").tolist() == [1, 3, 6, 7]
+    for bad in (np.array([0, 1, 1]), ):
+        with pytest.raises(ValueError):
+            tape.extend(times + 200_000, times, times, times > 0, bad)
+    with pytest.raises(ValueError):  # before the last print
+        tape.extend(times, times, times, times > 0, np.ones(3, np.int64))

@@ -67,10 +67,15 @@ def test_history_is_there_at_start_in_binance_s_shape(served):
 def test_prints_arrive_as_the_clock_moves_and_every_view_agrees(served):
     ex, feed, clock, alice, app = served
     assert all(p["T"] <= T0 for p in get(alice, "/fapi/v1/aggTrades", symbol=SYMBOL)[1])
+    history = get(alice, "/fapi/v1/aggTrades", symbol=SYMBOL, limit=5)[1]
+    assert len(history) == 5 and all(p["T"] < T0 for p in history)  # sparse history
     clock.now = T0 + 10 * 60_000
-    status, prints = get(alice, "/fapi/v1/aggTrades", symbol=SYMBOL, limit=1000)
+    status, prints = get(alice, "/fapi/v1/aggTrades", symbol=SYMBOL, limit=1000,
+                         startTime=T0, endTime=clock.now)
     assert status == 200 and len(prints) > 100
-    assert [p["a"] for p in prints] == list(range(1, len(prints) + 1))
+    first = prints[0]["a"]
+    assert [p["a"] for p in prints] == list(range(first, first + len(prints)))
+    assert first == history[-1]["a"] + 1  # ids run on from the history's
     assert all(T0 <= p["T"] <= clock.now for p in prints)
     last = prints[-1]["p"]
     assert get(alice, "/fapi/v1/ticker/price", symbol=SYMBOL)[1]["price"] == last
@@ -80,7 +85,7 @@ def test_prints_arrive_as_the_clock_moves_and_every_view_agrees(served):
     assert sum(r[8] for r in minutes) == sum(
         1 for p in prints if p["T"] >= minutes[0][0])
     day = get(alice, "/fapi/v1/ticker/24hr", symbol=SYMBOL)[1]
-    assert day["lastPrice"] == last and day["lastId"] == len(prints)
+    assert day["lastPrice"] == last and day["lastId"] == prints[-1]["a"]
     with app.state.lock:
         assert ex.ledger.accounts["@tape"] is not None
         ex.check_invariants()
@@ -90,7 +95,8 @@ def test_a_resting_bid_fills_when_the_market_trades_through_it(served):
     ex, feed, clock, alice, app = served
     twin_ex, twin = venue()
     twin.advance(T0 + HOUR)
-    low = int(twin.symbols[SYMBOL].prints.column("p").min())
+    tape = twin.symbols[SYMBOL].prints
+    low = int(tape.column("p")[tape.column("T") >= T0].min())  # the live hour's low
     inst = ex.instruments[SYMBOL]
     bid = inst.price_str(low + 5)  # the next hour trades below it
     order = alice.ok("POST", "/fapi/v1/order", {

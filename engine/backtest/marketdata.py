@@ -262,6 +262,22 @@ class Prints(_Store):
     def __init__(self) -> None:
         self._c = _Columns(("a", "p", "q", "f", "l", "T", "m"))
 
+    def extend(self, time_ms: np.ndarray, price: np.ndarray, qty: np.ndarray,
+               buyer_maker: np.ndarray, trades: np.ndarray) -> None:
+        """Append aggregate prints (history) after the last one, ids consecutive: print
+        ``i`` aggregates ``trades[i]`` (≥ 1) trades."""
+        k = len(time_ms)
+        if k == 0:
+            return
+        if (trades < 1).any() or (np.diff(time_ms) < 0).any() or (
+                len(self) and time_ms[0] < self.column("T")[-1]):
+            raise ValueError("history prints go forward in time, a trade at least each")
+        c = self._c
+        first_id = int(c._data["l"][c.n - 1]) + 1 if c.n else 1
+        last = first_id - 1 + np.cumsum(trades)
+        c.append(a=c.n + 1 + np.arange(k, dtype=np.int64), p=price, q=qty,
+                 f=last - trades + 1, l=last, T=time_ms, m=buyer_maker.astype(np.int64))
+
     def add(self, time_ms: int, price: int, qty: int, buyer_maker: bool,
             trades: int = 1) -> int:
         """Record a print; its aggregate id (consecutive from 1)."""

@@ -6,7 +6,9 @@ another listed symbol starts at its mark, else at the middle of its price band) 
 applies it to the venue as the venue clock reaches it:
 
 * **history** — at start, the ``history_minutes`` before now become 1-minute candles
-  (no prints, so start-up is quick): a bot's candle download succeeds at once;
+  and sparse prints (each minute's trades as one aggregate trade at its close; none is
+  applied to the venue, so start-up is quick): a bot's candle or trade download
+  succeeds at once;
 * **prints** — from the current minute on, every print of
   :func:`~engine.backtest.synthetic.minute_trades` is a tape print
   (:meth:`~engine.venue.exchange.Exchange.tape_trade`): resting orders it goes through
@@ -139,10 +141,18 @@ class SyntheticFeed:
                 times = origin + MINUTE_MS * np.arange(history_minutes, dtype=np.int64)
                 past.extend(times, path.open, path.high, path.low, path.close,
                             path.count * 4, path.count)  # prints average about 4 lots
+                # sparse prints: each minute's trades as one aggregate at its close
+                busy = path.count > 0
+                feed_prints = Prints()
+                feed_prints.extend((times + MINUTE_MS - 1)[busy], path.close[busy],
+                                   (path.count * 4)[busy], (path.close < path.open)[busy],
+                                   path.count[busy])
                 ticks = int(path.close[-1])
             feed = SymbolFeed(inst, MarketModel(ticks, trades_per_day=trades_per_day),
                               sym_seed, now_minute)
             feed.candles = past
+            if history_minutes:
+                feed.prints = feed_prints
             at = max(now_ms, exchange.now)
             exchange.tape_mark(inst.symbol, ticks, at)
             exchange.tape_ladder(inst.symbol, *ladder(inst, ticks), at)
