@@ -43,6 +43,15 @@ def served():
     ex.check_invariants()
 
 
+def caught_up(app, clock: Clock) -> None:
+    """Let the market catch up with a clock moved hours ahead: the server applies at most
+    a turn's worth of prints per request (as the ticker would, over a few turns)."""
+    while True:
+        with app.state.lock:
+            if app.state.facade.catch_up(clock()):
+                return
+
+
 def get(client: RawClient, path: str, **params):
     r = client.session.get(client.url + path, params=params, timeout=10)
     return r.status_code, r.json()
@@ -104,6 +113,7 @@ def test_a_resting_bid_fills_when_the_market_trades_through_it(served):
         "quantity": "0.010", "price": bid}, body=True, timestamp=clock.now)
     assert order["status"] == "NEW"
     clock.now = T0 + HOUR
+    caught_up(app, clock)
     got = alice.ok("GET", "/fapi/v1/order", {"symbol": SYMBOL, "orderId": order["orderId"]},
                    timestamp=clock.now)
     assert got["status"] == "FILLED" and got["avgPrice"] == bid
@@ -140,6 +150,7 @@ def test_funding_settles_every_eight_hours(served):
                                          "quantity": "0.010"}, body=True, timestamp=clock.now)
     boundary = (T0 // (8 * HOUR) + 1) * 8 * HOUR
     clock.now = boundary + 1000
+    caught_up(app, clock)
     income = alice.ok("GET", "/fapi/v1/income", {"incomeType": "FUNDING_FEE"},
                       timestamp=clock.now)
     assert [row["time"] for row in income] == [boundary]
@@ -201,6 +212,7 @@ def test_funding_history_and_the_price_candles(served):
     ex, feed, clock, alice, app = served
     first = (T0 // (8 * HOUR) + 1) * 8 * HOUR
     clock.now = first + 8 * HOUR + 1000
+    caught_up(app, clock)
     status, rows = get(alice, "/fapi/v1/fundingRate", symbol=SYMBOL)
     assert status == 200 and [r["fundingTime"] for r in rows] == [first, first + 8 * HOUR]
     assert all(len(r["fundingRate"].split(".")[1]) == 8 and r["symbol"] == SYMBOL
@@ -231,3 +243,19 @@ def test_open_interest_counts_every_long_position(served):
                                          "quantity": "0.012"}, body=True, timestamp=clock.now)
     oi = get(alice, "/fapi/v1/openInterest", symbol=SYMBOL)[1]
     assert oi["openInterest"] == "0.012" and oi["symbol"] == SYMBOL  # the tape is long
+
+
+def test_a_market_far_behind_catches_up_a_turn_at_a_time():
+    """Each turn under the lock applies at most PRINTS_PER_TURN prints (requests are
+    answered in between) and the clock follows the market, not the wall."""
+    from engine.server.app import PRINTS_PER_TURN
+
+    ex, feed = venue()
+    clock = Clock(T0 + 6 * HOUR)  # about 10,800 prints due
+    facade = create_app(ex, market=feed, clock=clock).state.facade  # not served: no ticker
+    turns = 0
+    while not facade.catch_up(clock()):
+        turns += 1
+        assert feed.applied == turns * PRINTS_PER_TURN and ex.now < clock.now
+    assert turns >= 4 and ex.now == clock.now
+    ex.check_invariants()

@@ -235,18 +235,24 @@ class Facade:
             err = reject("UNKNOWN", status=500)
             return err.status_code, err.to_wire()
 
-    def catch_up(self, wall: int) -> None:
-        """Bring the venue to ``wall``: the market's prints, marks and funding due by then,
-        then the clock (under the lock).  With a failed journal nothing that would be a
-        command runs: the clock stays where moving it would change state."""
+    def catch_up(self, wall: int) -> bool:
+        """Bring the venue towards ``wall`` (under the lock): the market's prints, marks
+        and funding due by then — at most :data:`PRINTS_PER_TURN` prints, so a market
+        that fell behind (a suspended process) catches up over several turns while
+        requests are answered in between, the clock following the market — then the
+        clock.  True when the venue reached ``wall``.  With a failed journal nothing
+        that would be a command runs: the clock stays where moving it would change
+        state."""
         ex = self.exchange
         if self._journal_failure() is not None:
             ex.pass_time(wall)
-            return
+            return True
+        reached = wall
         if self.market is not None:
-            self.market.advance(wall)
-        if not ex.pass_time(wall):
-            ex.set_time(wall)  # something falls due: a journaled command
+            reached = self.market.advance(wall, PRINTS_PER_TURN)
+        if not ex.pass_time(reached):
+            ex.set_time(reached)  # something falls due: a journaled command
+        return reached == wall
 
     def _journal_failure(self) -> str | None:
         journal = self.exchange.journal
@@ -375,6 +381,8 @@ def _server(app: Starlette, log_level: str, limits: Limits) -> Any:
 
 #: how often a served market is brought up to date when no request does it
 TICK_S = 0.25
+#: the most prints one turn under the lock applies (a turn costs at most ~0.2 s)
+PRINTS_PER_TURN = 2_000
 
 
 @contextmanager
@@ -388,10 +396,13 @@ def _ticking(app: Starlette) -> Iterator[None]:
     stop = threading.Event()
 
     def tick() -> None:
-        while not stop.wait(TICK_S):
+        behind = False
+        # behind, it pauses a moment between turns: a lock is not fair, and a waiting
+        # request must get its turn
+        while not stop.wait(0.005 if behind else TICK_S):
             try:
                 with facade.lock:
-                    facade.catch_up(facade.clock())
+                    behind = not facade.catch_up(facade.clock())
             except Exception:  # keep serving; the next request will say what is wrong
                 log.exception("the market feed failed")
                 return

@@ -159,12 +159,16 @@ class SyntheticFeed:
             self.symbols[inst.symbol] = feed
         self._funded = now_ms // FUNDING_MS
         self._rng = np.random.default_rng([seed, 4])
+        #: prints applied so far (to the venue: history's are not counted)
+        self.applied = 0
 
-    def advance(self, now_ms: int) -> int:
-        """Apply every print, mark and funding due by ``now_ms``, in time order; the
-        number of prints applied.  Call between commands (the server holds the lock)."""
+    def advance(self, now_ms: int, budget: int | None = None) -> int:
+        """Apply the prints, marks and funding due by ``now_ms``, in time order — at most
+        ``budget`` prints (None: all) — and return the time the market has reached:
+        ``now_ms``, or the last applied print's time when the budget ran out first.
+        Call between commands (the server holds the lock)."""
         applied = 0
-        while True:
+        while budget is None or applied < budget:
             best: tuple[SymbolFeed, tuple[int, int, int, bool]] | None = None
             for feed in self.symbols.values():
                 nxt = feed.peek(now_ms)
@@ -177,11 +181,16 @@ class SyntheticFeed:
             self._settle_funding_until(t)
             self._print(feed, t, price, qty, maker)
             applied += 1
+        else:
+            reached = self.exchange.now  # out of budget: the market is behind now_ms
+            self.applied += applied
+            return reached
+        self.applied += applied
         self._settle_funding_until(now_ms)
         for feed in self.symbols.values():
             if len(feed.candles):
                 feed.candles.fill_to(now_ms)
-        return applied
+        return now_ms
 
     def _print(self, feed: SymbolFeed, t: int, price: int, qty: int, maker: bool) -> None:
         ex, sym = self.exchange, feed.inst.symbol
