@@ -48,7 +48,7 @@ from engine.backtest.marketdata import INTERVALS, MINUTE_MS
 from engine.backtest.synthetic import fixed_str
 from engine.core.decimals import fmt_scaled, parse_int, present
 from engine.core.errors import reject
-from engine.server.routes import Endpoint, Params
+from engine.server.routes import Endpoint, Params, by_symbol
 
 if TYPE_CHECKING:
     from engine.core.instrument import Instrument
@@ -251,17 +251,13 @@ def ticker_24hr(market: SyntheticFeed, params: Params) -> Any:
     return _each(market, params, one)
 
 
-def _by_symbol(with_symbol: int, without: int) -> Callable[[Params], int]:
-    return lambda params: with_symbol if params.get("symbol") else without
-
-
 def market_routes(market: SyntheticFeed) -> dict[str, dict[str, Endpoint]]:
     """The market-data routes over ``market`` (public, unsigned)."""
 
     def public(fn: Callable[[SyntheticFeed, Params], Any], weight: Any) -> Endpoint:
         return Endpoint(lambda _ex, _a, p: fn(market, p), False, weight)
 
-    price = {"GET": public(ticker_price, _by_symbol(1, 2))}
+    price = {"GET": public(ticker_price, by_symbol(1, 2))}
     return {
         "/fapi/v1/klines": {"GET": public(klines, _klines_weight)},
         "/fapi/v1/continuousKlines": {"GET": public(continuous_klines, _klines_weight)},
@@ -278,6 +274,6 @@ def market_routes(market: SyntheticFeed) -> dict[str, dict[str, Endpoint]]:
         "/fapi/v1/trades": {"GET": public(trades, 5)},
         "/fapi/v1/ticker/price": price,
         "/fapi/v2/ticker/price": price,
-        "/fapi/v1/ticker/24hr": {"GET": public(ticker_24hr, _by_symbol(1, 40))},
+        "/fapi/v1/ticker/24hr": {"GET": public(ticker_24hr, by_symbol(1, 40))},
     }
 

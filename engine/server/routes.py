@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from engine.core.ledger import AccountState
     from engine.venue.exchange import Exchange
 
-__all__ = ["ROUTES", "Endpoint", "Params", "public", "signed"]
+__all__ = ["ROUTES", "Endpoint", "Params", "by_symbol", "public", "signed"]
 
 Params = Mapping[str, str]
 Handler = Callable[["Exchange", "AccountState | None", Params], Any]
@@ -64,7 +64,9 @@ def _depth_weight(params: Params) -> int:
     return 2 if n <= 50 else 5 if n <= 100 else 10 if n <= 500 else 20
 
 
-def _by_symbol(with_symbol: int, without: int) -> Callable[[Params], int]:
+def by_symbol(with_symbol: int, without: int) -> Callable[[Params], int]:
+    """A weight that depends on whether ``symbol`` is sent (Binance's rule for lists)."""
+
     def weight(params: Params) -> int:
         return with_symbol if params.get("symbol") else without
 
@@ -123,10 +125,10 @@ ROUTES: dict[str, dict[str, Endpoint]] = {
     "/fapi/v1/exchangeInfo": {"GET": public(lambda ex, p: c.exchange_info(ex))},
     "/fapi/v1/depth": {"GET": public(lambda ex, p: c.depth(ex, p), _depth_weight)},
     "/fapi/v1/premiumIndex": {
-        "GET": public(lambda ex, p: c.mark_price_info(ex, p), _by_symbol(1, 10)),
+        "GET": public(lambda ex, p: c.mark_price_info(ex, p), by_symbol(1, 10)),
     },
     "/fapi/v1/ticker/bookTicker": {
-        "GET": public(lambda ex, p: c.book_ticker(ex, p), _by_symbol(2, 5)),
+        "GET": public(lambda ex, p: c.book_ticker(ex, p), by_symbol(2, 5)),
     },
     # -- orders --------------------------------------------------------------------------
     "/fapi/v1/order": {
@@ -149,7 +151,7 @@ ROUTES: dict[str, dict[str, Endpoint]] = {
     },
     "/fapi/v1/openOrder": {"GET": signed(lambda ex, a, p: c.get_open_order(ex, a, p))},
     "/fapi/v1/openOrders": {
-        "GET": signed(lambda ex, a, p: c.get_orders(ex, a, p), _by_symbol(1, 40)),
+        "GET": signed(lambda ex, a, p: c.get_orders(ex, a, p), by_symbol(1, 40)),
     },
     "/fapi/v1/allOrders": {"GET": signed(lambda ex, a, p: c.get_all_orders(ex, a, p), 5)},
     "/fapi/v1/userTrades": {
@@ -166,7 +168,7 @@ ROUTES: dict[str, dict[str, Endpoint]] = {
         "DELETE": signed(lambda ex, a, p: c.cancel_algo_open_orders(ex, a, p)),
     },
     "/fapi/v1/openAlgoOrders": {
-        "GET": signed(lambda ex, a, p: c.open_algo_orders(ex, a, p), _by_symbol(1, 40)),
+        "GET": signed(lambda ex, a, p: c.open_algo_orders(ex, a, p), by_symbol(1, 40)),
     },
     "/fapi/v1/allAlgoOrders": {"GET": signed(lambda ex, a, p: c.all_algo_orders(ex, a, p), 5)},
     # -- account settings ---------------------------------------------------------------
