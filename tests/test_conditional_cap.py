@@ -477,14 +477,23 @@ def test_a_journaled_cap_survives_replay(tmp_path):
     refused(replayed, lambda: stop(replayed))
 
 
+def rewrite_header(path, change) -> dict:
+    """Apply ``change`` to a copy of the journal's header line and write it back; the
+    header as it was."""
+    lines = path.read_text().splitlines(keepends=True)
+    header = json.loads(lines[0])
+    edited = dict(header)
+    change(edited)
+    path.write_text(json.dumps(edited) + "\n" + "".join(lines[1:]))
+    return header
+
+
 def test_a_journal_without_the_cap_in_its_header_replays_with_200(tmp_path):
     path = tmp_path / "old.jsonl"
     ex = venue(journal=path)
     fill(ex, 5)
-    lines = path.read_text().splitlines(keepends=True)
-    header = json.loads(lines[0])
-    assert header.pop("max_num_algo_orders") == CAP
-    path.write_text(json.dumps(header) + "\n" + "".join(lines[1:]))
+    header = rewrite_header(path, lambda h: h.pop("max_num_algo_orders"))
+    assert header["max_num_algo_orders"] == CAP
 
     replayed = Exchange.replay(path)
 
@@ -496,10 +505,7 @@ def test_a_journal_without_the_cap_in_its_header_replays_with_200(tmp_path):
 def test_a_journal_header_with_a_bad_cap_is_refused(tmp_path, bad):
     path = tmp_path / "bad.jsonl"
     venue(journal=path).close_journal()
-    lines = path.read_text().splitlines(keepends=True)
-    header = json.loads(lines[0])
-    header["max_num_algo_orders"] = bad
-    path.write_text(json.dumps(header) + "\n" + "".join(lines[1:]))
+    rewrite_header(path, lambda h: h.update(max_num_algo_orders=bad))
 
     with pytest.raises(JournalError, match="line 1: max_num_algo_orders must be"):
         Exchange.replay(path)

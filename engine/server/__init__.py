@@ -24,14 +24,21 @@ Must not import: the wire edge (the venue's own), the rest of the backtester,
 the fuzz toolkit, the scenarios, or the command line.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from engine.server.app import create_app, running, serve, wall_ms
 from engine.server.feed import SyntheticFeed
 from engine.server.transport import Limits
 
+if TYPE_CHECKING:
+    from engine.venue.exchange import Exchange
+
 __all__ = ["Limits", "SyntheticFeed", "create_app", "market_feed", "running", "serve"]
 
 
-def market_feed(exchange, *, seed: int, history_minutes: int,  # type: ignore[no-untyped-def]
+def market_feed(exchange: Exchange, *, seed: int, history_minutes: int,
                 trades_per_day: int) -> SyntheticFeed:
     """The synthetic market of ``fapisim serve``, starting now (wall time)."""
     return SyntheticFeed(exchange, seed=seed, now_ms=max(wall_ms(), exchange.now),
