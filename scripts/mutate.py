@@ -262,10 +262,11 @@ def generate(module: str) -> list[Mutant]:
     out: list[Mutant] = []
     for qualname, fn in _units(tree):
         skip = _docstrings(fn)
+        signature = _signature_ids(fn)
         for site, node in enumerate(ast.walk(fn)):
             if node is fn or isinstance(node, (ast.arguments, ast.arg)):
                 continue
-            if _in_annotation(node, fn):
+            if id(node) in signature:
                 continue
             for op, change in enumerate(_changes(node, skip)):
                 out.append(Mutant(module, qualname, node.lineno, node.end_lineno or node.lineno,
@@ -282,23 +283,16 @@ def generate(module: str) -> list[Mutant]:
     return out
 
 
-_ANNOTATION_IDS: dict[int, set[int]] = {}
-
-
-def _in_annotation(node: ast.AST, fn: ast.FunctionDef) -> bool:
-    """True for a node of the signature (annotations, default values) or a decorator:
-    evaluated once, when the ``def`` runs, so swapping the code object cannot change it."""
-    ids = _ANNOTATION_IDS.get(id(fn))
-    if ids is None:
-        ids = set()
-        roots: list[ast.AST] = [fn.args, *fn.decorator_list]
-        if fn.returns is not None:
-            roots.append(fn.returns)
-        roots += [n.annotation for n in ast.walk(fn) if isinstance(n, ast.AnnAssign)]
-        for root in roots:
-            ids.update(id(x) for x in ast.walk(root))
-        _ANNOTATION_IDS[id(fn)] = ids
-    return id(node) in ids
+def _signature_ids(fn: ast.FunctionDef) -> set[int]:
+    """The ids of the nodes of ``fn``'s signature (annotations, default values) and
+    decorators: evaluated once, when the ``def`` runs, so swapping the code object cannot
+    change them. Computed per tree while it is alive: an id outlives nothing, so a cache
+    keyed by ids would hand a later tree an earlier tree's set."""
+    roots: list[ast.AST] = [fn.args, *fn.decorator_list]
+    if fn.returns is not None:
+        roots.append(fn.returns)
+    roots += [n.annotation for n in ast.walk(fn) if isinstance(n, ast.AnnAssign)]
+    return {id(x) for root in roots for x in ast.walk(root)}
 
 
 def mutated_code(m: Mutant) -> CodeType:

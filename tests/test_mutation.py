@@ -53,8 +53,9 @@ def test_each_mutant_is_one_change_that_compiles_and_its_key_names_it_alone():
     mutants = [m for module in mutate.HEART for m in mutate.generate(module)]
 
     assert len({m.key for m in mutants}) == len(mutants)
-    sample = mutants[:: max(1, len(mutants) // 60)]
-    for m in sample:
+    # every mutant, not a sample: a mutant of a default value or annotation would leave the
+    # code object unchanged and survive as a false gap (about 7 s for all of them)
+    for m in mutants:
         code = mutate.mutated_code(m)
         original = mutate._live_function(m).__code__
         assert code.co_name == original.co_name and code != original, m.describe()
