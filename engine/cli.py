@@ -42,8 +42,10 @@ printed) or a strategy that cannot be loaded.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from engine import scenarios
 from engine.core.errors import ClientError
@@ -101,6 +103,21 @@ def _parser() -> argparse.ArgumentParser:
     ):
         serve.add_argument(flag, type=int, default=default, metavar="S",
                            help=f"{what} (default {default})")
+    serve.add_argument(
+        "--state", metavar="DIR",
+        help="keep the venue in DIR (journal, snapshots) and resume it from there at the "
+             "next start; one server per DIR (default: in memory only, gone at exit)",
+    )
+    serve.add_argument(
+        "--speed", default="1", metavar="X",
+        help="venue time per wall time: 1 (default) is wall time, 10 runs ten times as "
+             "fast, 0 is lockstep (the clock moves only by POST /fapisim/v1/advance)",
+    )
+    serve.add_argument(
+        "--admin-token", metavar="TOKEN", default=os.environ.get("FAPISIM_ADMIN_TOKEN"),
+        help="open the operator's endpoints /fapisim/v1/... to 'Authorization: Bearer "
+             "TOKEN' (at least 16 characters; default $FAPISIM_ADMIN_TOKEN; unset: closed)",
+    )
     serve.add_argument(
         "--max-connections", type=int, metavar="N",
         help="open connections at most; past it the oldest idle or half-open one is closed "
@@ -262,51 +279,62 @@ def load_accounts(path: str) -> list[dict[str, str]]:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from engine.venue.exchange import Exchange
-
     try:
         from engine import server
     except ImportError as e:
         return _missing_extra("serve", "server", e)
-    from engine.server.keys import is_loopback, random_key
+    from engine.server.admin import check_token
+    from engine.server.clock import VenueClock, parse_speed, wall_ms
+    from engine.server.keys import is_loopback
+    from engine.server.state import StateDir, StateError
+    from engine.venue.state import derive_key
 
-    ex = Exchange()
+    state = None
     try:
-        specs = load_accounts(args.accounts) if args.accounts else [
-            {"name": n, "balance": b} for n, b in DEMO_ACCOUNTS
-        ]
-        derived = [s["name"] for s in specs if not ("api_key" in s and "api_secret" in s)]
-        if derived and not args.random_keys and not is_loopback(args.host):
-            raise ValueError(
-                f"--host {args.host} is not a loopback address, and the keys of "
-                f"{', '.join(derived)} would be derived from the account names, which anyone "
-                "can do: give every account its own api_key and api_secret with --accounts "
-                "FILE, or pass --random-keys to generate keys (printed once, at start)"
-            )
-        for spec in specs:
-            key, secret = spec.get("api_key"), spec.get("api_secret")
-            if args.random_keys:
-                key, secret = key or random_key(), secret or random_key()
-            ex.create_account(spec["name"], spec["balance"], api_key=key, api_secret=secret)
+        speed = parse_speed(args.speed)
+        if args.admin_token is not None:
+            check_token(args.admin_token)
         limits = server.Limits(args.header_timeout, args.body_timeout, args.keep_alive,
                                args.max_connections)
         if args.mark and not args.no_market:
             raise ValueError("--mark sets the mark of an empty venue: add --no-market "
                              "(the synthetic market moves the mark itself)")
-        for item in args.mark:
-            symbol, _eq, price = item.partition("=")
-            ex.set_mark_price(symbol, price)
         if args.weight_limit is not None and args.weight_limit < 1:
             raise ValueError("--weight-limit must be a positive number")
         if args.history < 0 or args.trades_per_day < 1:
             raise ValueError("--history must be ≥ 0 and --trades-per-day ≥ 1")
-        market = None if args.no_market else server.market_feed(
-            ex, seed=args.seed, history_minutes=args.history,
-            trades_per_day=args.trades_per_day)
-    except ValueError as e:
+        specs = load_accounts(args.accounts) if args.accounts else [
+            {"name": n, "balance": b} for n, b in DEMO_ACCOUNTS
+        ]
+        if not is_loopback(args.host) and not args.random_keys:
+            _refuse_derived(args.host, [s["name"] for s in specs
+                                        if not ("api_key" in s and "api_secret" in s)])
+        if args.state:
+            state = StateDir(args.state)
+        if state is not None and not state.fresh:
+            ex, market = state.resume()
+            _add_accounts(ex, [s for s in specs if s["name"] not in
+                               {a.name for a in ex.accounts}], args.random_keys)
+            resumed = f"resumed {state.path} at journal line {ex.journal.seq}"  # type: ignore[union-attr]
+        else:
+            ex = _new_venue(args, specs, state, server)
+            market = None if args.no_market else server.market_feed(
+                ex, seed=args.seed, history_minutes=args.history,
+                trades_per_day=args.trades_per_day)
+            resumed = "" if state is None else f"new venue in {state.path}"
+        if not is_loopback(args.host):  # a resumed venue's accounts have their keys
+            _refuse_derived(args.host, [a.name for a in ex.accounts
+                                        if a.api_key == derive_key("key", a.name)])
+        venue_clock = VenueClock(speed, start=None if speed == 1000 else max(
+            ex.now, wall_ms()))
+    except (ValueError, StateError) as e:
+        if state is not None:
+            state.close()
         print(f"fapisim: error: {e}", file=sys.stderr)
         return EXIT_NOTHING
     except ClientError as e:
+        if state is not None:
+            state.close()
         print(f"fapisim: error: --mark: {e.error_message}", file=sys.stderr)
         return EXIT_NOTHING
 
@@ -314,16 +342,60 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"fapisim serve: {url}/fapi  (Binance USDⓈ-M REST, HMAC-SHA256; Ctrl-C stops)")
         for a in ex.accounts:
             print(f"  account {a.name}  api_key {a.api_key}  api_secret {a.api_secret}")
+        print(f"  state: {resumed}" if resumed else
+              "  state: in memory only (--state DIR keeps it across restarts)")
+        if speed != 1000:
+            print(f"  speed: {venue_clock.speed()}" + (
+                " (lockstep: POST /fapisim/v1/advance moves the clock)" if speed == 0 else ""))
+        if args.admin_token is not None:
+            print(f"  operator: {url}/fapisim/v1/status  (Authorization: Bearer <admin token>)")
         sys.stdout.flush()
 
     try:
         server.serve(ex, args.host, args.port, weight_limit=args.weight_limit, on_ready=ready,
-                     limits=limits, market=market)
+                     limits=limits, market=market, venue_clock=venue_clock, state=state,
+                     admin_token=args.admin_token)
     except (OSError, ValueError) as e:
         print(f"fapisim: error: cannot serve on {args.host}:{args.port}: {e}", file=sys.stderr)
         return EXIT_NOTHING
+    finally:
+        if state is not None:
+            state.close()
     print("fapisim serve: stopped")
     return EXIT_OK
+
+
+def _refuse_derived(host: str, derived: list[str]) -> None:
+
+    if derived:
+        raise ValueError(
+            f"--host {host} is not a loopback address, and the keys of "
+            f"{', '.join(derived)} would be derived from the account names, which anyone "
+            "can do: give every account its own api_key and api_secret with --accounts "
+            "FILE, or pass --random-keys to generate keys (printed once, at start)"
+        )
+
+
+def _new_venue(args: argparse.Namespace, specs: list[dict], state: Any, server: Any) -> Any:
+    """A new venue: journaling into ``state`` if given, its accounts, its marks."""
+    from engine.venue.exchange import Exchange
+
+    ex = Exchange() if state is None else state.create(lambda path: Exchange(journal=path))
+    _add_accounts(ex, specs, args.random_keys)
+    for item in args.mark:
+        symbol, _eq, price = item.partition("=")
+        ex.set_mark_price(symbol, price)
+    return ex
+
+
+def _add_accounts(ex: Any, specs: list[dict], random_keys: bool) -> None:
+    from engine.server.keys import random_key
+
+    for spec in specs:
+        key, secret = spec.get("api_key"), spec.get("api_secret")
+        if random_keys:
+            key, secret = key or random_key(), secret or random_key()
+        ex.create_account(spec["name"], spec["balance"], api_key=key, api_secret=secret)
 
 
 def _sample_data(args: argparse.Namespace) -> int:

@@ -101,6 +101,7 @@ def busy_session(ex: Exchange) -> list[Any]:
     add(c.cancel_open_orders(symbol="ETHUSDT"))
     add(answer(lambda: c.change_position_mode(dualSidePosition="true")))  # refused: positions
     add(ex.create_account("dave", balance="10000"))
+    add(ex.deposit("dave", "2500.125"))  # the operator's deposit
     d = ex.client("dave")
     add(d.change_position_mode(dualSidePosition="true"))
     add(d.new_order(symbol="SOLUSDT", side="BUY", type="LIMIT", timeInForce="GTC",

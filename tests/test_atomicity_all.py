@@ -317,6 +317,7 @@ CASES: dict[str, tuple[Callable[[], Exchange], Callable[[Exchange], object], int
         with_algo_rows,
         lambda ex: cmd.cancel_algo_open_orders(ex, ex.account_state("bob"),
                                               {"symbol": "ETHUSDT"}), 4),
+    "deposit": (three_accounts, lambda ex: ex.deposit("alice", "250.5"), 2),
     # -- replayed market data ---------------------------------------------------------------
     "enable_tape": (three_accounts, lambda ex: ex.enable_tape(), 2),
     "tape_trade fills resting orders": (

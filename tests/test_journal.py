@@ -411,14 +411,19 @@ def test_an_existing_journal_is_never_overwritten(tmp_path):
     (lambda b: b.replace(b'{"seq":2', b'{"sex":2'), "line 3: not a journal line"),
     (lambda b: b.replace(b'"quantity":"0.01"', b'"quantity":"0.02"'), "answered differently"),
     (lambda b: b.replace(b'"cmd":"set_mark_price"', b'"cmd":"set_mark_prize"'),
-     "not a journal line"),
+     "line 3: unknown command 'set_mark_prize'$"),
+    (lambda b: b.replace(b'"cmd":"set_mark_price"', b'"cmd":"market"'),
+     "unknown command 'market' .written by a served market: resume it with fapisim serve"),
+    (lambda b: b.replace(b'"cmd":"set_mark_price"', b'"cmd":["set_mark_price"]'),
+     "line 3: not a journal line"),
     (lambda b: b.replace(b'"price":"30000"', b'"price":"-5"'), "failed on replay"),
     (lambda b: b.replace(b'"time":1704067200000,"cmd":"set', b'"time":1,"cmd":"set'),
      "diverged"),
     (lambda b: b.split(b"\n")[0], "line 1: no complete header line"),
     (lambda b: b.replace(b'"account":"alice","params":{"symbol"',
                          b'"account":"zed","params":{"symbol"'), "line 4: no account 'zed'"),
-], ids=["header", "version", "gap", "garbage", "response", "command", "refused", "clock",
+], ids=["header", "version", "gap", "garbage", "response", "command", "served command",
+                               "command not a name", "refused", "clock",
         "torn header", "account"])
 def test_a_damaged_journal_is_refused_naming_the_line(tmp_path, damage, message):
     path = tmp_path / "run.jsonl"

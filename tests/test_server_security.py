@@ -170,10 +170,23 @@ def test_missing_timestamp_is_1102(setup):
 def test_timestamp_older_than_recv_window_is_1021(setup):
     ex, url, order = setup
     before = ex.state_hash()
+    # older than recvWindow for both clocks (the venue's runs AHEAD_MS before the wall's)
     r = RawClient(url, ALICE_KEY, ALICE_SECRET).signed(
-        "DELETE", "/fapi/v1/order", cancel_params(order), timestamp=ex.now - 5_001 - 500)
+        "DELETE", "/fapi/v1/order", cancel_params(order), timestamp=now_ms() - 5_001 - 500)
     refused(ex, r, 400, -1021, "Timestamp for this request is outside of the recvWindow.")
     unchanged(ex, before, order)
+
+
+@pytest.mark.parametrize("clock", ["wall", "venue"])
+def test_a_timestamp_within_recv_window_of_either_clock_is_accepted(setup, clock):
+    """SPEC 9: a bot signing with its own clock and one that adds /fapi/v1/time's offset
+    both work while the venue clock runs apart from the wall clock."""
+    ex, url, order = setup
+    assert ex.now - now_ms() > 4_000  # the clocks are apart: each is outside the other's
+    ts = now_ms() - 1_000 if clock == "wall" else ex.now - 4_000
+    r = RawClient(url, ALICE_KEY, ALICE_SECRET).signed(
+        "GET", "/fapi/v1/order", {**cancel_params(order), "recvWindow": 4_500}, timestamp=ts)
+    assert r.status_code == 200, r.text
 
 
 def test_timestamp_inside_a_longer_recv_window_is_accepted(setup):

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Self
 
 import numpy as np
 
@@ -148,6 +149,29 @@ class _Store:
 
     def column(self, name: str) -> np.ndarray:
         return getattr(self._c, name)  # type: ignore[no-any-return]
+
+    def to_bytes(self) -> dict[str, bytes]:
+        """The rows, column by column, as little-endian int64 bytes (for a state file)."""
+        return {name: getattr(self._c, name).astype("<i8").tobytes() for name in self._c.names}
+
+    @classmethod
+    def from_bytes(cls, columns: dict[str, bytes]) -> Self:
+        """A store holding the rows :meth:`to_bytes` gave; ``ValueError`` on columns that
+        are not exactly this store's, of one length each, or rows that break its rules."""
+        store = cls()
+        names = store._c.names
+        if not isinstance(columns, dict) or sorted(columns) != sorted(names) or any(
+                not isinstance(v, bytes) or len(v) % 8 for v in columns.values()):
+            raise ValueError(f"a {cls.__name__} state holds int64 columns {', '.join(names)}")
+        arrays = {n: np.frombuffer(columns[n], "<i8").astype(np.int64) for n in names}
+        if len({len(a) for a in arrays.values()}) != 1:
+            raise ValueError(f"a {cls.__name__} state's columns differ in length")
+        store._c.append(**arrays)
+        store._check()
+        return store
+
+    def _check(self) -> None:
+        raise NotImplementedError
 
 
 class Candles(_Store):
@@ -277,6 +301,14 @@ class Prints(_Store):
         last = first_id - 1 + np.cumsum(trades)
         c.append(a=c.n + 1 + np.arange(k, dtype=np.int64), p=price, q=qty,
                  f=last - trades + 1, l=last, T=time_ms, m=buyer_maker.astype(np.int64))
+
+    def _check(self) -> None:
+        """Ids run 1, 2, …; trade ids run on without a gap; times never go back."""
+        n = len(self)
+        a, f, last, t = (self.column(k) for k in ("a", "f", "l", "T"))
+        if n and not ((a == np.arange(1, n + 1)).all() and (last >= f).all()
+                      and (f[1:] == last[:-1] + 1).all() and (np.diff(t) >= 0).all()):
+            raise InvariantError("prints out of order")
 
     def add(self, time_ms: int, price: int, qty: int, buyer_maker: bool,
             trades: int = 1) -> int:

@@ -38,7 +38,7 @@ for what an account sends, an operator method of
 :data:`COMMANDS` is the table from those names to their implementations (the
 names journals have always written: a journal from before the engine's layers
 replays unchanged); ``account`` the caller's name (null for venue commands:
-``create_account``, ``add_instrument``, ``set_mark_price``, ``advance``,
+``create_account``, ``add_instrument``, ``set_mark_price``, ``deposit``, ``advance``,
 ``set_time``, the tape's and funding);
 ``params`` the arguments under their wire names, as sent; ``resp`` the first
 16 hex digits of the SHA-256 of the response's canonical JSON, which replay
@@ -103,7 +103,7 @@ import hashlib
 import json
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -122,6 +122,11 @@ __all__ = [
 ]
 
 FORMAT_VERSION = 1
+
+#: ``handler(venue, params) -> params reached``: replays a deferred line
+Handler = Callable[[Exchange, Any], Any]
+#: the deferred commands ``fapisim serve --state`` writes (its market's progress)
+DEFERRED_BY_SERVER = frozenset({"market_open", "market"})
 
 
 class JournalError(ValueError):
@@ -198,6 +203,7 @@ COMMANDS: dict[str, Command] = {
     "create_account": _venue(_create_account, ("name", "balance", "api_key", "api_secret")),
     "add_instrument": _venue(Exchange.add_instrument, ("instrument",), always=True),
     "set_mark_price": _venue(Exchange.set_mark_price, ("symbol", "price")),
+    "deposit": _venue(Exchange.deposit, ("name", "amount")),
     "advance": _venue(Exchange.advance, ("ms",)),
     "set_time": _venue(Exchange.set_time, ("ms",)),
     "new_order": _acct(_a.new_order),
@@ -258,7 +264,7 @@ class Journal:
     for one venue; ``path`` and ``seq`` (the last line written) are public.
     """
 
-    __slots__ = ("path", "seq", "_ex", "_fd", "_sink", "_sha", "_uid", "_broken")
+    __slots__ = ("path", "seq", "_ex", "_fd", "_sink", "_sha", "_uid", "_broken", "_pending")
 
     def __init__(self, ex: Exchange, path: str, fd: int, seq: int, sha: Any) -> None:
         self.path, self.seq = path, seq
@@ -267,13 +273,18 @@ class Journal:
         #: ``write(data) -> bytes written``: one unbuffered write(2) (tests swap it)
         self._sink: Callable[[memoryview], int] = partial(os.write, fd)
         self._broken: str | None = None
+        #: a deferred line not yet written: (cmd, clock when it began, its params then)
+        self._pending: tuple[str, int, Callable[[], dict[str, Any]]] | None = None
 
     def __repr__(self) -> str:
         return f"Journal({self.path!r}, seq={self.seq})"
 
     @classmethod
-    def create(cls, ex: Exchange, path: str | os.PathLike[str]) -> Journal:
-        """Start a journal for a freshly built venue: the header line, then nothing."""
+    def create(cls, ex: Exchange, path: str | os.PathLike[str],
+               extra: dict[str, Any] | None = None) -> Journal:
+        """Start a journal for a freshly built venue: the header line, then nothing.
+        ``extra``: more header fields (JSON values) for whoever replays it, under names
+        the header does not use."""
         path = os.fspath(path)
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         if os.fstat(fd).st_size:
@@ -288,6 +299,11 @@ class Journal:
             "instruments": [instrument_params(i) for i in ex._s.instruments.values()],
             "max_num_algo_orders": ex._s.max_num_algo_orders,
         }
+        for name, value in (extra or {}).items():
+            if name in header:
+                os.close(fd)
+                raise ValueError(f"the journal header already has {name!r}")
+            header[name] = value
         journal = cls(ex, path, fd, 0, hashlib.sha256())
         journal._write(_dumps(header))
         return journal
@@ -327,6 +343,8 @@ class Journal:
 
     def record(self, cmd: str, acct: AccountState | None, *args: Any) -> Any:
         """Run ``cmd`` on the venue and, if it changed state, append its line — atomically."""
+        if self._pending is not None:
+            self.flush()
         self.check_in_step()
         ex = self._ex
         s = ex._s
@@ -350,6 +368,49 @@ class Journal:
             s.journal = self
         self._uid = s.update_id
         return out
+
+    def defer(self, cmd: str, run: Callable[[], Any],
+              describe: Callable[[], dict[str, Any]]) -> Any:
+        """Run ``run()`` with the journal detached, and describe what it changed by one
+        ``cmd`` line written later: just before the next line of any other command, or
+        at :meth:`flush`, with the parameters ``describe()`` gives then.  Consecutive
+        deferred runs of one ``cmd`` share that line (its ``time`` is the clock when the
+        first began).  For a deterministic source whose progress a replay handler
+        regenerates from the line alone (the served market: ``replay(handlers=)``); a
+        run that changes nothing writes nothing.  ``run`` must leave the venue
+        consistent even if it raises (each command it runs is atomic)."""
+        pending = self._pending
+        if pending is not None and pending[0] != cmd:
+            self.flush()
+            pending = None
+        if pending is None:
+            self.check_in_step()
+        s = self._ex._s
+        start = s.now if pending is None else pending[1]
+        s.journal = None
+        try:
+            out = run()
+        finally:
+            s.journal = self
+            if pending is not None or s.update_id != self._uid:
+                self._pending = (cmd, start, describe)
+        return out
+
+    def flush(self) -> None:
+        """Write the deferred line, if any (see :meth:`defer`)."""
+        pending = self._pending
+        if pending is None:
+            return
+        if self._broken is not None:
+            raise JournalError(f"journal {self.path} refuses commands: {self._broken}")
+        cmd, start, describe = pending
+        params = describe()
+        line = {"seq": self.seq + 1, "time": start, "cmd": cmd, "account": None,
+                "params": params, "resp": digest(params)}
+        self._write(_dumps(line))
+        self.seq += 1
+        self._pending = None
+        self._uid = self._ex._s.update_id
 
     def _write(self, data: bytes) -> None:
         view = memoryview(data)
@@ -389,6 +450,8 @@ def replay(
     path: str | os.PathLike[str], *, snapshot: bytes | None = None, resume: bool = False,
     on_response: Callable[[int, str, Any], None] | None = None,
     cls: type[Exchange] | None = None, key: bytes | None = None,
+    handlers: Mapping[str, Handler] | None = None,
+    on_header: Callable[[Exchange, dict[str, Any]], None] | None = None,
 ) -> Replay:
     """Rebuild the venue a journal describes; see the module docstring.
 
@@ -396,6 +459,10 @@ def replay(
     ``resume``: keep journaling to ``path`` (a torn tail is cut first).
     ``on_response(seq, cmd, response)`` sees every replayed response.
     ``cls``: the venue's class (default ``Exchange``).  ``key``: the snapshot's key.
+    ``handlers``: the replay of lines written by :meth:`Journal.defer` (not
+    :data:`COMMANDS`), by ``cmd``: ``handler(venue, params)`` redoes the change and
+    returns the parameters it reached, which must equal the line's.  ``on_header(venue,
+    header)`` runs once the venue is built (or restored), before the first line.
     Runtime complexity: O(size of the journal + work of the commands applied).
     """
     from engine.persist.snapshot import load
@@ -424,6 +491,8 @@ def replay(
             ex = (cls or Exchange)(
                 instruments, start_time=head["start_time"], max_num_algo_orders=cap
             )
+        if on_header is not None:
+            on_header(ex, head)
         seq = applied = 0
         torn = None
         for lineno, raw in enumerate(f, start=2):
@@ -434,9 +503,14 @@ def replay(
                 line = json.loads(raw)
                 number, time, cmd = line["seq"], line["time"], line["cmd"]
                 name, params, resp = line["account"], line["params"], line["resp"]
-                spec = COMMANDS[cmd]
+                spec = COMMANDS.get(cmd) if type(cmd) is str else None
+                handler = None if spec is not None else (handlers or {}).get(cmd)
             except (ValueError, KeyError, TypeError):
                 raise _line_error(path, lineno, "not a journal line") from None
+            if spec is None and handler is None:
+                raise _line_error(path, lineno, f"unknown command {cmd!r}" + (
+                    " (written by a served market: resume it with fapisim serve --state)"
+                    if cmd in DEFERRED_BY_SERVER else ""))
             if number != seq + 1:
                 raise _line_error(path, lineno, f"seq {number!r}, expected {seq + 1}")
             seq += 1
@@ -453,10 +527,14 @@ def replay(
                     "journal and venue diverged"
                 )
             acct = None if name is None else ex._s.ledger.accounts.get(name)
-            if spec.account and acct is None:
+            if spec is not None and spec.account and acct is None:
                 raise _line_error(path, lineno, f"no account {name!r}")
             try:
-                out = _invoke(ex, cmd, acct, _args(cmd, spec, params))
+                if spec is None:
+                    assert handler is not None
+                    out = handler(ex, params)
+                else:
+                    out = _invoke(ex, cmd, acct, _args(cmd, spec, params))
             except Exception as e:
                 raise _line_error(path, lineno, f"{cmd} failed on replay: {e!r}") from e
             if digest(out) != resp:

@@ -94,15 +94,19 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from engine.core.errors import ClientError, reject
+from engine.server.admin import ADMIN_PREFIX, Admin
+from engine.server.admin import MAX_BODY as MAX_ADMIN_BODY
 from engine.server.auth import (
     TRANSPORT_PARAMS,
     check_timestamp,
     parse,
     verify_signature,
 )
+from engine.server.clock import VenueClock, wall_ms
 from engine.server.encoding import dumps
 from engine.server.market import market_routes
 from engine.server.routes import ROUTES, Endpoint
+from engine.server.state import SNAPSHOT_EVERY_S
 from engine.server.transport import (
     ACCEPT_BATCH,
     MAX_HEADER_BYTES,
@@ -116,6 +120,7 @@ from engine.server.weights import WeightMeter
 if TYPE_CHECKING:
     from engine.core.ledger import AccountState
     from engine.server.feed import SyntheticFeed
+    from engine.server.state import StateDir
     from engine.venue.exchange import Account, Exchange
 
 __all__ = ["MAX_BODY_BYTES", "Limits", "create_app", "running", "serve"]
@@ -132,11 +137,6 @@ MAX_BODY_BYTES = 64 * 1024
 Answer = tuple[int, Any, dict[str, str]]
 
 
-def wall_ms() -> int:
-    """Wall-clock time in integer milliseconds since the epoch."""
-    return time.time_ns() // 1_000_000
-
-
 @dataclass(frozen=True, slots=True)
 class Admitted:
     """A request let past its request line and headers (step 1)."""
@@ -148,16 +148,23 @@ class Admitted:
 
 
 class Facade:
-    """The wire layer over one venue: routing, auth, weight, and the venue lock."""
+    """The wire layer over one venue: routing, auth, weight, and the venue lock.
+
+    ``clock``: the wall clock (ms); ``venue_clock``: where the venue's clock should be
+    (:class:`~engine.server.clock.VenueClock`; default: the wall clock at speed 1);
+    ``state``: the ``--state`` directory snapshots go to."""
 
     def __init__(self, exchange: Exchange, weight_limit: int | None = None,
                  market: SyntheticFeed | None = None,
-                 clock: Callable[[], int] | None = None) -> None:
+                 clock: Callable[[], int] | None = None,
+                 venue_clock: VenueClock | None = None, state: StateDir | None = None) -> None:
         self.exchange = exchange
         self.lock = threading.Lock()
         self.meter = WeightMeter(weight_limit)
         self.market = market
         self.clock = clock or wall_ms
+        self.venue_clock = venue_clock or VenueClock(1000, wall=self.clock)
+        self.state = state
         self.routes = ROUTES if market is None else {**ROUTES, **market_routes(market)}
         self._journal_failure_logged = False
 
@@ -193,9 +200,8 @@ class Facade:
         except ClientError as e:
             return self._refuse(e, adm.meter_key, wall)
         if adm.account is not None:
-            refused = verify_signature(req, adm.account.api_secret) or check_timestamp(
-                req.params, max(wall, self.exchange.now)
-            )
+            refused = verify_signature(req, adm.account.api_secret) or self._timestamp(
+                req.params, wall)
             if refused is not None:
                 return self._refuse(refused, adm.meter_key, wall)
         params = {k: v for k, v in req.params.items() if k not in TRANSPORT_PARAMS}
@@ -213,6 +219,15 @@ class Facade:
             status, result = self._call(adm, params, wall)
         return status, result, headers
 
+    def _timestamp(self, params: dict[str, str], wall: int) -> ClientError | None:
+        """SPEC 9: a ``timestamp`` within ``recvWindow`` of the wall clock or of the venue
+        clock is accepted (the venue's own refusal when neither is)."""
+        venue = self.exchange.now
+        refused = check_timestamp(params, wall)
+        if refused is None or venue == wall:
+            return refused
+        return None if check_timestamp(params, venue) is None else refused
+
     def _state(self, account: Account) -> AccountState:
         # The engine's commands take the ledger's account state, as Exchange.client() does.
         return self.exchange.account_state(account.name)
@@ -221,30 +236,30 @@ class Facade:
         """Move the clock, call the engine (under the lock)."""
         ex = self.exchange
         try:
-            if adm.mutates and self._journal_failure() is not None:
+            if adm.mutates and self.journal_failure() is not None:
                 return self._unavailable()
-            self.catch_up(wall)
+            self.catch_up(self.venue_clock.target())
             account = None if adm.account is None else self._state(adm.account)
             return 200, adm.endpoint.handler(ex, account, params)
         except ClientError as e:
             return e.status_code, e.to_wire()
         except Exception:
-            if self._journal_failure() is not None:
+            if self.journal_failure() is not None:
                 return self._unavailable()
             log.exception("internal error answering %s", adm.endpoint)
             err = reject("UNKNOWN", status=500)
             return err.status_code, err.to_wire()
 
     def catch_up(self, wall: int) -> bool:
-        """Bring the venue towards ``wall`` (under the lock): the market's prints, marks
-        and funding due by then — at most :data:`PRINTS_PER_TURN` prints, so a market
-        that fell behind (a suspended process) catches up over several turns while
-        requests are answered in between, the clock following the market — then the
-        clock.  True when the venue reached ``wall``.  With a failed journal nothing
-        that would be a command runs: the clock stays where moving it would change
-        state."""
+        """Bring the venue towards ``wall``, the venue time it should reach (under the
+        lock): the market's prints, marks and funding due by then — at most
+        :data:`PRINTS_PER_TURN` prints, so a market that fell behind (a suspended
+        process, a restart) catches up over several turns while requests are answered
+        in between, the clock following the market — then the clock.  True when the
+        venue reached ``wall``.  With a failed journal nothing that would be a command
+        runs: the clock stays where moving it would change state."""
         ex = self.exchange
-        if self._journal_failure() is not None:
+        if self.journal_failure() is not None:
             ex.pass_time(wall)
             return True
         reached = wall
@@ -254,7 +269,8 @@ class Facade:
             ex.set_time(reached)  # something falls due: a journaled command
         return reached == wall
 
-    def _journal_failure(self) -> str | None:
+    def journal_failure(self) -> str | None:
+        """Why the journal refuses commands, or None (also None without a journal)."""
         journal = self.exchange.journal
         return None if journal is None else journal.failure
 
@@ -264,7 +280,7 @@ class Facade:
             log.error(
                 "journal %s cannot be written (%s): refusing every request that would change "
                 "state (503 -1001) until restart; reads are still served",
-                self.exchange.journal.path, self._journal_failure(),  # type: ignore[union-attr]
+                self.exchange.journal.path, self.journal_failure(),  # type: ignore[union-attr]
             )
         err = reject("DISCONNECTED", status=503)
         return err.status_code, err.to_wire()
@@ -311,14 +327,20 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
 def create_app(
     exchange: Exchange, *, weight_limit: int | None = None,
     market: SyntheticFeed | None = None, clock: Callable[[], int] | None = None,
+    venue_clock: VenueClock | None = None, state: StateDir | None = None,
+    admin_token: str | None = None,
 ) -> Starlette:
     """The ASGI app serving ``exchange``; ``weight_limit`` is the per-minute weight budget
     of each account (None: unlimited); ``market``: a feed to bring up to date before
     each engine call, whose market-data endpoints are served too
-    (:mod:`~engine.server.market`); ``clock``: wall time in ms (tests give their own).
+    (:mod:`~engine.server.market`); ``clock``: wall time in ms (tests give their own);
+    ``venue_clock``: the venue time to keep up with (:mod:`~engine.server.clock`;
+    default: the wall clock); ``state``: the ``--state`` directory to snapshot into;
+    ``admin_token``: opens the operator's door (:mod:`~engine.server.admin`).
     ``app.state.exchange`` and ``app.state.lock`` are the venue and the lock every
     engine call holds."""
-    facade = Facade(exchange, weight_limit, market, clock)
+    facade = Facade(exchange, weight_limit, market, clock, venue_clock, state)
+    admin = None if admin_token is None else Admin(facade, admin_token)
 
     async def endpoint(request: Request) -> Response:
         scope = request.scope
@@ -343,7 +365,32 @@ def create_app(
         return _response(facade.answer(
             adm, scope["query_string"], body, headers.get("content-type"), wall))
 
-    app = Starlette(routes=[Route("/{path:path}", endpoint, methods=_METHODS)])
+    async def operator(request: Request) -> Response:
+        assert admin is not None
+        headers = request.headers
+        unread = headers.get("content-length") not in (None, "0") or (
+            "transfer-encoding" in headers)
+        if not admin.admits(headers.get("authorization")):
+            wire = {"code": -2015, "msg": "The operator's endpoints need 'Authorization: "
+                    "Bearer <admin token>'."}
+            return _response((401, wire, {}), close=unread)
+        try:
+            body = await _read_body(request, MAX_ADMIN_BODY)
+        except ClientDisconnect:
+            return Response(status_code=400)
+        if body is None:
+            return _response((413, {"code": -1101, "msg": "Body too large."}, {}), close=True)
+        status, result = admin.answer(request.method, request.path_params["op"],
+                                      request.scope["query_string"], body,
+                                      headers.get("content-type"))
+        if isinstance(result, bytes):
+            return Response(result, status, media_type="application/octet-stream")
+        return _response((status, result, {}))
+
+    routes = [Route("/{path:path}", endpoint, methods=_METHODS)]
+    if admin is not None:
+        routes.insert(0, Route(ADMIN_PREFIX + "{op}", operator, methods=["GET", "POST"]))
+    app = Starlette(routes=routes)
     app.state.exchange = exchange
     app.state.lock = facade.lock
     app.state.facade = facade
@@ -388,21 +435,30 @@ PRINTS_PER_TURN = 2_000
 @contextmanager
 def _ticking(app: Starlette) -> Iterator[None]:
     """While the block runs, bring a served market up to date every :data:`TICK_S`
-    (prints fill resting orders and fire triggers even when nobody asks)."""
+    (prints fill resting orders and fire triggers even when nobody asks), and with a
+    ``--state`` directory snapshot the venue every
+    :data:`~engine.server.state.SNAPSHOT_EVERY_S` while it changes and once more at
+    the end."""
     facade: Facade = app.state.facade
-    if facade.market is None:
+    if facade.market is None and facade.state is None:
         yield
         return
     stop = threading.Event()
 
     def tick() -> None:
         behind = False
+        last_snapshot = time.monotonic()
         # behind, it pauses a moment between turns: a lock is not fair, and a waiting
         # request must get its turn
         while not stop.wait(0.005 if behind else TICK_S):
             try:
-                with facade.lock:
-                    behind = not facade.catch_up(facade.clock())
+                if facade.market is not None:
+                    with facade.lock:
+                        behind = not facade.catch_up(facade.venue_clock.target())
+                if facade.state is not None and (
+                        time.monotonic() - last_snapshot >= SNAPSHOT_EVERY_S):
+                    last_snapshot = time.monotonic()
+                    _snapshot(facade)
             except Exception:  # keep serving; the next request will say what is wrong
                 log.exception("the market feed failed")
                 return
@@ -414,6 +470,24 @@ def _ticking(app: Starlette) -> Iterator[None]:
     finally:
         stop.set()
         thread.join(5)
+        if facade.state is not None:
+            try:
+                _snapshot(facade)
+            except Exception:
+                log.exception("the final snapshot failed (the journal holds everything)")
+
+
+def _snapshot(facade: Facade) -> None:
+    """Snapshot into the state directory: taken under the lock, written outside it."""
+    state = facade.state
+    assert state is not None
+    with facade.lock:
+        if facade.journal_failure() is not None:
+            return
+        data = state.capture(facade.exchange, facade.market)
+    if data is not None:
+        state.write(data)
+        log.info("snapshot written: %s (%d bytes)", state.snapshot_path, len(data))
 
 
 @contextmanager
@@ -456,13 +530,16 @@ def serve(
     exchange: Exchange, host: str = "127.0.0.1", port: int = 8080, *,
     weight_limit: int | None = None, log_level: str = "info",
     on_ready: Callable[[str], None] | None = None, limits: Limits | None = None,
-    market: SyntheticFeed | None = None,
+    market: SyntheticFeed | None = None, venue_clock: VenueClock | None = None,
+    state: StateDir | None = None, admin_token: str | None = None,
 ) -> None:
     """Serve ``exchange`` in the foreground until SIGINT/SIGTERM, then shut down
-    gracefully (requests in flight are answered).  ``on_ready(url)`` runs once the
-    socket is bound, before the first request is accepted.  ``market``: the feed to
-    run (see :func:`create_app`)."""
-    app = create_app(exchange, weight_limit=weight_limit, market=market)
+    gracefully (requests in flight are answered; with ``state``, a last snapshot).
+    ``on_ready(url)`` runs once the socket is bound, before the first request is
+    accepted.  ``market``, ``venue_clock``, ``state``, ``admin_token``: see
+    :func:`create_app`."""
+    app = create_app(exchange, weight_limit=weight_limit, market=market,
+                     venue_clock=venue_clock, state=state, admin_token=admin_token)
     server = _server(app, log_level, limits or Limits())  # checks the limits first
     sock = _bind(host, port)
     main = threading.current_thread() is threading.main_thread()

@@ -120,14 +120,21 @@ class SymbolFeed:
 class SyntheticFeed:
     """The synthetic market of every listed symbol, applied to ``exchange`` (see the
     module docstring).  ``now_ms``: where history ends and prints begin.  History and
-    the live market draw from different streams of the seed (``seed + 500``)."""
+    the live market draw from different streams of the seed (``seed + 500``).
+    ``open_venue``: apply the opening marks and ladders to the venue (False when the
+    venue comes from a snapshot that holds them already)."""
 
     def __init__(self, exchange: Exchange, *, seed: int, now_ms: int,
-                 history_minutes: int = 500 * 60, trades_per_day: int = 86_400) -> None:
+                 history_minutes: int = 500 * 60, trades_per_day: int = 86_400,
+                 open_venue: bool = True) -> None:
         self.exchange = exchange
-        exchange.enable_tape()
+        #: the parameters that rebuild this feed (a journal's ``market_open`` line)
+        self.params = {"seed": seed, "now_ms": now_ms, "history_minutes": history_minutes,
+                       "trades_per_day": trades_per_day}
+        self.seed = seed
         now_minute = now_ms // MINUTE_MS * MINUTE_MS
         self.symbols: dict[str, SymbolFeed] = {}
+        opening: list[tuple[str, Instrument, int]] = []
         for k, inst in enumerate(exchange.instruments.values()):
             start = START_PRICES.get(inst.symbol)
             ticks = (start * 10**inst.price_exp // inst.tick_m if start is not None
@@ -153,22 +160,115 @@ class SyntheticFeed:
             feed.candles = past
             if history_minutes:
                 feed.prints = feed_prints
-            at = max(now_ms, exchange.now)
-            exchange.tape_mark(inst.symbol, ticks, at)
-            exchange.tape_ladder(inst.symbol, *ladder(inst, ticks), at)
+            opening.append((inst.symbol, inst, ticks))
             self.symbols[inst.symbol] = feed
         self._funded = now_ms // FUNDING_MS
-        self._rng = np.random.default_rng([seed, 4])
         #: prints applied so far (to the venue: history's are not counted)
         self.applied = 0
+        #: the time the market has reached (what :meth:`advance` last returned)
+        self.reached = now_ms
+        if open_venue:
+            def open_() -> None:
+                exchange.enable_tape()
+                at = max(now_ms, exchange.now)
+                for symbol, inst, ticks in opening:
+                    exchange.tape_mark(symbol, ticks, at)
+                    exchange.tape_ladder(symbol, *ladder(inst, ticks), at)
 
+            journal = exchange.journal
+            if journal is None:
+                open_()
+            else:  # one line says it all: replay rebuilds the feed from the parameters
+                journal.defer("market_open", open_, lambda: dict(self.params))
+                journal.flush()
+
+    def next_print_time(self) -> int:
+        """The time of the next print not yet applied (whenever it falls)."""
+        return min(nxt[0] for f in self.symbols.values()
+                   if (nxt := f.peek(1 << 62)) is not None)
+
+    # -- the journal -------------------------------------------------------------------
+    def position(self) -> dict[str, int]:
+        """Where the market is: prints applied and the time reached (a ``market`` line)."""
+        return {"prints": self.applied, "to": self.reached}
+
+    def redo(self, params: dict[str, int]) -> dict[str, int]:
+        """Replay a ``market`` line: apply prints until ``params["prints"]`` are applied,
+        up to ``params["to"]``; the position reached (equal to ``params`` when this feed
+        and venue are those that wrote it)."""
+        to, prints = params["to"], params["prints"]
+        if type(to) is not int or type(prints) is not int or prints < self.applied:
+            raise ValueError(f"a market line says {params!r}; the market is at "
+                             f"{self.position()}")
+        self._advance(to, prints - self.applied)
+        return self.position()
+
+    # -- a state file (the server's --state snapshots) ---------------------------------
+    def state(self) -> dict[str, object]:
+        """The feed's progress as plain values (bytes for the stores), for
+        :meth:`restore_state` on a feed rebuilt from :attr:`params` with
+        ``open_venue=False``."""
+        return {
+            "applied": self.applied, "reached": self.reached, "funded": self._funded,
+            "symbols": {sym: {"day": f._day, "next": f._next, "candles": f.candles.to_bytes(),
+                              "prints": f.prints.to_bytes(),
+                              "funding": [list(x) for x in f.funding]}
+                        for sym, f in self.symbols.items()},
+        }
+
+    def restore_state(self, state: dict[str, object]) -> None:
+        """Take up the progress :meth:`state` gave (``ValueError`` on anything else)."""
+        try:
+            symbols = state["symbols"]
+            applied, reached, funded = state["applied"], state["reached"], state["funded"]
+            if not (isinstance(symbols, dict) and sorted(symbols) == sorted(self.symbols)
+                    and all(type(v) is int for v in (applied, reached, funded))):
+                raise ValueError("not this market's state")
+            loaded = {}
+            for sym in self.symbols:
+                st = symbols[sym]
+                day, nxt, funding = st["day"], st["next"], st["funding"]
+                if type(day) is not int or type(nxt) is not int or day < -1 or nxt < 0 or (
+                        day == -1 and nxt):
+                    raise ValueError(f"{sym}: a position that is not one")
+                rows = [tuple(x) for x in funding]
+                if any(len(r) != 3 or any(type(v) is not int for v in r) for r in rows):
+                    raise ValueError(f"{sym}: funding rows are (time, rate, mark) ints")
+                loaded[sym] = (day, nxt, Candles.from_bytes(st["candles"]),
+                               Prints.from_bytes(st["prints"]), rows)
+        except (KeyError, TypeError) as e:
+            raise ValueError(f"not a market state ({e!r})") from None
+        for sym, (day, nxt, candles, prints, rows) in loaded.items():
+            f = self.symbols[sym]
+            if day >= 0:
+                f._load(day)
+                assert f._trades is not None
+                if nxt > len(f._trades):
+                    raise ValueError(f"{sym}: print {nxt} of a day of {len(f._trades)}")
+            f._day, f._next = day, nxt
+            f.candles, f.prints, f.funding = candles, prints, rows  # type: ignore[assignment]
+        self.applied, self.reached, self._funded = applied, reached, funded  # type: ignore[assignment]
+
+    # -- the market --------------------------------------------------------------------
     def advance(self, now_ms: int, budget: int | None = None) -> int:
         """Apply the prints, marks and funding due by ``now_ms``, in time order — at most
         ``budget`` prints (None: all) — and return the time the market has reached:
-        ``now_ms``, or the last applied print's time when the budget ran out first.
-        Call between commands (the server holds the lock)."""
+        ``now_ms``, or the last applied print's time when prints due by ``now_ms`` are
+        left.  Call between commands (the server holds the lock).  On a journaled venue
+        the progress is one deferred ``market`` line (:meth:`position`; replayed by
+        :meth:`redo`), not a line per print: the prints follow from the parameters."""
+        journal = self.exchange.journal
+        if journal is None:
+            return self._advance(now_ms, budget)
+        return journal.defer(  # type: ignore[no-any-return]
+            "market", lambda: self._advance(now_ms, budget), self.position)
+
+    def _advance(self, now_ms: int, budget: int | None) -> int:
+        """:meth:`advance` itself.  Where it stops depends only on how many prints have
+        been applied and ``now_ms`` — not on how the calls were split — so one
+        ``market`` line replays any run of calls."""
         applied = 0
-        while budget is None or applied < budget:
+        while True:
             best: tuple[SymbolFeed, tuple[int, int, int, bool]] | None = None
             for feed in self.symbols.values():
                 nxt = feed.peek(now_ms)
@@ -176,20 +276,21 @@ class SyntheticFeed:
                     best = (feed, nxt)
             if best is None:
                 break
+            if budget is not None and applied >= budget:  # out of budget, behind now_ms
+                self.applied += applied
+                self.reached = max(self.reached, self.exchange.now)
+                return self.reached
             feed, (t, price, qty, maker) = best
             feed.take()
             self._settle_funding_until(t)
             self._print(feed, t, price, qty, maker)
             applied += 1
-        else:
-            reached = self.exchange.now  # out of budget: the market is behind now_ms
-            self.applied += applied
-            return reached
         self.applied += applied
         self._settle_funding_until(now_ms)
         for feed in self.symbols.values():
             if len(feed.candles):
                 feed.candles.fill_to(now_ms)
+        self.reached = max(self.reached, now_ms)
         return now_ms
 
     def _print(self, feed: SymbolFeed, t: int, price: int, qty: int, maker: bool) -> None:
@@ -209,8 +310,10 @@ class SyntheticFeed:
             ex = self.exchange
             if not ex.pass_time(self._funded * FUNDING_MS):
                 ex.set_time(self._funded * FUNDING_MS)
-            for sym, feed in self.symbols.items():
-                rate = int(self._rng.integers(-5_000, 15_001))  # 10^-8: -0.005 … 0.015 %
+            for k, (sym, feed) in enumerate(self.symbols.items()):
+                # each settlement's rate has its own stream: nothing to carry between them
+                rng = np.random.default_rng([self.seed, 4, self._funded, k])
+                rate = int(rng.integers(-5_000, 15_001))  # 10^-8: -0.005 … 0.015 %
                 ex.settle_funding(sym, f"{rate}e-8")
                 close = feed.candles.column("close")
                 mark = int(close[-1]) if len(close) else feed.model.start_price_ticks

@@ -506,6 +506,19 @@ class VenueMachine(RuleBasedStateMachine):
         assert self.step(lambda: self.ex.pass_time(target)) and self.ex.now == target
         assert journal is None or journal.seq == seq
 
+    @rule(acct=accounts, cents=st.sampled_from((1, 2_500, 1_000_000)))
+    def operator_deposits(self, acct: str, cents: int) -> None:
+        """The operator credits a wallet: the total deposited grows by exactly that, the
+        wallet and available balance with it, and nothing else moves."""
+        amount = f"{cents // 100}.{cents % 100:02d}"
+        before = self.clients[acct].balance()[0]
+        wallet = self.step(lambda: self.ex.deposit(acct, amount))
+        self.deposits += cents * 10**6
+        after = self.clients[acct].balance()[0]
+        for key in ("balance", "availableBalance", "crossWalletBalance"):
+            assert Decimal(after[key]) - Decimal(before[key]) == Decimal(amount), key
+        assert Decimal(wallet) == Decimal(after["balance"])
+
     # -- invariants -----------------------------------------------------------------------
     @invariant()
     def venue_invariants_hold(self) -> None:
