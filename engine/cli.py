@@ -325,8 +325,10 @@ def _serve(args: argparse.Namespace) -> int:
         if not is_loopback(args.host):  # a resumed venue's accounts have their keys
             _refuse_derived(args.host, [a.name for a in ex.accounts
                                         if a.api_key == derive_key("key", a.name)])
-        venue_clock = VenueClock(speed, start=None if speed == 1000 else max(
-            ex.now, wall_ms()))
+        # at speed 1 the venue clock is the wall clock; at another it runs from where
+        # the venue is: now for a new venue, its last time for a resumed one
+        venue_clock = VenueClock(speed, start=None if speed == 1000 else (
+            ex.now if resumed.startswith("resumed") else max(ex.now, wall_ms())))
     except (ValueError, StateError) as e:
         if state is not None:
             state.close()

@@ -41,8 +41,9 @@ def test_engine_module_computes_without_floats(path):
 
 
 #: The REST facade is the edge: it sets the simulated clock from wall time (SPEC 3),
-#: and generates API keys nobody can derive (``--random-keys``).
-EDGE = {"server/app.py", "server/keys.py"}
+#: and generates API keys nobody can derive (``--random-keys``); ``server/clock.py`` owns the
+#: wall clock it reads.
+EDGE = {"server/app.py", "server/clock.py", "server/keys.py"}
 
 
 @pytest.mark.parametrize("path", [p for p in SOURCES if _rel(p) not in EDGE], ids=_rel)

@@ -172,3 +172,24 @@ def unit_of(step: Decimal) -> tuple[int, int]:
     mantissa = scaled_exact(step, exp)
     assert mantissa is not None and mantissa > 0, step
     return mantissa, exp
+
+
+#: the largest deposit one operator command makes, in 10^-8 USDT
+MAX_DEPOSIT_E8 = 10**12 * 10**8
+
+
+def usdt_e8(what: str, value: object, least_e8: int) -> int:
+    """``value`` (a str, int or Decimal of USDT with at most 8 decimals, at least
+    ``least_e8`` 10^-8 USDT; a deposit at most :data:`MAX_DEPOSIT_E8`) in 10^-8 USDT;
+    else ``ValueError`` naming ``what``."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+        raise ValueError(f"{what} must be a str, int or Decimal, not {value!r}")
+    try:
+        amount = Decimal(value)
+    except ArithmeticError:
+        raise ValueError(f"{what} {value!r} is not a number") from None
+    e8 = scaled_exact(amount, 8) if amount.is_finite() and decimals_of(amount) <= 8 else None
+    if e8 is None or e8 < least_e8 or (least_e8 and e8 > MAX_DEPOSIT_E8):
+        bound = "≥ 0" if not least_e8 else "> 0 and ≤ 10^12"
+        raise ValueError(f"{what} {value!r} must be {bound} with at most 8 decimals")
+    return e8

@@ -53,6 +53,24 @@ counter; ``add_instrument`` always).  A refused command changes nothing
 (SPEC 2.1) and neither does one that succeeds without effect (``set_time`` to
 the past, ``cancel_open_orders`` with nothing open); neither is written.
 
+Deferred lines: a deterministic source
+--------------------------------------
+A source of commands that is deterministic from a few parameters — the served
+synthetic market (:mod:`engine.server.feed`), whose every print, ladder move, mark
+and funding follows from its seed — is not journaled command by command.  Its
+progress runs through :meth:`Journal.defer` with the journal detached and is
+described by one line, written only when another command is about to be (or at
+:meth:`Journal.flush`): ``{"cmd": "market", "account": null, "params": {"prints":
+191, "to": 1767225717000}, ...}`` says "the market has applied 191 prints and
+reached this time".  Lines of consecutive deferred runs are merged, so a busy
+market writes one line per bot command, not one per print.  Their ``resp`` is the
+digest of their parameters.  Replaying such a journal needs the handlers that
+regenerate that progress (``replay(handlers=...)``); without them replay stops
+at the first such line with a message naming ``fapisim serve --state``, which
+supplies them (:mod:`engine.server.state`).  A crash between deferred progress
+and its line loses nothing: nobody was answered in between, and the progress is
+regenerated when the source next advances.
+
 Values, as sent
 ---------------
 Parameters are written as sent, tagged where JSON cannot tell two values apart
@@ -370,15 +388,17 @@ class Journal:
         return out
 
     def defer(self, cmd: str, run: Callable[[], Any],
-              describe: Callable[[], dict[str, Any]]) -> Any:
+              describe: Callable[[], dict[str, Any]],
+              moved: Callable[[], bool] | None = None) -> Any:
         """Run ``run()`` with the journal detached, and describe what it changed by one
         ``cmd`` line written later: just before the next line of any other command, or
         at :meth:`flush`, with the parameters ``describe()`` gives then.  Consecutive
         deferred runs of one ``cmd`` share that line (its ``time`` is the clock when the
         first began).  For a deterministic source whose progress a replay handler
-        regenerates from the line alone (the served market: ``replay(handlers=)``); a
-        run that changes nothing writes nothing.  ``run`` must leave the venue
-        consistent even if it raises (each command it runs is atomic)."""
+        regenerates from the line alone (the served market: ``replay(handlers=)``).  A
+        run that changes nothing in the venue writes nothing unless ``moved()`` says the
+        source moved on (the market's line carries the venue clock too).  ``run`` must
+        leave the venue consistent even if it raises (each command it runs is atomic)."""
         pending = self._pending
         if pending is not None and pending[0] != cmd:
             self.flush()
@@ -392,7 +412,8 @@ class Journal:
             out = run()
         finally:
             s.journal = self
-            if pending is not None or s.update_id != self._uid:
+            if pending is not None or s.update_id != self._uid or (
+                    moved is not None and moved()):
                 self._pending = (cmd, start, describe)
         return out
 

@@ -11,6 +11,9 @@ Owns:
 * :mod:`~engine.server.transport` — read timeouts, keep-alive, the connection cap;
 * :mod:`~engine.server.keys` — loopback hosts and random API keys;
 * :mod:`~engine.server.feed` — the synthetic market a served venue runs by default;
+* :mod:`~engine.server.clock` — wall time onto venue time at a speed (lockstep at 0);
+* :mod:`~engine.server.state` — ``--state DIR``: journal, snapshots, lock, resume;
+* :mod:`~engine.server.admin` — the operator's door ``/fapisim/v1/...``;
 * :mod:`~engine.server.market` — its market-data endpoints (klines, trades, tickers);
 * :mod:`~engine.server.encoding` — JSON bodies, written exactly.
 
@@ -28,7 +31,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from engine.server.app import create_app, running, serve, wall_ms
+from engine.server.app import create_app, running, serve
+from engine.server.clock import wall_ms
 from engine.server.feed import SyntheticFeed
 from engine.server.transport import Limits
 

@@ -88,6 +88,8 @@ class SymbolFeed:
         self._day = -1
         self._trades: Stream | None = None
         self._next = 0  # the next print of the day in play
+        #: the minute (ms // MINUTE_MS) of the last print, or of history's last candle
+        self.last_minute: int | None = None
 
     def _load(self, day: int) -> None:
         path = minute_path(self.model, self.seed, self.origin, (day + 1) * DAY_MINUTES)
@@ -160,6 +162,7 @@ class SyntheticFeed:
             feed.candles = past
             if history_minutes:
                 feed.prints = feed_prints
+                feed.last_minute = now_minute // MINUTE_MS - 1
             opening.append((inst.symbol, inst, ticks))
             self.symbols[inst.symbol] = feed
         self._funded = now_ms // FUNDING_MS
@@ -210,7 +213,8 @@ class SyntheticFeed:
         ``open_venue=False``."""
         return {
             "applied": self.applied, "reached": self.reached, "funded": self._funded,
-            "symbols": {sym: {"day": f._day, "next": f._next, "candles": f.candles.to_bytes(),
+            "symbols": {sym: {"day": f._day, "next": f._next, "last_minute": f.last_minute,
+                              "candles": f.candles.to_bytes(),
                               "prints": f.prints.to_bytes(),
                               "funding": [list(x) for x in f.funding]}
                         for sym, f in self.symbols.items()},
@@ -228,24 +232,26 @@ class SyntheticFeed:
             for sym in self.symbols:
                 st = symbols[sym]
                 day, nxt, funding = st["day"], st["next"], st["funding"]
+                last_minute = st["last_minute"]
                 if type(day) is not int or type(nxt) is not int or day < -1 or nxt < 0 or (
-                        day == -1 and nxt):
+                        day == -1 and nxt) or not (last_minute is None
+                                                   or type(last_minute) is int):
                     raise ValueError(f"{sym}: a position that is not one")
                 rows = [tuple(x) for x in funding]
                 if any(len(r) != 3 or any(type(v) is not int for v in r) for r in rows):
                     raise ValueError(f"{sym}: funding rows are (time, rate, mark) ints")
-                loaded[sym] = (day, nxt, Candles.from_bytes(st["candles"]),
+                loaded[sym] = (day, nxt, last_minute, Candles.from_bytes(st["candles"]),
                                Prints.from_bytes(st["prints"]), rows)
         except (KeyError, TypeError) as e:
             raise ValueError(f"not a market state ({e!r})") from None
-        for sym, (day, nxt, candles, prints, rows) in loaded.items():
+        for sym, (day, nxt, last_minute, candles, prints, rows) in loaded.items():
             f = self.symbols[sym]
             if day >= 0:
                 f._load(day)
                 assert f._trades is not None
                 if nxt > len(f._trades):
                     raise ValueError(f"{sym}: print {nxt} of a day of {len(f._trades)}")
-            f._day, f._next = day, nxt
+            f._day, f._next, f.last_minute = day, nxt, last_minute
             f.candles, f.prints, f.funding = candles, prints, rows  # type: ignore[assignment]
         self.applied, self.reached, self._funded = applied, reached, funded  # type: ignore[assignment]
 
@@ -260,8 +266,10 @@ class SyntheticFeed:
         journal = self.exchange.journal
         if journal is None:
             return self._advance(now_ms, budget)
+        before = (self.applied, self.reached)
         return journal.defer(  # type: ignore[no-any-return]
-            "market", lambda: self._advance(now_ms, budget), self.position)
+            "market", lambda: self._advance(now_ms, budget), self.position,
+            lambda: (self.applied, self.reached) != before)
 
     def _advance(self, now_ms: int, budget: int | None) -> int:
         """:meth:`advance` itself.  Where it stops depends only on how many prints have
@@ -291,14 +299,21 @@ class SyntheticFeed:
             if len(feed.candles):
                 feed.candles.fill_to(now_ms)
         self.reached = max(self.reached, now_ms)
+        ex = self.exchange
+        if not ex.pass_time(now_ms):  # the clock reaches now_ms with the market
+            ex.set_time(now_ms)
         return now_ms
 
     def _print(self, feed: SymbolFeed, t: int, price: int, qty: int, maker: bool) -> None:
         ex, sym = self.exchange, feed.inst.symbol
         t = max(t, ex.now)
         candles = feed.candles
-        if len(candles) and t // MINUTE_MS * MINUTE_MS > int(candles.column("open_time")[-1]):
-            ex.tape_mark(sym, int(candles.column("close")[-1]), t)  # a minute closed
+        minute = t // MINUTE_MS
+        if feed.last_minute is not None and minute > feed.last_minute:
+            # a minute closed: the mark moves to its close (the last print), whether or
+            # not the candles were already filled to this minute
+            ex.tape_mark(sym, int(candles.column("close")[-1]), t)
+        feed.last_minute = minute
         ex.tape_ladder(sym, *ladder(feed.inst, price), t)  # around the print, then print
         ex.tape_trade(sym, price, qty, maker, t)
         feed.prints.add(t, price, qty, maker)

@@ -73,7 +73,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from engine.core.decimals import decimals_of, scaled_exact
+from engine.core.decimals import usdt_e8
 from engine.core.enums import (
     CANCELED,
     FILLED,
@@ -107,27 +107,6 @@ __all__ = ["DEFAULT_START_MS", "Account", "Exchange"]
 
 #: 2024-01-01T00:00:00Z — never 0, since clients skip rows whose updateTime is 0.
 DEFAULT_START_MS = 1_704_067_200_000
-
-
-#: the largest deposit one operator command makes, in 10^-8 USDT
-MAX_DEPOSIT_E8 = 10**12 * 10**8
-
-
-def _usdt_e8(what: str, value: object, least_e8: int) -> int:
-    """``value`` (a str, int or Decimal of USDT with at most 8 decimals, at least
-    ``least_e8`` 10^-8 USDT; a deposit at most :data:`MAX_DEPOSIT_E8`) in 10^-8 USDT;
-    else ``ValueError`` naming ``what``."""
-    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-        raise ValueError(f"{what} must be a str, int or Decimal, not {value!r}")
-    try:
-        amount = Decimal(value)
-    except ArithmeticError:
-        raise ValueError(f"{what} {value!r} is not a number") from None
-    e8 = scaled_exact(amount, 8) if amount.is_finite() and decimals_of(amount) <= 8 else None
-    if e8 is None or e8 < least_e8 or (least_e8 and e8 > MAX_DEPOSIT_E8):
-        bound = "≥ 0" if not least_e8 else "> 0 and ≤ 10^12"
-        raise ValueError(f"{what} {value!r} must be {bound} with at most 8 decimals")
-    return e8
 
 
 class Exchange:
@@ -243,7 +222,7 @@ class Exchange:
             raise ValueError(f"account names starting with '@' are the venue's own: {name!r}")
         if name in accounts:
             raise ValueError(f"account {name!r} already exists")
-        e8 = _usdt_e8("balance", balance, 0)
+        e8 = usdt_e8("balance", balance, 0)
         key = derive_key("key", name) if api_key is None else api_key
         secret = derive_key("secret", name) if api_secret is None else api_secret
         if key in by_key:
@@ -270,7 +249,7 @@ class Exchange:
             return s.journal.record("deposit", None, name, amount)  # type: ignore[no-any-return]
         if not isinstance(name, str) or name not in s.accounts or name.startswith("@"):
             raise ValueError(f"no account {name!r}")
-        e8 = _usdt_e8("amount", amount, 1)
+        e8 = usdt_e8("amount", amount, 1)
         acct = self._ledger.accounts[name]
 
         def commit() -> str:
