@@ -85,6 +85,12 @@ def _parser() -> argparse.ArgumentParser:
         "--no-market", action="store_true",
         help="serve an empty venue: no synthetic market, no market-data endpoints",
     )
+    serve.add_argument(
+        "--symbols", default="BTCUSDT,ETHUSDT", metavar="SYM[,SYM...]",
+        help="perpetuals to list, from a dated table of twelve real contracts with Binance's "
+             "filters and brackets: BTCUSDT ETHUSDT BNBUSDT SOLUSDT XRPUSDT DOGEUSDT ADAUSDT "
+             "AVAXUSDT LINKUSDT LTCUSDT DOTUSDT TRXUSDT (default BTCUSDT,ETHUSDT)",
+    )
     serve.add_argument("--seed", type=int, default=7,
                        help="the synthetic market's seed (default 7)")
     serve.add_argument("--history", type=int, default=500 * 60, metavar="MINUTES",
@@ -380,9 +386,12 @@ def _refuse_derived(host: str, derived: list[str]) -> None:
 
 def _new_venue(args: argparse.Namespace, specs: list[dict], state: Any, server: Any) -> Any:
     """A new venue: journaling into ``state`` if given, its accounts, its marks."""
+    from engine.core.listing import listed
     from engine.venue.exchange import Exchange
 
-    ex = Exchange() if state is None else state.create(lambda path: Exchange(journal=path))
+    instruments = listed([s.strip().upper() for s in args.symbols.split(",") if s.strip()])
+    ex = Exchange(instruments) if state is None else state.create(
+        lambda path: Exchange(instruments, journal=path))
     _add_accounts(ex, specs, args.random_keys)
     for item in args.mark:
         symbol, _eq, price = item.partition("=")

@@ -159,3 +159,38 @@ def test_random_keys_are_printed_once_work_and_are_not_the_derived_ones():
 def test_serve_refuses_a_non_positive_transport_limit_with_exit_2(capsys, flag):
     assert main(["serve", flag, "0", "--port", "0"]) == 2
     assert "must be a positive" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args, problem", [
+    (["--speed", "fast"], "--speed takes a number"),
+    (["--speed", "-1"], "--speed is between 0 and 1000"),
+    (["--speed", "0.0001"], "at most 3 decimals"),
+    (["--admin-token", "short"], "an admin token is at least 16"),
+    (["--admin-token", "sixteen chars here"], "without spaces"),
+    (["--symbols", "BTCUSDT,FOOUSDT"], "FOOUSDT"),
+], ids=["speed word", "speed negative", "speed too fine", "token short", "token space",
+        "symbol unknown"])
+def test_serve_refuses_a_bad_option_with_exit_2_before_anything_starts(tmp_path, capsys, args,
+                                                                       problem):
+    state = tmp_path / "venue"
+    assert main(["serve", "--port", "0", "--state", str(state), *args]) == 2
+    err = capsys.readouterr().err
+    assert problem in err and err.startswith("fapisim: error: ")
+    assert not (state / "journal.jsonl").exists()  # no venue was started
+
+
+def test_serve_lists_the_symbols_asked_for_each_with_a_moving_market():
+    import requests
+
+    proc, url, _lines = start("--symbols", "solusdt,BTCUSDT,DOGEUSDT", "--history", "60")
+    try:
+        info = requests.get(f"{url}/fapi/v1/exchangeInfo", timeout=10).json()
+        assert sorted(s["symbol"] for s in info["symbols"]) == ["BTCUSDT", "DOGEUSDT", "SOLUSDT"]
+        doge = requests.get(f"{url}/fapi/v1/depth", params={"symbol": "DOGEUSDT"}).json()
+        assert len(doge["bids"]) == len(doge["asks"]) == 20
+        assert doge["bids"][0][0].startswith("0.09") or doge["asks"][0][0].startswith("0.09")
+        sol = requests.get(f"{url}/fapi/v1/klines",
+                           params={"symbol": "SOLUSDT", "interval": "1m", "limit": 60}).json()
+        assert len(sol) == 60 and 80 < float(sol[-1][4]) < 125  # about its 100 USDT start
+    finally:
+        stop(proc, signal.SIGINT)

@@ -6,7 +6,8 @@ Owns:
   back), :mod:`~engine.core.enums` (Binance's wire strings),
   :mod:`~engine.core.errors` (the one error table, :class:`ClientError`,
   :class:`InvariantError`), :mod:`~engine.core.instrument` (a contract's grid,
-  filters and leverage brackets);
+  filters and leverage brackets), :mod:`~engine.core.listing` (a dated table of
+  twelve real perpetuals to list, with their reference prices);
 * the state: :mod:`~engine.core.order` (orders and trigger rows),
   :mod:`~engine.core.book` (one symbol's price levels — no money),
   :mod:`~engine.core.market` (a symbol's book and its prices),
@@ -24,6 +25,6 @@ Must not import: any other ``engine`` package — not even under
 """
 
 __all__ = [
-    "book", "decimals", "enums", "errors", "instrument", "ledger", "market", "order",
-    "orderindex", "triggers", "txn",
+    "book", "decimals", "enums", "errors", "instrument", "ledger", "listing", "market",
+    "order", "orderindex", "triggers", "txn",
 ]

@@ -1,8 +1,8 @@
 """The default market of ``fapisim serve``: a seeded synthetic market, with history.
 
 :class:`SyntheticFeed` runs :class:`~engine.backtest.synthetic.MarketModel` for each
-listed symbol (BTCUSDT and ETHUSDT start at :data:`~engine.backtest.sample.START_PRICES`;
-another listed symbol starts at its mark, else at the middle of its price band) and
+listed symbol (each starts at its reference price in :mod:`engine.core.listing`, else
+at the middle of its price band) and
 applies it to the venue as the venue clock reaches it:
 
 * **history** — at start, the ``history_minutes`` before now become 1-minute candles
@@ -35,13 +35,15 @@ time to advance to; the feed never reads a clock.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from engine.backtest.marketdata import MINUTE_MS, Candles, Prints
-from engine.backtest.sample import START_PRICES
 from engine.backtest.synthetic import DAY_MINUTES, MarketModel, minute_path, minute_trades
+from engine.core.decimals import scaled_exact
+from engine.core.listing import LISTINGS, reference_price
 
 if TYPE_CHECKING:
     from engine.backtest.stream import Stream
@@ -75,6 +77,16 @@ def ladder(inst: Instrument, price: int) -> tuple[list[tuple[int, int]], list[tu
     asks = [(first_ask + k * step, base * (1 + k // 4)) for k in range(LADDER_LEVELS)
             if first_ask + k * step <= inst.max_price_ticks]
     return bids, asks
+
+
+def start_ticks(inst: Instrument) -> int:
+    """Where a symbol's synthetic market starts: its reference price in the listing
+    table (:mod:`engine.core.listing`), else the middle of its price band."""
+    if inst.symbol in LISTINGS:
+        e8 = scaled_exact(Decimal(reference_price(inst.symbol)), inst.price_exp)
+        if e8 is not None and e8 // inst.tick_m >= max(1, inst.min_price_ticks):
+            return e8 // inst.tick_m
+    return max(1, (inst.min_price_ticks + inst.max_price_ticks) // 2)
 
 
 class SymbolFeed:
@@ -138,9 +150,7 @@ class SyntheticFeed:
         self.symbols: dict[str, SymbolFeed] = {}
         opening: list[tuple[str, Instrument, int]] = []
         for k, inst in enumerate(exchange.instruments.values()):
-            start = START_PRICES.get(inst.symbol)
-            ticks = (start * 10**inst.price_exp // inst.tick_m if start is not None
-                     else max(1, (inst.min_price_ticks + inst.max_price_ticks) // 2))
+            ticks = start_ticks(inst)
             sym_seed = seed + 1000 * k
             past = Candles()
             if history_minutes:
