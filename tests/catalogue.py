@@ -1283,8 +1283,9 @@ CAP_CASES: tuple[WireCase, ...] = (
 
 # -- a served market's market-data endpoints ------------------------------------------------
 
-#: ``(id, path, parameters as sent, code, msg)``: public requests to a venue serving its
-#: synthetic market (``engine.server.feed.SyntheticFeed``), each refused
+#: ``(id, path, parameters as sent, code, msg)``: requests to a venue serving its synthetic
+#: market (``engine.server.feed.SyntheticFeed``), unsigned, with a known key (which
+#: ``historicalTrades``, MARKET_DATA, asks for and public endpoints ignore), each refused
 MARKET_CASES: tuple[tuple[str, str, dict[str, str], int, str], ...] = (
     ("klines:interval-not-sent", "/fapi/v1/klines", {"symbol": BTC}, -1102,
      mandatory("interval")),
@@ -1324,4 +1325,27 @@ MARKET_CASES: tuple[tuple[str, str, dict[str, str], int, str], ...] = (
     ("indexPriceKlines:pair-not-sent", "/fapi/v1/indexPriceKlines",
      {"symbol": BTC, "interval": "1m"}, -1102, mandatory("pair")),
     ("openInterest:symbol-not-sent", "/fapi/v1/openInterest", {}, -1102, mandatory("symbol")),
+    ("depth:symbol-unknown", "/fapi/v1/depth", {"symbol": "XRPUSDT"}, -1121, BAD_SYMBOL),
+    ("depth:limit-1001", "/fapi/v1/depth", {"symbol": BTC, "limit": "1001"}, -1130,
+     invalid("limit")),
+    ("bookTicker:symbol-unknown", "/fapi/v1/ticker/bookTicker", {"symbol": "BTCUSD"}, -1121,
+     BAD_SYMBOL),
+    ("historicalTrades:symbol-not-sent", "/fapi/v1/historicalTrades", {"limit": "10"}, -1102,
+     mandatory("symbol")),
+    ("historicalTrades:limit-501", "/fapi/v1/historicalTrades", {"symbol": BTC, "limit": "501"},
+     -1130, invalid("limit")),
+    ("historicalTrades:from-id-text", "/fapi/v1/historicalTrades",
+     {"symbol": BTC, "fromId": "latest"}, -1100, illegal_int("fromId")),
+    ("premiumIndex:symbol-unknown", "/fapi/v1/premiumIndex", {"symbol": "ethusdt"}, -1121,
+     BAD_SYMBOL),
+    ("openInterestHist:period-not-sent", "/futures/data/openInterestHist", {"symbol": BTC},
+     -1102, mandatory("period")),
+    ("openInterestHist:period-3m", "/futures/data/openInterestHist",
+     {"symbol": BTC, "period": "3m"}, -1130, invalid("period")),
+    ("openInterestHist:limit-501", "/futures/data/openInterestHist",
+     {"symbol": BTC, "period": "5m", "limit": "501"}, -1130, invalid("limit")),
+    ("openInterestHist:end-time-negative", "/futures/data/openInterestHist",
+     {"symbol": BTC, "period": "1h", "endTime": "-1"}, -1100, illegal_int("endTime")),
+    ("openInterestHist:symbol-unknown", "/futures/data/openInterestHist",
+     {"symbol": "XRPUSDT", "period": "1d"}, -1121, BAD_SYMBOL),
 )

@@ -1,9 +1,9 @@
 """The catalogue of bad inputs (``tests/catalogue.py``) over HTTP, against the real server.
 
 Every case a bot can send (``case.wire``), and the cases only HTTP can express,
-go to the REST facade as signed requests with the caller's key (public market
-data unsigned): POST and DELETE parameters in a form body, GET parameters in the
-query string.  The HTTP status, ``code`` and ``msg`` must be the catalogue's,
+go to the REST facade as signed requests with the caller's key (market data
+unsigned, with a key): POST and DELETE parameters in a form body, GET parameters
+in the query string.  The HTTP status, ``code`` and ``msg`` must be the catalogue's,
 the body JSON, and ``state_hash()`` unchanged.
 
 The venue's clock starts an hour past wall time and requests carry the venue's
@@ -168,17 +168,20 @@ def test_a_conditional_order_past_the_cap_is_4045_and_changes_nothing(capped, ca
 @pytest.fixture(scope="module")
 def market():
     """A venue serving its synthetic market (an hour of history), behind a live server
-    whose clock stands still, so that nothing but a request could change the venue."""
+    whose clock stands still, so that nothing but a request could change the venue; the
+    client sends alice's key (``historicalTrades`` asks for one) and signs nothing."""
     from engine import Exchange
     from engine.server import SyntheticFeed
 
     start = now_ms() + AHEAD_MS
     ex = Exchange(start_time=start)
+    key, secret = ACCOUNTS["alice"]
+    ex.create_account("alice", "10000", api_key=key, api_secret=secret)
     feed = SyntheticFeed(ex, seed=3, now_ms=start, history_minutes=60)
     feed.advance(start)  # the market is up to date at the server's time
     app = create_app(ex, market=feed, clock=lambda: start)
     with running(app) as url:
-        yield ex, app, RawClient(url, None, "")
+        yield ex, app, RawClient(url, key, secret)
     ex.check_invariants()
 
 

@@ -7,6 +7,8 @@ market a test sees is fixed by the seed and the times it chooses.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 from rest_support import ALICE_KEY, ALICE_SECRET, SYMBOL, RawClient
 
@@ -258,4 +260,215 @@ def test_a_market_far_behind_catches_up_a_turn_at_a_time():
         turns += 1
         assert feed.applied == turns * PRINTS_PER_TURN and ex.now < clock.now
     assert turns >= 4 and ex.now == clock.now
+    ex.check_invariants()
+
+
+# -- the book's update ids, old trades, the mark, open interest over time --------------------
+
+
+def book_ids(client: RawClient) -> dict[str, int]:
+    """Each symbol's ``lastUpdateId``, from ``depth`` — and ``bookTicker`` agrees."""
+    out = {s: get(client, "/fapi/v1/depth", symbol=s, limit=5)[1]["lastUpdateId"]
+           for s in (SYMBOL, "ETHUSDT")}
+    tickers = get(client, "/fapi/v1/ticker/bookTicker")[1]
+    assert {t["symbol"]: t["lastUpdateId"] for t in tickers} == out
+    assert get(client, "/fapi/v1/ticker/bookTicker", symbol="ETHUSDT")[1][
+        "lastUpdateId"] == out["ETHUSDT"]
+    return out
+
+
+def test_each_book_s_last_update_id_moves_with_that_book_only(served):
+    ex, feed, clock, alice, app = served
+    start = book_ids(alice)
+    assert book_ids(alice) == start  # reading changes nothing
+
+    bid = alice.ok("POST", "/fapi/v1/order", {
+        "symbol": SYMBOL, "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
+        "quantity": "0.010", "price": "40000"}, body=True, timestamp=clock.now)
+    rested = book_ids(alice)
+    assert rested[SYMBOL] > start[SYMBOL] and rested["ETHUSDT"] == start["ETHUSDT"]
+
+    refused = alice.signed("POST", "/fapi/v1/order", {
+        "symbol": SYMBOL, "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
+        "quantity": "0.010", "price": "40000.05"}, body=True, timestamp=clock.now)
+    assert refused.json()["code"] == -4014  # off the tick grid
+    alice.ok("POST", "/fapi/v1/leverage", {"symbol": SYMBOL, "leverage": "5"}, body=True,
+             timestamp=clock.now)  # the venue changes, no book does
+    assert book_ids(alice) == rested
+
+    alice.ok("DELETE", "/fapi/v1/order", {"symbol": SYMBOL, "orderId": bid["orderId"]},
+             body=True, timestamp=clock.now)
+    cancelled = book_ids(alice)
+    assert cancelled[SYMBOL] > rested[SYMBOL] and cancelled["ETHUSDT"] == rested["ETHUSDT"]
+
+    seen = cancelled
+    books = {s: get(alice, "/fapi/v1/depth", symbol=s, limit=1000)[1] for s in seen}
+    for minute in range(1, 6):  # the market moves the ladders: each id on its own
+        clock.now = T0 + minute * 60_000
+        now = book_ids(alice)
+        for s in now:
+            depth = get(alice, "/fapi/v1/depth", symbol=s, limit=1000)[1]
+            assert now[s] >= seen[s]
+            if (depth["bids"], depth["asks"]) != (books[s]["bids"], books[s]["asks"]):
+                assert now[s] > seen[s]
+            books[s] = depth
+        seen = now
+    assert seen[SYMBOL] > cancelled[SYMBOL] and seen["ETHUSDT"] > cancelled["ETHUSDT"]
+
+
+def old_trades(client: RawClient, **params):
+    """``GET historicalTrades`` with the caller's key (MARKET_DATA), unsigned."""
+    r = client.send("GET", "/fapi/v1/historicalTrades", urlencode(params))
+    return r.status_code, r.json()
+
+
+def test_old_trades_are_the_prints_from_an_id_on(served):
+    ex, feed, clock, alice, app = served
+    clock.now = T0 + 10 * 60_000
+    recent = get(alice, "/fapi/v1/trades", symbol=SYMBOL, limit=1000)[1]
+    status, latest = old_trades(alice, symbol=SYMBOL)
+    assert status == 200 and latest == recent[-100:]  # default: the most recent 100
+    assert [type(v) for v in latest[0].values()] == [int, str, str, str, int, bool, bool]
+    assert list(latest[0]) == ["id", "price", "qty", "quoteQty", "time", "isBuyerMaker",
+                               "isRPITrade"]
+    page = old_trades(alice, symbol=SYMBOL, fromId=recent[10]["id"], limit=500)[1]
+    assert len(recent) > 510 and page == recent[10:510]
+    assert [t["id"] for t in page] == list(range(recent[10]["id"], recent[10]["id"] + 500))
+    assert old_trades(alice, symbol=SYMBOL, fromId=recent[-1]["id"] + 1)[1] == []
+    for params, code in (({"limit": "501"}, -1130), ({"limit": "0"}, -1130),
+                         ({"fromId": "-1"}, -1100), ({"symbol": "XRPUSDT"}, -1121),
+                         ({"symbol": ""}, -1102)):
+        status, body = old_trades(alice, **{"symbol": SYMBOL, **params})
+        assert (status, body["code"]) == (400, code), params
+
+
+def test_old_trades_want_a_known_key_and_no_signature(served):
+    ex, feed, clock, alice, app = served
+    url = alice.url + "/fapi/v1/historicalTrades"
+    keyless = alice.session.get(url, params={"symbol": SYMBOL}, timeout=10)
+    stranger = alice.session.get(url, params={"symbol": SYMBOL}, timeout=10,
+                                 headers={"X-MBX-APIKEY": "no-such-key"})
+    keyed = alice.send("GET", "/fapi/v1/historicalTrades", f"symbol={SYMBOL}&limit=1")
+    assert (keyless.status_code, keyless.json()["code"]) == (401, -2014)
+    assert (stranger.status_code, stranger.json()["code"]) == (401, -2015)
+    assert keyed.status_code == 200 and len(keyed.json()) == 1
+    assert keyed.headers["X-MBX-USED-WEIGHT-1M"] == "20"
+
+
+def test_the_premium_index_shows_the_moving_mark_and_the_last_settled_rate(served):
+    ex, feed, clock, alice, app = served
+    status, before = get(alice, "/fapi/v1/premiumIndex", symbol=SYMBOL)
+    first = (T0 // (8 * HOUR) + 1) * 8 * HOUR
+    assert status == 200 and before["lastFundingRate"] == "0.00000000"  # none settled yet
+    assert before["nextFundingTime"] == first and before["time"] == T0
+    assert list(before) == ["symbol", "markPrice", "indexPrice", "estimatedSettlePrice",
+                            "lastFundingRate", "interestRate", "nextFundingTime", "time"]
+    clock.now = first + 90_000
+    caught_up(app, clock)
+    rows = get(alice, "/fapi/v1/premiumIndex")[1]
+    assert [r["symbol"] for r in rows] == [SYMBOL, "ETHUSDT"]
+    for row in rows:
+        settled = get(alice, "/fapi/v1/fundingRate", symbol=row["symbol"])[1]
+        minutes = get(alice, "/fapi/v1/klines", symbol=row["symbol"], interval="1m",
+                      limit=2)[1]
+        assert row["lastFundingRate"] == settled[-1]["fundingRate"]
+        assert row["markPrice"] == row["indexPrice"] == row["estimatedSettlePrice"] == \
+            minutes[0][4]  # the last closed minute's close
+        assert row["nextFundingTime"] == first + 8 * HOUR and row["time"] == clock.now
+        assert row["interestRate"] == "0.00010000"
+    assert rows[0]["markPrice"] != before["markPrice"]
+    assert get(alice, "/fapi/v1/premiumIndex", symbol="XRPUSDT")[1]["code"] == -1121
+
+
+def test_open_interest_history_follows_the_positions(served):
+    ex, feed, clock, alice, app = served
+    clock.now = T0 + 2 * 60_000
+    alice.ok("POST", "/fapi/v1/order", {"symbol": SYMBOL, "side": "SELL", "type": "MARKET",
+                                         "quantity": "0.012"}, body=True, timestamp=clock.now)
+    clock.now = T0 + 14 * 60_000
+    alice.ok("POST", "/fapi/v1/order", {"symbol": SYMBOL, "side": "BUY", "type": "MARKET",
+                                         "quantity": "0.005"}, body=True, timestamp=clock.now)
+    clock.now = T0 + 25 * 60_000
+    status, rows = get(alice, "/futures/data/openInterestHist", symbol=SYMBOL, period="5m")
+    assert status == 200 and len(rows) == 30  # the default limit
+    assert [type(v) for v in rows[0].values()] == [str, str, str, int]
+    times = [r["timestamp"] for r in rows]
+    assert times == list(range(times[0], times[0] + 30 * 300_000, 300_000))
+    assert times[-1] == (T0 + 25 * 60_000) // 300_000 * 300_000
+    want = {t: "0.012" if T0 + 2 * 60_000 <= t < T0 + 14 * 60_000 else
+            "0.007" if t >= T0 + 14 * 60_000 else "0" for t in times}
+    assert {r["timestamp"]: r["sumOpenInterest"] for r in rows} == want
+    live = get(alice, "/fapi/v1/openInterest", symbol=SYMBOL)[1]["openInterest"]
+    assert rows[-1]["sumOpenInterest"] == live == "0.007"
+    close = {k[0] + 60_000: k[4] for k in get(
+        alice, "/fapi/v1/klines", symbol=SYMBOL, interval="1m", limit=40)[1]}
+    assert float(rows[-1]["sumOpenInterestValue"]) == pytest.approx(
+        0.007 * float(close[times[-1]]))
+
+    hourly = get(alice, "/futures/data/openInterestHist", symbol=SYMBOL, period="1h",
+                 limit=500)[1]
+    history = T0 - 599 * 60_000  # the market's first minute
+    assert hourly[0]["timestamp"] == -(-history // HOUR) * HOUR
+    assert hourly[-1]["timestamp"] == (T0 + 25 * 60_000) // HOUR * HOUR
+    paged = get(alice, "/futures/data/openInterestHist", symbol=SYMBOL, period="15m",
+                startTime=str(T0 - HOUR), limit=2)[1]
+    first = -(-(T0 - HOUR) // 900_000) * 900_000
+    assert [r["timestamp"] for r in paged] == [first, first + 900_000]
+    until = get(alice, "/futures/data/openInterestHist", symbol=SYMBOL, period="5m",
+                endTime=str(T0 + 60_000), limit=1)[1]
+    assert [r["timestamp"] for r in until] == [(T0 + 60_000) // 300_000 * 300_000]
+    for params, code in (({"period": "3m"}, -1130), ({"period": ""}, -1102),
+                         ({"limit": "501"}, -1130), ({"startTime": "x"}, -1100),
+                         ({"symbol": "XRPUSDT"}, -1121)):
+        status, body = get(alice, "/futures/data/openInterestHist",
+                           **{"symbol": SYMBOL, "period": "5m", **params})
+        assert (status, body["code"]) == (400, code), params
+
+
+def test_open_interest_rebuilt_from_the_records_is_the_live_one_at_every_time():
+    """Traders in both position modes, fills against each other and against the tape
+    (its ladder and its prints), a liquidation: after each command, the live open
+    interest is what :func:`open_interest_at` rebuilds for that time."""
+    from engine.server.market import open_interest_at
+
+    ex = Exchange(start_time=T0)
+    for name, balance in (("alice", "50000"), ("bob", "50000"), ("erin", "30")):
+        ex.create_account(name, balance)
+    ex.set_mark_price(SYMBOL, "30000")
+    ex.enable_tape()
+    a, b, e = (ex.client(n) for n in ("alice", "bob", "erin"))
+    b.change_position_mode(dualSidePosition="true")
+
+    def limit(c, side, qty, price, **kw):
+        return c.new_order(symbol=SYMBOL, side=side, type="LIMIT", timeInForce="GTC",
+                           quantity=qty, price=price, **kw)
+
+    steps = [
+        lambda: limit(a, "SELL", "0.020", "30010"),
+        lambda: b.new_order(symbol=SYMBOL, side="BUY", type="MARKET", quantity="0.015",
+                            positionSide="LONG"),
+        lambda: limit(b, "SELL", "0.010", "30020", positionSide="SHORT"),
+        lambda: a.new_order(symbol=SYMBOL, side="BUY", type="MARKET", quantity="0.012"),
+        lambda: ex.tape_ladder(SYMBOL, [(299_000, 50)], [(301_000, 50)], ex.now),
+        lambda: a.new_order(symbol=SYMBOL, side="SELL", type="MARKET", quantity="0.030"),
+        lambda: limit(b, "BUY", "0.010", "29950", positionSide="LONG"),
+        lambda: ex.tape_trade(SYMBOL, 299_400, 30, True, ex.now),  # through b's bid
+        lambda: e.change_leverage(symbol=SYMBOL, leverage=100),
+        lambda: e.new_order(symbol=SYMBOL, side="BUY", type="MARKET", quantity="0.030"),
+        lambda: ex.set_mark_price(SYMBOL, "29000"),  # erin is liquidated
+        lambda: b.new_order(symbol=SYMBOL, side="SELL", type="MARKET", quantity="0.015",
+                            positionSide="LONG"),
+    ]
+    times, live = [], []
+    for step in steps:
+        ex.advance(ms=1000)
+        step()
+        longs = sum(p.qty for acct in ex.ledger.accounts.values()
+                    for (s, _side), p in acct.positions.items() if s == SYMBOL and p.qty > 0)
+        times.append(ex.now)
+        live.append(longs)
+    assert ex.ledger.liquidations and ex.ledger.accounts["@tape"].positions
+    assert len(set(live)) > 4, live
+    assert open_interest_at(ex, SYMBOL, times) == live
+    assert open_interest_at(ex, SYMBOL, [T0 - 1]) == [0]
     ex.check_invariants()

@@ -45,6 +45,10 @@ NOT_STATE: dict[tuple[str, str], str] = {
     ("Ledger", "_undo"): "the shared undo log",
     ("Ledger", "_mark_of"): "a callback reading the markets' marks, which are hashed",
     ("OrderIndex", "_undo"): "the shared undo log",
+    ("OrderBook", "update_id"): "the book's change count (lastUpdateId of depth/bookTicker): "
+        "the levels it counts are hashed; snapshots carry it and replay rebuilds it "
+        "(tests/test_book_update_id.py); hashing it would move every hash pinned in "
+        "tests/fixtures/pre_layout",
     ("OrderIndex", "open_row_count"): "a running count of open_rows (hashed), which "
                                       "OrderIndex._check recounts; hashing it would move "
                                       "every hash pinned in tests/fixtures/pre_layout",

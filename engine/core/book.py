@@ -23,6 +23,27 @@ Operations and complexity (L = levels on a side, n = orders in a level)
 
 Every mutation logs its inverse to the shared undo log first (see ``txn``).
 The book holds only resting orders: open, with leaves > 0.
+
+Update id
+---------
+``update_id`` counts the book's changes: each :meth:`add`, :meth:`remove` and
+:meth:`reduce` (and the venue's inline placement and cancel, which do the same
+by hand) adds one, and its inverse takes it back, so a rolled-back command
+leaves it as it was.  It is what ``GET /fapi/v1/depth`` and
+``/fapi/v1/ticker/bookTicker`` answer as ``lastUpdateId``: per book, it moves only
+when that book changes (a command that changes the book several times moves it
+several steps, as Binance's does), never on a read or a refused command, and
+never goes back.  A command that leaves the book as it found it (an order rested
+and taken off again) still counts its steps.
+
+It is state — a snapshot carries it (a slot, so :mod:`engine.persist.graph`
+writes it like any field) and replaying a journal rebuilds it, since the same
+commands make the same changes — but ``state_hash()`` does not read it: it is a
+count of changes whose results the hash reads (the levels, their FIFO ids and
+totals, every order), and reading it would move every hash pinned in
+``tests/fixtures/pre_layout``.  ``tests/test_book_update_id.py`` checks instead
+that refused and rolled-back commands leave it unchanged and that replay and
+restore reproduce it.
 """
 
 from __future__ import annotations
@@ -61,12 +82,14 @@ class Level:
 class OrderBook:
     """Price-time priority book of one instrument."""
 
-    __slots__ = ("inst", "bids", "asks", "_undo")
+    __slots__ = ("inst", "bids", "asks", "update_id", "_undo")
 
     def __init__(self, inst: Instrument, undo: UndoLog) -> None:
         self.inst = inst
         self.bids: SortedDict = SortedDict()  # key: -price_ticks
         self.asks: SortedDict = SortedDict()  # key: price_ticks
+        #: changes so far (see "Update id" above): ``lastUpdateId`` of depth and bookTicker
+        self.update_id = 0
         self._undo = undo
 
     # -- queries ------------------------------------------------------------------
@@ -128,6 +151,7 @@ class OrderBook:
         self._undo.append((self._unadd, level, order.order_id, leaves))
         level.orders[order.order_id] = order
         level.total += leaves
+        self.update_id += 1
 
     def remove(self, order: Order) -> None:
         """Take ``order`` (with its current leaves) off the book."""
@@ -138,9 +162,10 @@ class OrderBook:
         level = levels[key]
         leaves = order.qty - order.executed
         u = self._undo
-        u.append((self._restore, levels, key, order, leaves))
+        u.append((self._unremove, levels, key, order, leaves))
         del level.orders[order.order_id]
         level.total -= leaves
+        self.update_id += 1
         if not level.orders:
             # put back this very Level on rollback: older log entries refer to it
             u.append((levels.__setitem__, key, level))
@@ -150,18 +175,23 @@ class OrderBook:
         """Lower the level total by ``lots`` for a partial fill of ``order`` (caller updates it)."""
         levels = self.bids if order.side is BUY else self.asks
         level = levels[-order.price if order.side is BUY else order.price]
-        self._undo.append((self._add_total, level, lots))
+        self._undo.append((self._unreduce, level, lots))
         level.total -= lots
+        self.update_id += 1
 
     # -- inverses (called only by rollback; they log nothing) ------------------------
-    @staticmethod
-    def _unadd(level: Level, order_id: int, leaves: int) -> None:
+    def _unadd(self, level: Level, order_id: int, leaves: int) -> None:
         del level.orders[order_id]
         level.total -= leaves
+        self.update_id -= 1
 
-    @staticmethod
-    def _add_total(level: Level, lots: int) -> None:
+    def _unreduce(self, level: Level, lots: int) -> None:
         level.total += lots
+        self.update_id -= 1
+
+    def _unremove(self, levels: SortedDict, key: int, order: Order, leaves: int) -> None:
+        self._restore(levels, key, order, leaves)
+        self.update_id -= 1
 
     @staticmethod
     def _restore(levels: SortedDict, key: int, order: Order, leaves: int) -> None:
@@ -205,7 +235,8 @@ class OrderBook:
             raise InvariantError(f"{self.inst.symbol}: book crossed, bid {bid} >= ask {ask}")
 
     def _state(self) -> tuple:
-        """Canonical state for hashing: levels and their FIFO order ids."""
+        """Canonical state for hashing: levels and their FIFO order ids (not
+        ``update_id``: see "Update id" above)."""
         return tuple(
             tuple((key, level.total, tuple(level.orders)) for key, level in levels.items())
             for levels in (self.bids, self.asks)

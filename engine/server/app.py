@@ -11,10 +11,10 @@ What the wire layer does, in order, for each request
 1. from the request line and headers alone: find the endpoint
    (:data:`~engine.server.routes.ROUTES`; unknown path → 404, known path with
    another verb → 405, ``-1099`` / ``-1020``, JSON bodies) and, on a signed
-   endpoint, the ``X-MBX-APIKEY`` (missing or malformed → 401 ``-2014``,
-   unknown → 401 ``-2015``).  A request refused here is answered before its
-   body is read, with ``Connection: close``: nothing unauthenticated costs more
-   than a header read.
+   endpoint or a keyed one (Binance's MARKET_DATA: a key, no signature), the
+   ``X-MBX-APIKEY`` (missing or malformed → 401 ``-2014``, unknown → 401
+   ``-2015``).  A request refused here is answered before its body is read, with
+   ``Connection: close``: nothing unauthenticated costs more than a header read.
 2. read the body, at most :data:`MAX_BODY_BYTES` (more → 413 ``-1101``, also
    answered unread when ``Content-Length`` says so);
 3. parse query and form body (:mod:`~engine.server.auth`; query wins; at most
@@ -182,7 +182,7 @@ class Facade:
             err = reject("UNSUPPORTED_OPERATION", status=405)
             return self._refuse(err, meter_key, wall, {"Allow": ", ".join(routes)})
         account = None
-        if endpoint.signed:
+        if endpoint.signed or endpoint.keyed:
             if not api_key or not api_key.isascii() or not api_key.isprintable():
                 return self._refuse(reject("BAD_API_KEY_FMT", status=401), meter_key, wall)
             account = self.exchange.account_by_key(api_key)
@@ -199,7 +199,7 @@ class Facade:
             req = parse(query, body, content_type)
         except ClientError as e:
             return self._refuse(e, adm.meter_key, wall)
-        if adm.account is not None:
+        if adm.account is not None and adm.endpoint.signed:
             refused = verify_signature(req, adm.account.api_secret) or self._timestamp(
                 req.params, wall)
             if refused is not None:

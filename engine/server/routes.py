@@ -45,12 +45,20 @@ Handler = Callable[["Exchange", "AccountState | None", Params], Any]
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
-    """One verb of one path."""
+    """One verb of one path.
+
+    ``signed``: Binance's TRADE / USER_DATA — ``X-MBX-APIKEY``, ``signature`` and
+    ``timestamp``; the handler gets the caller's account.  ``keyed``: Binance's
+    MARKET_DATA (``GET /fapi/v1/historicalTrades``) — the ``X-MBX-APIKEY`` of a known
+    account is required (missing or malformed → 401 -2014, unknown → 401 -2015) but
+    nothing is signed, and the weight is the account's; the handler needs no account.
+    Neither: public."""
 
     handler: Handler
     signed: bool
     weight: int | Callable[[Params], int]
     order: bool = False
+    keyed: bool = False
 
     def weight_of(self, params: Params) -> int:
         w = self.weight

@@ -143,10 +143,10 @@ class Cancels(Rule):
         """Commit the hot-path cancel of ``o`` (see :meth:`cancel_order`); the response
         (None unless ``respond``).
 
-        Same effect as :meth:`cancel_commit` — book, margin (all of ``margin0``: a NEW
-        order is unfilled, which ``check_invariants`` asserts), status, open sets,
-        the cascade to PENDING rows — with one compound undo record.  What a
-        command runner does around a command is done here: an exception rolls
+        Same effect as :meth:`cancel_commit` — book (and its update id), margin (all
+        of ``margin0``: a NEW order is unfilled, which ``check_invariants`` asserts),
+        status, open sets, the cascade to PENDING rows — with one compound undo record.
+        What a command runner does around a command is done here: an exception rolls
         everything back, a commit bumps the update counter.
 
         The response is :func:`~engine.wire.orders.order_wire`'s common case (unfilled, no stop
@@ -179,10 +179,11 @@ class Cancels(Rule):
         s = self._s
         now = s.now
         try:
-            u.append((_uncancel_plain, o, levels, key, level, qty, m, o.update_time, table))
+            u.append((_uncancel_plain, o, book, key, level, qty, m, o.update_time, table))
             orders = level.orders
             del orders[oid]
             level.total -= qty
+            book.update_id += 1
             if not orders:
                 del levels[key]
             acct.frozen_e8 -= m
@@ -369,16 +370,19 @@ class Cancels(Rule):
         s.set_now(target)
 
 def _uncancel_plain(
-    o: Order, levels: Any, key: int, level: Any, leaves: int, frozen: int,
+    o: Order, book: OrderBook, key: int, level: Any, leaves: int, frozen: int,
     update_time: int, table: dict,
 ) -> None:
-    """Inverse of ``_cancel_plain``: the order back at its FIFO place, margin re-frozen."""
+    """Inverse of ``_cancel_plain``: the order back at its FIFO place, margin re-frozen,
+    the book's update id back."""
     table[o.order_id] = o
     o.status, o.update_time = NEW, update_time
     o.owner.frozen_e8 += frozen
+    levels = book.bids if o.side is BUY else book.asks
     if key not in levels:
         levels[key] = level
     OrderBook._restore(levels, key, o, leaves)
+    book.update_id -= 1
 
 
 def _uncancel_rows(

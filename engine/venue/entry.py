@@ -80,7 +80,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from engine.core.book import Level
+from engine.core.book import Level, OrderBook
 from engine.core.enums import (
     BOTH,
     BUY,
@@ -333,7 +333,8 @@ class Entry(Rule):
 
     def _rest_new(self, order: Order, market: Market) -> Order:
         """Commit a new LIMIT order that crosses nothing and has no rows, no client id,
-        no reduce-only: id, order index, frozen margin, book — one compound undo record.
+        no reduce-only: id, order index, frozen margin, book (and its update id) — one
+        compound undo record.
 
         Performance: the hot path of placement (benchmarks/): the general commit's
         calls (id, index, ledger, matching, book) cost more than their work here.
@@ -352,13 +353,14 @@ class Entry(Rule):
         level = levels.get(bkey)
         s = self._s
         oid = s.last_id + 1
-        self._undo.append((_unrest_new, s, order, table, levels, bkey, level is None))
+        self._undo.append((_unrest_new, s, order, table, book, bkey, level is None))
         s.last_id = oid
         order.order_id = oid
         if level is None:
             level = levels[bkey] = Level()
         level.orders[oid] = order
         level.total += order.qty
+        book.update_id += 1
         index.by_id[oid] = order
         table[oid] = order
         acct.frozen_e8 += order.margin0_e8
@@ -528,16 +530,18 @@ class Entry(Rule):
 
 
 def _unrest_new(
-    s: VenueState, order: Order, table: dict, levels: Any, bkey: int, created: bool
+    s: VenueState, order: Order, table: dict, book: OrderBook, bkey: int, created: bool
 ) -> None:
     """Inverse of ``_rest_new`` (undone before anything logged after it)."""
     oid = order.order_id
     s.last_id = oid - 1
     del s.index.by_id[oid]
     del table[oid]
+    levels = book.bids if order.side is BUY else book.asks
     level = levels[bkey]
     del level.orders[oid]
     level.total -= order.qty
+    book.update_id -= 1
     if created:
         del levels[bkey]
     order.owner.frozen_e8 -= order.margin0_e8

@@ -13,7 +13,8 @@ or taking liquidity later).  A replay that skips a run of such events calls
 :func:`skip_run` with the last print and the last quote of each symbol in the
 run, in event order, and the number of events that *would have been an
 update*: the venue counts one update per command that changed any state
-(``lastUpdateId`` of ``depth``/``book_ticker``, part of ``state_hash``): such a
+(its update counter, part of ``state_hash``; each book's ``lastUpdateId`` counts
+only that book's changes, and prints do not change books): such a
 print changes state exactly when it moves the clock or its symbol's last
 price; a quote always counts (``tape_quote`` records the quote it replaces
 even when equal).  After :func:`skip_run` the venue is the one that replaying every event
@@ -97,7 +98,7 @@ def last_prices(ex: Exchange, symbols: Iterable[str]) -> dict[str, int | None]:
 
 
 def update_id(ex: Exchange) -> int:
-    """The venue's update counter (``lastUpdateId``): it moves exactly when a command
+    """The venue's update counter: it moves exactly when a command
     changed some state, so a caller can tell whether anything happened."""
     return ex._s.update_id
 

@@ -12,6 +12,9 @@ Choices (also in the README):
   is the mark at which the account would be liquidated (``risk``), "0" if never.
 * History endpoints filter by ``symbol``/time/``fromId`` and cap at ``limit``
   (default 500 trades / 100 income rows, max 1000), oldest first.
+* ``depth`` and ``book_ticker`` answer the book's own ``lastUpdateId``
+  (:attr:`~engine.core.book.OrderBook.update_id`): it moves only when that book
+  changes, not with the venue's other commands or with reads.
 """
 
 from __future__ import annotations
@@ -426,7 +429,7 @@ class Views(Rule):
         book = self._markets[inst.symbol].book
         ps, qs = inst.price_str, inst.qty_str
         return {
-            "lastUpdateId": self._s.update_id,
+            "lastUpdateId": book.update_id,
             "E": self._s.now,
             "T": self._s.now,
             "bids": [[ps(p), qs(q)] for p, q in book.depth(BUY, limit)],
@@ -471,7 +474,7 @@ class Views(Rule):
                 "askPrice": inst.price_str(ask[0]) if ask else "0",
                 "askQty": inst.qty_str(ask[1].total) if ask else "0",
                 "time": self._s.now,
-                "lastUpdateId": self._s.update_id,
+                "lastUpdateId": m.book.update_id,
             })
         return rows[0] if one else rows
 
