@@ -86,10 +86,28 @@ def _parser() -> argparse.ArgumentParser:
         help="serve an empty venue: no synthetic market, no market-data endpoints",
     )
     serve.add_argument(
-        "--symbols", default="BTCUSDT,ETHUSDT", metavar="SYM[,SYM...]",
+        "--replay", nargs="+", metavar="DATA",
+        help="serve Binance public-data files (aggTrades or trades, bookTicker, "
+             "markPriceKlines, fundingRate; csv or zip; directories searched) as the market, "
+             "rebased to now, instead of the synthetic one",
+    )
+    serve.add_argument(
+        "--start", metavar="TIME",
+        help="with --replay: the point in the data served as now (YYYY-MM-DD, "
+             "YYYY-MM-DDTHH:MM[:SS] UTC, or epoch ms; default: the data's start plus the "
+             "warmup, at most its middle)",
+    )
+    serve.add_argument(
+        "--warmup", metavar="DURATION",
+        help="with --replay: how much data before the start is served as history "
+             "(e.g. 500h, 3d, 90m; default 500h)",
+    )
+    serve.add_argument(
+        "--symbols", default=None, metavar="SYM[,SYM...]",
         help="perpetuals to list, from a dated table of twelve real contracts with Binance's "
              "filters and brackets: BTCUSDT ETHUSDT BNBUSDT SOLUSDT XRPUSDT DOGEUSDT ADAUSDT "
-             "AVAXUSDT LINKUSDT LTCUSDT DOTUSDT TRXUSDT (default BTCUSDT,ETHUSDT)",
+             "AVAXUSDT LINKUSDT LTCUSDT DOTUSDT TRXUSDT (default BTCUSDT,ETHUSDT; a --replay "
+             "lists its data's symbols)",
     )
     serve.add_argument("--seed", type=int, default=7,
                        help="the synthetic market's seed (default 7)")
@@ -323,10 +341,15 @@ def _serve(args: argparse.Namespace) -> int:
                                {a.name for a in ex.accounts}], args.random_keys)
             resumed = f"resumed {state.path} at journal line {ex.journal.seq}"  # type: ignore[union-attr]
         else:
-            ex = _new_venue(args, specs, state, server)
-            market = None if args.no_market else server.market_feed(
-                ex, seed=args.seed, history_minutes=args.history,
-                trades_per_day=args.trades_per_day)
+            files = _replay_files(args)
+            ex = _new_venue(args, specs, state, server, files)
+            try:
+                market = _new_market(args, ex, files, server)
+            except Exception:
+                if state is not None:  # no half-made venue is left to resume
+                    ex.close_journal()
+                    state.journal.unlink()
+                raise
             resumed = "" if state is None else f"new venue in {state.path}"
         if not is_loopback(args.host):  # a resumed venue's accounts have their keys
             _refuse_derived(args.host, [a.name for a in ex.accounts
@@ -384,12 +407,92 @@ def _refuse_derived(host: str, derived: list[str]) -> None:
         )
 
 
-def _new_venue(args: argparse.Namespace, specs: list[dict], state: Any, server: Any) -> Any:
-    """A new venue: journaling into ``state`` if given, its accounts, its marks."""
+def _replay_files(args: argparse.Namespace) -> list[Any] | None:
+    """The data files of ``--replay`` (None without it), the options checked."""
+    if args.replay is None:
+        for flag in ("start", "warmup"):
+            if getattr(args, flag) is not None:
+                raise ValueError(f"--{flag} goes with --replay DATA")
+        return None
+    if args.no_market:
+        raise ValueError("--replay serves a market; --no-market serves none: choose one")
+    if args.symbols is not None:
+        raise ValueError("--replay lists the symbols its data carries; drop --symbols")
+    from engine.server.replayfeed import data_files
+
+    return data_files(args.replay)
+
+
+def _new_market(args: argparse.Namespace, ex: Any, files: list[Any] | None, server: Any) -> Any:
+    """The market a new venue serves: none, the synthetic one, or a replay."""
+    from engine.server.clock import wall_ms
+
+    if args.no_market:
+        return None
+    if files is None:
+        return server.market_feed(ex, seed=args.seed, history_minutes=args.history,
+                                  trades_per_day=args.trades_per_day)
+    from engine.server.replayfeed import ReplayFeed
+
+    return ReplayFeed(ex, files=files, now_ms=max(wall_ms(), ex.now),
+                      start=None if args.start is None else parse_time(args.start, "--start"),
+                      warmup_ms=None if args.warmup is None else parse_duration(args.warmup))
+
+
+def parse_time(text: str, what: str) -> int:
+    """Epoch ms of ``YYYY-MM-DD``, ``YYYY-MM-DDTHH:MM[:SS]`` (UTC) or an int of ms.
+
+    >>> parse_time("2024-01-01", "--start"), parse_time("2024-01-01T08:30", "--start")
+    (1704067200000, 1704097800000)
+    """
+    from engine.backtest.sample import epoch_day
+
+    if text.isascii() and text.isdigit():
+        return int(text)
+    day, _t, clock = text.partition("T")
+    parts = clock.split(":") if clock else []
+    if clock and (not 2 <= len(parts) <= 3 or not all(
+            p.isascii() and p.isdigit() and len(p) == 2 for p in parts)):
+        raise ValueError(f"{what} is YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] or epoch ms, not {text!r}")
+    h, m, sec = ([int(p) for p in parts] + [0])[:3] if parts else (0, 0, 0)
+    if h > 23 or m > 59 or sec > 59:
+        raise ValueError(f"{what}: {text!r} is not a time of day")
+    try:
+        days = epoch_day(day)
+    except ValueError:
+        raise ValueError(f"{what} is YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] or epoch ms, "
+                         f"not {text!r}") from None
+    return ((days * 24 + h) * 60 + m) * 60_000 + sec * 1000
+
+
+def parse_duration(text: str) -> int:
+    """Milliseconds of ``<n>s``, ``<n>m``, ``<n>h`` or ``<n>d``.
+
+    >>> parse_duration("500h"), parse_duration("90m"), parse_duration("0d")
+    (1800000000, 5400000, 0)
+    """
+    units = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+    n, unit = text[:-1], text[-1:]
+    if unit not in units or not (n.isascii() and n.isdigit()) or len(n) > 9:
+        raise ValueError(f"--warmup is a number with s, m, h or d (e.g. 500h), not {text!r}")
+    return int(n) * units[unit]
+
+
+def _new_venue(args: argparse.Namespace, specs: list[dict], state: Any, server: Any,
+               files: list[Any] | None) -> Any:
+    """A new venue: journaling into ``state`` if given, its accounts, its marks; it lists
+    ``--symbols``, or the symbols of the replayed ``files``."""
     from engine.core.listing import listed
     from engine.venue.exchange import Exchange
 
-    instruments = listed([s.strip().upper() for s in args.symbols.split(",") if s.strip()])
+    if files is not None:
+        from engine.server.replayfeed import data_symbols
+
+        symbols = data_symbols(files)
+    else:
+        symbols = [s.strip().upper() for s in (args.symbols or "BTCUSDT,ETHUSDT").split(",")
+                   if s.strip()]
+    instruments = listed(symbols)
     ex = Exchange(instruments) if state is None else state.create(
         lambda path: Exchange(instruments, journal=path))
     _add_accounts(ex, specs, args.random_keys)

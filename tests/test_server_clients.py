@@ -1,4 +1,5 @@
-"""Four real client libraries trade against the real REST server, unchanged but for the URL.
+"""Four real client libraries trade against the real REST server, unchanged but for the URL,
+on a still venue and on a moving synthetic market.
 
 Every library runs the same story: read exchange info, place a limit parent,
 attach TP and SL (as the library can), see parent and rows in open orders,
@@ -21,18 +22,33 @@ How each attaches TP/SL (CLIENTS.md):
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 import pytest
-from rest_support import ALICE_KEY, ALICE_SECRET, SYMBOL, live, make_venue
+from rest_support import ALICE_KEY, ALICE_SECRET, SYMBOL, live, make_venue, now_ms
+
+from engine.server.feed import SyntheticFeed
 
 
-@pytest.fixture
-def venue():
+@pytest.fixture(params=["still", "moving"])
+def venue(request):
+    """The venue still (marks only), or with the served synthetic market moving around
+    the same mark: prints every second or so, the tape's ladder of real orders, the
+    clock on the wall clock."""
     ex = make_venue()
-    with live(ex) as (url, app):
+    market = None
+    if request.param == "moving":
+        market = SyntheticFeed(ex, seed=11, now_ms=max(now_ms(), ex.now), history_minutes=60,
+                               trades_per_day=4_000_000)  # about 45 prints a second
+    with live(ex, market=market) as (url, app):
         yield ex, url
-    ex.check_invariants()
+        time.sleep(0.2)
+        with app.state.lock:
+            facade = app.state.facade
+            facade.catch_up(facade.venue_clock.target())
+            ex.check_invariants()
+            assert market is None or market.applied > 0
 
 
 def _cascaded(ex, parent_id: int) -> list[str]:

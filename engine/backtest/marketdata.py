@@ -182,10 +182,13 @@ class Candles(_Store):
 
     def extend(self, open_time: np.ndarray, open_: np.ndarray, high: np.ndarray,
                low: np.ndarray, close: np.ndarray, volume: np.ndarray | None = None,
-               count: np.ndarray | None = None) -> None:
+               count: np.ndarray | None = None, *, quote: np.ndarray | None = None,
+               taker_volume: np.ndarray | None = None,
+               taker_quote: np.ndarray | None = None) -> None:
         """Append consecutive minutes (history): ``open_time`` must continue the last
         minute one minute at a time.  Volume and prints default to none; quote volume
-        is estimated at the close."""
+        (ticks × lots) is estimated at the close, and the taker's side at half, unless
+        given."""
         k = len(open_time)
         if k == 0:
             return
@@ -193,10 +196,12 @@ class Candles(_Store):
         if open_time[0] != expect or (np.diff(open_time) != MINUTE_MS).any():
             raise ValueError("candles must continue minute by minute")
         vol = np.zeros(k, np.int64) if volume is None else volume
+        taker = vol // 2 if taker_volume is None else taker_volume
         self._c.append(open_time=open_time, open=open_, high=high, low=low, close=close,
-                       volume=vol, quote=vol * close,
+                       volume=vol, quote=vol * close if quote is None else quote,
                        count=np.zeros(k, np.int64) if count is None else count,
-                       taker_volume=vol // 2, taker_quote=vol // 2 * close)
+                       taker_volume=taker,
+                       taker_quote=taker * close if taker_quote is None else taker_quote)
 
     def fill_to(self, time_ms: int) -> None:
         """Flat minutes at the last close up to the minute holding ``time_ms``."""

@@ -163,8 +163,10 @@ def _status(f: Facade, params: dict[str, str]) -> dict[str, Any]:
         "speed": clock.speed(),
         "lockstep": clock.lockstep,
         "market": None if market is None else {
-            "kind": "synthetic", **market.params, "printsApplied": market.applied,
-            "reached": market.reached, "symbols": list(market.symbols),
+            "kind": market.kind,
+            **{k: v for k, v in market.params.items() if k not in ("kind", "digests")},
+            "printsApplied": market.applied, "reached": market.reached,
+            "symbols": list(market.symbols), "ended": market.ended,
         },
         "journal": None if journal is None else {"path": journal.path, "seq": journal.seq},
         "accounts": [{"name": a.name, "walletBalance": ex.client(a.name).balance()[0]["balance"]}

@@ -119,7 +119,7 @@ from engine.server.weights import WeightMeter
 
 if TYPE_CHECKING:
     from engine.core.ledger import AccountState
-    from engine.server.feed import SyntheticFeed
+    from engine.server.marketfeed import MarketFeed
     from engine.server.state import StateDir
     from engine.venue.exchange import Account, Exchange
 
@@ -155,7 +155,7 @@ class Facade:
     ``state``: the ``--state`` directory snapshots go to."""
 
     def __init__(self, exchange: Exchange, weight_limit: int | None = None,
-                 market: SyntheticFeed | None = None,
+                 market: MarketFeed | None = None,
                  clock: Callable[[], int] | None = None,
                  venue_clock: VenueClock | None = None, state: StateDir | None = None) -> None:
         self.exchange = exchange
@@ -167,6 +167,7 @@ class Facade:
         self.state = state
         self.routes = ROUTES if market is None else {**ROUTES, **market_routes(market)}
         self._journal_failure_logged = False
+        self._ended_logged = False
 
     def admit(
         self, method: str, path: str, api_key: str | None, host: str, wall: int
@@ -263,8 +264,13 @@ class Facade:
             ex.pass_time(wall)
             return True
         reached = wall
-        if self.market is not None:
-            reached = self.market.advance(wall, PRINTS_PER_TURN)
+        market = self.market
+        if market is not None:
+            reached = market.advance(wall, PRINTS_PER_TURN)
+            if market.ended and not self._ended_logged:
+                self._ended_logged = True
+                log.warning("the replayed data has ended (venue time %d): serving its final "
+                            "state", ex.now)
         if not ex.pass_time(reached):
             ex.set_time(reached)  # something falls due: a journaled command
         return reached == wall
@@ -326,7 +332,7 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
 
 def create_app(
     exchange: Exchange, *, weight_limit: int | None = None,
-    market: SyntheticFeed | None = None, clock: Callable[[], int] | None = None,
+    market: MarketFeed | None = None, clock: Callable[[], int] | None = None,
     venue_clock: VenueClock | None = None, state: StateDir | None = None,
     admin_token: str | None = None,
 ) -> Starlette:
@@ -530,7 +536,7 @@ def serve(
     exchange: Exchange, host: str = "127.0.0.1", port: int = 8080, *,
     weight_limit: int | None = None, log_level: str = "info",
     on_ready: Callable[[str], None] | None = None, limits: Limits | None = None,
-    market: SyntheticFeed | None = None, venue_clock: VenueClock | None = None,
+    market: MarketFeed | None = None, venue_clock: VenueClock | None = None,
     state: StateDir | None = None, admin_token: str | None = None,
 ) -> None:
     """Serve ``exchange`` in the foreground until SIGINT/SIGTERM, then shut down

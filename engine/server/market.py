@@ -1,7 +1,7 @@
 """The market-data endpoints of a served market: klines, trades, tickers, funding, open
 interest (Binance's shapes).
 
-Built over the feed's stores (:class:`~engine.server.feed.SyntheticFeed`: each
+Built over the feed's stores (:class:`~engine.server.marketfeed.MarketFeed`: each
 symbol's :class:`~engine.backtest.marketdata.Candles` and
 :class:`~engine.backtest.marketdata.Prints`) and the venue, as routes the facade adds
 to :data:`~engine.server.routes.ROUTES` (``premiumIndex`` replaces the plain venue's):
@@ -112,7 +112,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from engine.core.instrument import Instrument
-    from engine.server.feed import SymbolFeed, SyntheticFeed
+    from engine.server.marketfeed import MarketFeed, SymbolMarket
     from engine.venue.exchange import Exchange
 
 __all__ = ["market_routes", "open_interest_at"]
@@ -127,7 +127,7 @@ OI_PERIODS = {"5m": 5 * MINUTE_MS, "15m": 15 * MINUTE_MS, "30m": 30 * MINUTE_MS,
 OI_KEPT_MS = 30 * DAY_MS
 
 
-def _feed(market: SyntheticFeed, params: Params) -> SymbolFeed:
+def _feed(market: MarketFeed, params: Params) -> SymbolMarket:
     symbol = params.get("symbol")
     if not present(symbol):
         raise reject("MANDATORY_PARAM", "symbol")
@@ -155,7 +155,7 @@ def _quote(inst: Instrument, ticks_x_lots: int) -> str:
     return fmt_scaled(ticks_x_lots * inst.tick_m * inst.step_m, inst.price_exp + inst.qty_exp)
 
 
-def klines(market: SyntheticFeed, params: Params) -> list[list[Any]]:
+def klines(market: MarketFeed, params: Params) -> list[list[Any]]:
     feed = _feed(market, params)
     interval = params.get("interval")
     if not present(interval):
@@ -177,7 +177,7 @@ def klines(market: SyntheticFeed, params: Params) -> list[list[Any]]:
     ]
 
 
-def _price_klines(market: SyntheticFeed, params: Params, name: str, zero: bool) -> list:
+def _price_klines(market: MarketFeed, params: Params, name: str, zero: bool) -> list:
     """markPriceKlines, indexPriceKlines (``pair``), premiumIndexKlines: the mark and the
     index follow the last price here, so their candles are the trade candles' prices
     (and the premium's are all zero), with Binance's zero volume columns."""
@@ -194,7 +194,7 @@ def _price_klines(market: SyntheticFeed, params: Params, name: str, zero: bool) 
     return out
 
 
-def continuous_klines(market: SyntheticFeed, params: Params) -> list:
+def continuous_klines(market: MarketFeed, params: Params) -> list:
     """``pair`` and ``contractType`` (PERPETUAL only): the pair's klines."""
     if not present(params.get("pair")):
         raise reject("MANDATORY_PARAM", "pair")
@@ -203,7 +203,7 @@ def continuous_klines(market: SyntheticFeed, params: Params) -> list:
     return klines(market, {**params, "symbol": params["pair"]})
 
 
-def funding_rate(market: SyntheticFeed, params: Params) -> list[dict[str, Any]]:
+def funding_rate(market: MarketFeed, params: Params) -> list[dict[str, Any]]:
     """Settled funding, oldest first: within ``startTime``..``endTime``, the first
     ``limit`` (1..1000, default 100) from ``startTime``, else the last ``limit``."""
     feeds = [_feed(market, params)] if present(params.get("symbol")) else list(
@@ -218,7 +218,7 @@ def funding_rate(market: SyntheticFeed, params: Params) -> list[dict[str, Any]]:
              "markPrice": inst.price_str(mark)} for t, sym, rate, mark, inst in rows]
 
 
-def open_interest(market: SyntheticFeed, params: Params) -> dict[str, Any]:
+def open_interest(market: MarketFeed, params: Params) -> dict[str, Any]:
     """Open contracts of ``symbol``: every account's long positions together (the tape
     account's too: it is the other side of the market's prints)."""
     feed = _feed(market, params)
@@ -271,7 +271,7 @@ def open_interest_at(ex: Exchange, symbol: str, times: list[int]) -> list[int]:
     return out
 
 
-def _oi_times(feed: SymbolFeed, now: int, step: int, params: Params) -> list[int]:
+def _oi_times(feed: SymbolMarket, now: int, step: int, params: Params) -> list[int]:
     """The multiples of ``step`` ``openInterestHist`` answers for (see the module
     docstring): within ``startTime``..``endTime``, the last 30 days and the market's
     history; from ``startTime`` the first ``limit``, else the last ``limit``."""
@@ -292,7 +292,7 @@ def _oi_times(feed: SymbolFeed, now: int, step: int, params: Params) -> list[int
     return list(range(max(lo, hi - (limit - 1) * step), hi + 1, step))
 
 
-def open_interest_hist(market: SyntheticFeed, params: Params) -> list[dict[str, Any]]:
+def open_interest_hist(market: MarketFeed, params: Params) -> list[dict[str, Any]]:
     """``GET /futures/data/openInterestHist`` (see the module docstring)."""
     feed = _feed(market, params)
     period = params.get("period")
@@ -316,7 +316,7 @@ def open_interest_hist(market: SyntheticFeed, params: Params) -> list[dict[str, 
     return rows
 
 
-def premium_index(market: SyntheticFeed, params: Params) -> Any:
+def premium_index(market: MarketFeed, params: Params) -> Any:
     """``GET /fapi/v1/premiumIndex``: the venue's answer (mark, index, next funding
     time; -1121 for an unknown symbol) with ``lastFundingRate`` the rate the feed last
     settled on the symbol, ``"0.00000000"`` before the first."""
@@ -334,7 +334,7 @@ def _klines_weight(params: Params) -> int:
     return 1 if n < 100 else 2 if n < 500 else 5 if n <= 1000 else 10
 
 
-def agg_trades(market: SyntheticFeed, params: Params) -> list[dict[str, Any]]:
+def agg_trades(market: MarketFeed, params: Params) -> list[dict[str, Any]]:
     feed = _feed(market, params)
     from_id = _int(params, "fromId")
     start, end = _int(params, "startTime"), _int(params, "endTime")
@@ -350,7 +350,7 @@ def agg_trades(market: SyntheticFeed, params: Params) -> list[dict[str, Any]]:
             for a, p, q, f, la, t, m in zip(*cols, strict=True)]
 
 
-def _trade_rows(feed: SymbolFeed, rows: np.ndarray) -> list[dict[str, Any]]:
+def _trade_rows(feed: SymbolMarket, rows: np.ndarray) -> list[dict[str, Any]]:
     """Prints ``rows`` (indices) as Binance's trade objects: one trade per aggregate, its
     id the aggregate's; nothing here is an RPI trade."""
     tape, inst = feed.prints, feed.inst
@@ -361,13 +361,13 @@ def _trade_rows(feed: SymbolFeed, rows: np.ndarray) -> list[dict[str, Any]]:
             for a, p, q, t, m in zip(*cols, strict=True)]
 
 
-def trades(market: SyntheticFeed, params: Params) -> list[dict[str, Any]]:
+def trades(market: MarketFeed, params: Params) -> list[dict[str, Any]]:
     """``GET /fapi/v1/trades``: the most recent ``limit`` (1..1000, default 500)."""
     feed = _feed(market, params)
     return _trade_rows(feed, feed.prints.query(limit=_limit(params, 500, 1000)))
 
 
-def historical_trades(market: SyntheticFeed, params: Params) -> list[dict[str, Any]]:
+def historical_trades(market: MarketFeed, params: Params) -> list[dict[str, Any]]:
     """``GET /fapi/v1/historicalTrades``: ``limit`` (1..500, default 100) trades from
     ``fromId`` on, else the most recent."""
     feed = _feed(market, params)
@@ -376,17 +376,17 @@ def historical_trades(market: SyntheticFeed, params: Params) -> list[dict[str, A
     return _trade_rows(feed, feed.prints.query(from_id=from_id, limit=limit))
 
 
-def _each(market: SyntheticFeed, params: Params,
-          one: Callable[[SymbolFeed], dict[str, Any]]) -> dict[str, Any] | list[dict[str, Any]]:
+def _each(market: MarketFeed, params: Params,
+          one: Callable[[SymbolMarket], dict[str, Any]]) -> dict[str, Any] | list[dict[str, Any]]:
     if present(params.get("symbol")):
         return one(_feed(market, params))
     return [one(f) for f in market.symbols.values()]
 
 
-def ticker_price(market: SyntheticFeed, params: Params) -> Any:
+def ticker_price(market: MarketFeed, params: Params) -> Any:
     now = market.exchange.now
 
-    def one(feed: SymbolFeed) -> dict[str, Any]:
+    def one(feed: SymbolMarket) -> dict[str, Any]:
         close = feed.candles.column("close")
         return {"symbol": feed.inst.symbol, "price": feed.inst.price_str(int(close[-1])),
                 "time": now}
@@ -394,10 +394,10 @@ def ticker_price(market: SyntheticFeed, params: Params) -> Any:
     return _each(market, params, one)
 
 
-def ticker_24hr(market: SyntheticFeed, params: Params) -> Any:
+def ticker_24hr(market: MarketFeed, params: Params) -> Any:
     now = market.exchange.now
 
-    def one(feed: SymbolFeed) -> dict[str, Any]:
+    def one(feed: SymbolMarket) -> dict[str, Any]:
         inst, c = feed.inst, feed.candles
         t = c.column("open_time")
         a = int(t.searchsorted(now - DAY_MS + MINUTE_MS))
@@ -432,11 +432,11 @@ def ticker_24hr(market: SyntheticFeed, params: Params) -> Any:
     return _each(market, params, one)
 
 
-def market_routes(market: SyntheticFeed) -> dict[str, dict[str, Endpoint]]:
+def market_routes(market: MarketFeed) -> dict[str, dict[str, Endpoint]]:
     """The market-data routes over ``market``: public, unsigned; ``historicalTrades``
     asks for the key (MARKET_DATA)."""
 
-    def public(fn: Callable[[SyntheticFeed, Params], Any], weight: Any,
+    def public(fn: Callable[[MarketFeed, Params], Any], weight: Any,
                keyed: bool = False) -> Endpoint:
         return Endpoint(lambda _ex, _a, p: fn(market, p), False, weight, keyed=keyed)
 

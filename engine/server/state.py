@@ -7,7 +7,7 @@
   market is deterministic from its parameters, so the journal holds one
   ``market_open`` line (seed, start, history, prints per day) and then, before
   each other line, one ``market`` line with the market's position (prints applied,
-  time reached) — not a line per print (:meth:`~engine.server.feed.SyntheticFeed.advance`
+  time reached) — not a line per print (:meth:`~engine.server.marketfeed.MarketFeed.advance`
   defers it; replay regenerates the prints).
 * ``snapshot.bin`` — the newest snapshot, written every :data:`SNAPSHOT_EVERY_S`
   seconds while the venue changes, on ``POST /fapisim/v1/snapshot`` and at a clean
@@ -53,6 +53,8 @@ import msgspec
 
 from engine.persist.journal import JournalError, JournalTornWarning, replay
 from engine.server.feed import SyntheticFeed
+from engine.server.marketfeed import MarketFeed
+from engine.server.replayfeed import ReplayFeed
 from engine.venue.exchange import Exchange
 
 __all__ = ["SNAPSHOT_EVERY_S", "StateDir", "StateError"]
@@ -73,8 +75,8 @@ class StateError(ValueError):
 class _Envelope(msgspec.Struct, forbid_unknown_fields=True):
     fapisim_state: int
     venue: bytes
-    market_params: dict[str, int] | None
-    market: bytes | None  # zlib(msgpack(SyntheticFeed.state()))
+    market_params: dict[str, Any] | None
+    market: bytes | None  # zlib(msgpack(MarketFeed.state()))
 
 
 class StateDir:
@@ -123,9 +125,9 @@ class StateDir:
         return exchange_factory(str(self.journal))
 
     # -- resuming ----------------------------------------------------------------------
-    def resume(self) -> tuple[Exchange, SyntheticFeed | None]:
+    def resume(self) -> tuple[Exchange, MarketFeed | None]:
         """The venue and market ``DIR`` describes, journaling on (see the docstring)."""
-        market: list[SyntheticFeed] = []
+        market: list[MarketFeed] = []
         data = self._read_snapshot()
 
         def opened(ex: Exchange, params: Any) -> Any:
@@ -203,7 +205,7 @@ class StateDir:
         return int(journal.get("seq", -1))
 
     # -- snapshots ---------------------------------------------------------------------
-    def capture(self, exchange: Exchange, market: SyntheticFeed | None) -> bytes | None:
+    def capture(self, exchange: Exchange, market: MarketFeed | None) -> bytes | None:
         """The snapshot of the venue now (call under the venue lock; the deferred market
         line is written first, so the snapshot follows a whole journal line); None when
         nothing changed since the last one."""
@@ -241,15 +243,32 @@ class StateDir:
             os.close(dir_fd)
 
 
-def _feed(ex: Exchange, params: Any, *, open_venue: bool) -> SyntheticFeed:
-    """The market a ``market_open`` line (or a snapshot) describes."""
-    names = ("seed", "now_ms", "history_minutes", "trades_per_day")
+def _feed(ex: Exchange, params: Any, *, open_venue: bool) -> MarketFeed:
+    """The market a ``market_open`` line (or a snapshot) describes: synthetic (its seed,
+    start, history and prints per day) or a replay (its files, their digests, start
+    and warmup)."""
+    if isinstance(params, dict) and params.get("kind") == "replay":
+        names: tuple[str, ...] = ("kind", "files", "digests", "now_ms", "start", "warmup_ms")
+        if sorted(params) != sorted(names) or not all(
+                isinstance(v, list) and all(isinstance(x, str) for x in v)
+                for v in (params["files"], params["digests"])) or any(
+                type(params[n]) is not int for n in names[3:]):
+            raise JournalError(f"replay parameters {params!r} are not {', '.join(names)}")
+        return ReplayFeed(ex, files=params["files"], now_ms=params["now_ms"],
+                          start=params["start"], warmup_ms=params["warmup_ms"],
+                          digests=params["digests"], open_venue=open_venue)
+    names = ("seed", "now_ms", "history_minutes", "trades_per_day", "open_ticks")
     if not isinstance(params, dict) or sorted(params) != sorted(names) or any(
-            type(params[n]) is not int for n in names):
+            type(params[n]) is not int for n in names[:4]) or not isinstance(
+            params["open_ticks"], dict):
         raise JournalError(f"market parameters {params!r} are not {', '.join(names)}")
-    return SyntheticFeed(ex, seed=params["seed"], now_ms=params["now_ms"],
-                         history_minutes=params["history_minutes"],
-                         trades_per_day=params["trades_per_day"], open_venue=open_venue)
+    try:
+        return SyntheticFeed(ex, seed=params["seed"], now_ms=params["now_ms"],
+                             history_minutes=params["history_minutes"],
+                             trades_per_day=params["trades_per_day"],
+                             open_ticks=params["open_ticks"], open_venue=open_venue)
+    except ValueError as e:
+        raise JournalError(f"market parameters {params!r}: {e}") from None
 
 
 def _inflate(data: bytes) -> bytes:

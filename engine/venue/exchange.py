@@ -406,6 +406,11 @@ class Exchange:
         """Replay a mark price (ticks) at ``time_ms``; triggers and liquidation follow."""
         self._tape.tape_mark(symbol, price, time_ms)
 
+    def mark_ticks(self, symbol: str) -> int | None:
+        """``symbol``'s mark price in ticks (its last price until a mark is set), or None
+        before either is known; ``KeyError`` if it is not listed."""
+        return self._s.markets[symbol].mark_price()
+
     def tape_band(self, symbol: str) -> tuple[int, int] | None:
         """Inclusive ``(lo, hi)`` ticks where a print of ``symbol`` changes only its last
         price and the clock (None: step every print).  See :mod:`engine.venue.tape`."""
