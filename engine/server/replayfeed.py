@@ -9,7 +9,9 @@ the files' rows in their merge order:
 * **rebased to now**: the data's ``start`` (a time in the data) is mapped onto the
   venue's ``now`` (whole minutes moved, so candles stay on minute boundaries):
   every event is applied when the venue clock reaches its time plus that offset,
-  and every time the endpoints answer is rebased the same way.  So a bot that
+  and every time the endpoints answer is rebased the same way (the data's start
+  point lands up to a minute before now, so the first turn applies that bit of
+  data at once).  So a bot that
   trusts its wall clock sees a live market at ``--speed 1``; at ``--speed 10`` the
   venue clock (and so every candle and trade time) runs ahead of the wall clock,
   ten minutes of market per minute (SPEC 9).  Funding times move with the offset:
@@ -129,8 +131,11 @@ class ReplayFeed(MarketFeed):
         if warm < 0:
             raise ValueError("--warmup must not be negative")
         self.start, self.warmup = start, warm
-        #: venue time minus data time
+        #: venue time minus data time: whole minutes, the start point at most a minute
+        #: before now (candles keep the data's minutes)
         self.offset = (now_ms // MINUTE_MS - start // MINUTE_MS) * MINUTE_MS
+        if start + self.offset > now_ms:
+            self.offset -= MINUTE_MS
         self.params = {"kind": "replay", "files": [str(p) for p in paths], "digests": sums,
                        "now_ms": now_ms, "start": start, "warmup_ms": warm}
         self._timeline = merge(streams)
@@ -149,8 +154,11 @@ class ReplayFeed(MarketFeed):
             feed.open_ticks = int(tr.price[max(0, before - 1)])
             self.symbols[sym] = feed
             opening.append((inst, feed.open_ticks))
+        # the venue opens at the start point, rebased (up to a minute before now), so
+        # the data from there to now keeps its times
+        self.reached = start + self.offset
         if open_venue:
-            self._open(now_ms, opening)
+            self._open(self.reached, opening)
 
     def _history(self, feed: SymbolMarket, trades: Stream, funding: list[Stream]) -> None:
         """Candles and aggregate trades of the data in ``[start - warmup, start)``."""
