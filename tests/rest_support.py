@@ -123,3 +123,18 @@ def send_raw(url: str, verb: str, path: str, query: str = "", body: bytes = b"",
             pass
     top, _, rest = data.partition(b"\r\n\r\n")
     return int(top.split()[1]), json.loads(rest), top.lower()
+
+
+def ccxt_usdm(url: str, key: str, secret: str):
+    """ccxt's ``binanceusdm`` with every /fapi URL pointed at ``url`` and nothing else
+    changed (its currency download, a /sapi call, switched off)."""
+    import ccxt
+
+    bot = ccxt.binanceusdm({"apiKey": key, "secret": secret,
+                            "options": {"fetchCurrencies": False}})
+    for name in ("fapiPublic", "fapiPrivate"):
+        bot.urls["api"][name] = url + "/fapi/v1"
+    for v in ("V2", "V3"):
+        bot.urls["api"]["fapiPublic" + v] = bot.urls["api"]["fapiPrivate" + v] = (
+            f"{url}/fapi/{v.lower()}")
+    return bot

@@ -26,7 +26,7 @@ import time
 from decimal import Decimal
 
 import pytest
-from rest_support import ALICE_KEY, ALICE_SECRET, SYMBOL, live, make_venue, now_ms
+from rest_support import ALICE_KEY, ALICE_SECRET, SYMBOL, ccxt_usdm, live, make_venue, now_ms
 
 from engine.server.feed import SyntheticFeed
 
@@ -185,13 +185,7 @@ def test_ccxt_story(venue):
     import ccxt
 
     ex, url = venue
-    bot = ccxt.binanceusdm({"apiKey": ALICE_KEY, "secret": ALICE_SECRET,
-                            "options": {"fetchCurrencies": False}})
-    for name in ("fapiPublic", "fapiPrivate"):
-        bot.urls["api"][name] = url + "/fapi/v1"
-    for v in ("V2", "V3"):
-        bot.urls["api"]["fapiPublic" + v] = bot.urls["api"]["fapiPrivate" + v] = (
-            f"{url}/fapi/{v.lower()}")
+    bot = ccxt_usdm(url, ALICE_KEY, ALICE_SECRET)
     market = "BTC/USDT:USDT"
 
     bot.load_markets()
@@ -224,7 +218,6 @@ def test_ccxt_story(venue):
 
 def test_batch_cancel_in_each_librarys_list_spelling(venue):
     """UMFutures and the SDK send ``orderIdList``; python-binance and ccxt ``orderidlist``."""
-    import ccxt
     from binance.client import Client
     from binance.um_futures import UMFutures
     from binance_common.configuration import ConfigurationRestAPI
@@ -258,10 +251,7 @@ def test_batch_cancel_in_each_librarys_list_spelling(venue):
     out = sdk.cancel_multiple_orders(symbol=SYMBOL, order_id_list=[rest(5)]).data()
     assert [o.status for o in out] == ["CANCELED"]
 
-    bot = ccxt.binanceusdm({"apiKey": ALICE_KEY, "secret": ALICE_SECRET,
-                            "options": {"fetchCurrencies": False}})
-    bot.urls["api"]["fapiPrivate"] = url + "/fapi/v1"
-    bot.urls["api"]["fapiPublic"] = url + "/fapi/v1"
+    bot = ccxt_usdm(url, ALICE_KEY, ALICE_SECRET)
     out = bot.cancel_orders([str(rest(6)), str(rest(7))], "BTC/USDT:USDT")
     assert [o["status"] for o in out] == ["canceled", "canceled"]
     assert alice.get_orders(symbol=SYMBOL) == []

@@ -16,7 +16,7 @@ import pytest
 import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rest_support import RawClient
+from rest_support import RawClient, ccxt_usdm
 
 from engine import Exchange
 from engine.backtest.data import Kind, load
@@ -234,7 +234,6 @@ def test_python_binance_and_ccxt_trade_a_replay_at_ten_times_speed(data):
     """At --speed 10 the venue clock (and every candle and trade time) runs ten times
     as fast as the wall clock; both libraries sign with their own (wall) clock and are
     accepted (SPEC 9), read candles, and trade."""
-    import ccxt
     from binance.client import Client
 
     ex, feed = venue(data)
@@ -248,13 +247,7 @@ def test_python_binance_and_ccxt_trade_a_replay_at_ten_times_speed(data):
         order = client.futures_create_order(symbol="BTCUSDT", side="BUY", type="MARKET",
                                             quantity="0.01", newOrderRespType="RESULT")
         assert order["status"] == "FILLED"
-        bot = ccxt.binanceusdm({"apiKey": KEY, "secret": SECRET,
-                                "options": {"fetchCurrencies": False}})
-        for name in ("fapiPublic", "fapiPrivate"):
-            bot.urls["api"][name] = url + "/fapi/v1"
-        for v in ("V2", "V3"):
-            bot.urls["api"]["fapiPublic" + v] = bot.urls["api"]["fapiPrivate" + v] = (
-                f"{url}/fapi/{v.lower()}")
+        bot = ccxt_usdm(url, KEY, SECRET)
         bot.load_markets()
         ohlcv = bot.fetch_ohlcv("BTC/USDT:USDT", "1m", limit=5)
         assert len(ohlcv) == 5 and abs(ohlcv[-1][0] - NOW) < 2 * MINUTE_MS  # rebased

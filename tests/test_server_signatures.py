@@ -18,6 +18,7 @@ from rest_support import (
     ALICE_SECRET,
     SYMBOL,
     RawClient,
+    ccxt_usdm,
     hmac_hex,
     live,
     make_venue,
@@ -253,13 +254,9 @@ def test_the_official_sdk_signs_and_passes_with_encoded_values(setup):
 
 
 def test_ccxt_signs_and_passes_with_encoded_values(setup):
-    import ccxt
 
     ex, url, app = setup
-    bot = ccxt.binanceusdm({"apiKey": ALICE_KEY, "secret": ALICE_SECRET,
-                            "options": {"fetchCurrencies": False}})
-    bot.urls["api"]["fapiPrivate"] = url + "/fapi/v1"
-    bot.urls["api"]["fapiPublic"] = url + "/fapi/v1"
+    bot = ccxt_usdm(url, ALICE_KEY, ALICE_SECRET)
     bot.create_order("BTC/USDT:USDT", "limit", "buy", 0.01, 29000, {"clientOrderId": CID})
     assert _placed(ex, CID)
     out = bot.cancel_orders([], "BTC/USDT:USDT", {"clientOrderIds": [CID]})
