@@ -220,7 +220,7 @@ def test_every_public_command_is_journaled_or_changes_nothing():
     read_only = {
         "account", "account_by_key", "account_state", "accounts", "check_invariants", "client",
         "close_journal", "instruments", "journal", "ledger", "now", "replay", "restore",
-        "snapshot", "state_hash", "tape_band",
+        "mark_ticks", "snapshot", "state_hash", "tape_band",
         "account_info", "all_algo_orders", "balance_info", "book_ticker", "commission_rate",
         "depth", "exchange_info", "get_account_trades", "get_all_orders", "get_income_history",
         "get_open_order", "get_orders", "get_position_mode", "get_position_risk",
