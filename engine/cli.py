@@ -103,6 +103,15 @@ def _parser() -> argparse.ArgumentParser:
              "(e.g. 500h, 3d, 90m; default 500h)",
     )
     serve.add_argument(
+        "--fill", choices=["through", "touch"], default="through",
+        help="a resting order fills when a print goes through its price (default) or "
+             "touches it, as in fapisim backtest",
+    )
+    serve.add_argument(
+        "--queue", action="store_true",
+        help="a resting order waits behind the volume quoted ahead of it (as in backtest)",
+    )
+    serve.add_argument(
         "--symbols", default=None, metavar="SYM[,SYM...]",
         help="perpetuals to list, from a dated table of twelve real contracts with Binance's "
              "filters and brackets: BTCUSDT ETHUSDT BNBUSDT SOLUSDT XRPUSDT DOGEUSDT ADAUSDT "
@@ -431,12 +440,14 @@ def _new_market(args: argparse.Namespace, ex: Any, files: list[Any] | None, serv
         return None
     if files is None:
         return server.market_feed(ex, seed=args.seed, history_minutes=args.history,
-                                  trades_per_day=args.trades_per_day)
+                                  trades_per_day=args.trades_per_day, fill=args.fill,
+                                  queue=args.queue)
     from engine.server.replayfeed import ReplayFeed
 
     return ReplayFeed(ex, files=files, now_ms=max(wall_ms(), ex.now),
                       start=None if args.start is None else parse_time(args.start, "--start"),
-                      warmup_ms=None if args.warmup is None else parse_duration(args.warmup))
+                      warmup_ms=None if args.warmup is None else parse_duration(args.warmup),
+                      fill=args.fill, queue=args.queue)
 
 
 def parse_time(text: str, what: str) -> int:

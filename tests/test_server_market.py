@@ -7,6 +7,7 @@ market a test sees is fixed by the seed and the times it chooses.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from urllib.parse import urlencode
 
 import pytest
@@ -472,3 +473,34 @@ def test_open_interest_rebuilt_from_the_records_is_the_live_one_at_every_time():
     assert open_interest_at(ex, SYMBOL, times) == live
     assert open_interest_at(ex, SYMBOL, [T0 - 1]) == [0]
     ex.check_invariants()
+
+
+@pytest.mark.parametrize("fill, fills", [("touch", True), ("through", False)])
+def test_serve_takes_the_backtests_fill_rule_for_resting_orders(fill, fills):
+    """``fapisim serve --fill touch``: a bid at a print's price fills when the print
+    touches it; under ``through`` (the default) a print must go below it."""
+    ex = Exchange(start_time=T0)
+    ex.create_account("a", "100000")
+    feed = SyntheticFeed(ex, seed=2, now_ms=T0, history_minutes=0, fill=fill)
+    btc = feed.symbols[SYMBOL]
+    btc.peek(T0)  # the first day's prints, to look ahead in
+    day = btc._trades
+    low, at = feed.params["open_ticks"][SYMBOL], None
+    for i in range(len(day)):  # the first print that makes a new low, after a few
+        p = int(day.price[i])
+        if p < low and i > 20:
+            at = i
+            break
+        low = min(low, p)
+    assert at is not None
+    t, price = int(day.time[at]), int(day.price[at])
+    feed.advance(t - 1)
+    inst = ex.instruments[SYMBOL]
+    bid = ex.client("a").new_order(symbol=SYMBOL, side="BUY", type="LIMIT", timeInForce="GTC",
+                                   quantity="0.01", price=inst.price_str(price))
+    assert bid["status"] == "NEW"
+    feed.advance(t)
+    assert int(day.price[at]) == price and int(day.time[at]) == t
+    got = ex.client("a").query_order(symbol=SYMBOL, orderId=bid["orderId"])
+    assert (Decimal(got["executedQty"]) > 0) is fills, got  # the print's size, or all
+    assert feed.params["fill"] == fill

@@ -43,7 +43,9 @@ __all__ = ["Limits", "SyntheticFeed", "create_app", "market_feed", "running", "s
 
 
 def market_feed(exchange: Exchange, *, seed: int, history_minutes: int,
-                trades_per_day: int) -> SyntheticFeed:
+                trades_per_day: int, fill: str = "through",
+                queue: bool = False) -> SyntheticFeed:
     """The synthetic market of ``fapisim serve``, starting now (wall time)."""
     return SyntheticFeed(exchange, seed=seed, now_ms=max(wall_ms(), exchange.now),
-                         history_minutes=history_minutes, trades_per_day=trades_per_day)
+                         history_minutes=history_minutes, trades_per_day=trades_per_day,
+                         fill=fill, queue=queue)

@@ -114,6 +114,7 @@ class SyntheticFeed(MarketFeed):
     """The synthetic market of every listed symbol, applied to ``exchange`` (see the
     module docstring).  ``now_ms``: where history ends and prints begin.  History and
     the live market draw from different streams of the seed (``seed + 500``).
+    ``fill``, ``queue``: the backtest's fill rule for resting orders a print reaches.
     ``open_ticks``: where each symbol's market starts (default :func:`start_ticks`),
     recorded in :attr:`params` so the feed can be rebuilt against any later venue.
     ``open_venue``: apply the opening marks and ladders to the venue (False when the
@@ -124,8 +125,9 @@ class SyntheticFeed(MarketFeed):
 
     def __init__(self, exchange: Exchange, *, seed: int, now_ms: int,
                  history_minutes: int = 500 * 60, trades_per_day: int = 86_400,
-                 open_ticks: dict[str, int] | None = None, open_venue: bool = True) -> None:
-        super().__init__(exchange, now_ms)
+                 open_ticks: dict[str, int] | None = None, fill: str = "through",
+                 queue: bool = False, open_venue: bool = True) -> None:
+        super().__init__(exchange, now_ms, fill, queue)
         if open_ticks is None:
             open_ticks = {sym: start_ticks(inst, exchange)
                           for sym, inst in exchange.instruments.items()}
@@ -135,7 +137,8 @@ class SyntheticFeed(MarketFeed):
                              "listed symbol")
         #: the parameters that rebuild this feed (a journal's ``market_open`` line)
         self.params = {"seed": seed, "now_ms": now_ms, "history_minutes": history_minutes,
-                       "trades_per_day": trades_per_day, "open_ticks": dict(open_ticks)}
+                       "trades_per_day": trades_per_day, "open_ticks": dict(open_ticks),
+                       "fill": fill, "queue": queue}
         self.seed = seed
         now_minute = now_ms // MINUTE_MS * MINUTE_MS
         opening: list[tuple[Instrument, int]] = []

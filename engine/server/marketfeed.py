@@ -108,8 +108,15 @@ class MarketFeed:
     #: ``"synthetic"`` or ``"replay"``: what :attr:`params` describe
     kind = ""
 
-    def __init__(self, exchange: Exchange, now_ms: int) -> None:
+    def __init__(self, exchange: Exchange, now_ms: int, fill: str = "through",
+                 queue: bool = False) -> None:
+        if fill not in ("through", "touch") or not isinstance(queue, bool):
+            raise ValueError(f"fill is 'through' or 'touch' and queue a bool, not {fill!r}, "
+                             f"{queue!r}")
         self.exchange = exchange
+        #: the backtest's fill rule for resting orders a print reaches (``--fill``,
+        #: ``--queue``; :meth:`~engine.venue.exchange.Exchange.enable_tape`)
+        self.fill, self.queue = fill, queue
         self.params: dict[str, Any] = {}
         self.symbols: dict[str, SymbolMarket] = {}
         #: prints applied so far (to the venue: history's are not counted)
@@ -126,7 +133,7 @@ class MarketFeed:
         opening = list(opening)
 
         def open_() -> None:
-            exchange.enable_tape()
+            exchange.enable_tape(fill=self.fill, queue=self.queue)
             at = max(now_ms, exchange.now)
             for inst, ticks in opening:
                 exchange.tape_mark(inst.symbol, ticks, at)

@@ -96,16 +96,17 @@ class ReplayFeed(MarketFeed):
     """Data files replayed onto ``exchange`` (see the module docstring).  ``files``: the
     data files (:func:`data_files`); ``now_ms``: the venue time ``start`` maps to;
     ``start``, ``warmup_ms``: None for the defaults; ``digests``: the SHA-256 each file
-    must have (a resume), else computed.  ``ValueError`` (a
-    :class:`~engine.backtest.data.DataError` names file, line and reason) on data that
-    cannot be served."""
+    must have (a resume), else computed; ``fill``, ``queue``: the backtest's fill
+    rule.  ``ValueError`` (a :class:`~engine.backtest.data.DataError` names file, line
+    and reason) on data that cannot be served."""
 
     kind = "replay"
 
     def __init__(self, exchange: Exchange, *, files: Sequence[str | Path], now_ms: int,
                  start: int | None = None, warmup_ms: int | None = None,
-                 digests: Sequence[str] | None = None, open_venue: bool = True) -> None:
-        super().__init__(exchange, now_ms)
+                 digests: Sequence[str] | None = None, fill: str = "through",
+                 queue: bool = False, open_venue: bool = True) -> None:
+        super().__init__(exchange, now_ms, fill, queue)
         paths = [Path(f) for f in files]
         sums = [_digest(p) for p in paths]
         if digests is not None and list(digests) != sums:
@@ -137,7 +138,8 @@ class ReplayFeed(MarketFeed):
         if start + self.offset > now_ms:
             self.offset -= MINUTE_MS
         self.params = {"kind": "replay", "files": [str(p) for p in paths], "digests": sums,
-                       "now_ms": now_ms, "start": start, "warmup_ms": warm}
+                       "now_ms": now_ms, "start": start, "warmup_ms": warm, "fill": fill,
+                       "queue": queue}
         self._timeline = merge(streams)
         t = self._timeline.time
         self._next = int(np.searchsorted(t, start, "left"))

@@ -248,16 +248,19 @@ def _feed(ex: Exchange, params: Any, *, open_venue: bool) -> MarketFeed:
     start, history and prints per day) or a replay (its files, their digests, start
     and warmup)."""
     if isinstance(params, dict) and params.get("kind") == "replay":
-        names: tuple[str, ...] = ("kind", "files", "digests", "now_ms", "start", "warmup_ms")
+        names: tuple[str, ...] = ("kind", "files", "digests", "now_ms", "start", "warmup_ms",
+                                  "fill", "queue")
         if sorted(params) != sorted(names) or not all(
                 isinstance(v, list) and all(isinstance(x, str) for x in v)
                 for v in (params["files"], params["digests"])) or any(
-                type(params[n]) is not int for n in names[3:]):
+                type(params[n]) is not int for n in names[3:6]):
             raise JournalError(f"replay parameters {params!r} are not {', '.join(names)}")
         return ReplayFeed(ex, files=params["files"], now_ms=params["now_ms"],
                           start=params["start"], warmup_ms=params["warmup_ms"],
-                          digests=params["digests"], open_venue=open_venue)
-    names = ("seed", "now_ms", "history_minutes", "trades_per_day", "open_ticks")
+                          digests=params["digests"], fill=params["fill"],
+                          queue=params["queue"], open_venue=open_venue)
+    names = ("seed", "now_ms", "history_minutes", "trades_per_day", "open_ticks", "fill",
+             "queue")
     if not isinstance(params, dict) or sorted(params) != sorted(names) or any(
             type(params[n]) is not int for n in names[:4]) or not isinstance(
             params["open_ticks"], dict):
@@ -266,7 +269,8 @@ def _feed(ex: Exchange, params: Any, *, open_venue: bool) -> MarketFeed:
         return SyntheticFeed(ex, seed=params["seed"], now_ms=params["now_ms"],
                              history_minutes=params["history_minutes"],
                              trades_per_day=params["trades_per_day"],
-                             open_ticks=params["open_ticks"], open_venue=open_venue)
+                             open_ticks=params["open_ticks"], fill=params["fill"],
+                             queue=params["queue"], open_venue=open_venue)
     except ValueError as e:
         raise JournalError(f"market parameters {params!r}: {e}") from None
 
