@@ -169,3 +169,15 @@ def test_readme_section_matches_the_tested_snippets():
     section = text.split(SECTION, 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
     assert blocks == [PREAMBLE, *SNIPPETS.values(), LOOP]
+
+
+def test_the_readme_freqtrade_config_is_the_one_the_end_to_end_test_runs():
+    """The config under "Run freqtrade against it" is ``tests/freqtrade/config.template.json``
+    with alice's demo keys and the default port."""
+    text = README.read_text().split("## Run freqtrade against it", 1)[1].split("\n## ", 1)[0]
+    shown = re.findall(r"```json\n(.*?)```", text, flags=re.S)
+    alice = demo_venue().account("alice")
+    template = (README.parent / "tests" / "freqtrade" / "config.template.json").read_text()
+    want = (template.replace("${API_KEY}", alice.api_key)
+            .replace("${API_SECRET}", alice.api_secret).replace("${BASE}", DEMO_URL))
+    assert shown == [want]
