@@ -89,6 +89,9 @@ SELECTION = [
     "--ignore=tests/test_server_security.py", "--ignore=tests/test_mutation.py",
     "--ignore=tests/test_server_signatures.py", "--ignore=tests/test_server_hardening.py",
     "--ignore=tests/test_server_transport.py", "--ignore=tests/test_server_market.py",
+    "--ignore=tests/test_server_state.py", "--ignore=tests/test_server_replay.py",
+    "--ignore=tests/test_server_admin.py", "--ignore=tests/test_freqtrade.py",
+    "--ignore=tests/freqtrade",
 ]
 PYTEST_ARGS = ["-q", "-p", "no:cacheprovider", "--no-header", "-o", "addopts="]
 
