@@ -14,6 +14,7 @@ import threading
 import time
 from decimal import Decimal
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -358,3 +359,34 @@ def test_a_server_killed_mid_load_resumes_with_everything_its_clients_were_told(
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=30)
     assert (state_dir / "snapshot.bin").exists()  # written at the clean stop
+
+
+@pytest.mark.parametrize("damage", ["next past the day", "funding row", "prints out of order",
+                                    "another symbol", "applied not an int"])
+def test_a_market_state_that_is_not_one_is_refused_and_takes_nothing_up(tmp_path, damage):
+    ex = Exchange()
+    ex.create_account("a", "100000")
+    feed = SyntheticFeed(ex, seed=5, now_ms=T0, history_minutes=30)
+    feed.advance(T0 + 120_000)
+    good = feed.state()
+    bad = feed.state()
+    btc = bad["symbols"]["BTCUSDT"]
+    if damage == "next past the day":
+        btc["next"] = 10**9
+    elif damage == "funding row":
+        btc["funding"] = [[1, 2]]
+    elif damage == "prints out of order":
+        t = np.frombuffer(btc["prints"]["T"], "<i8").copy()
+        t[0], t[-1] = t[-1], t[0]
+        btc["prints"]["T"] = t.tobytes()
+    elif damage == "another symbol":
+        bad["symbols"]["SOLUSDT"] = bad["symbols"].pop("ETHUSDT")
+    else:
+        bad["applied"] = "7"
+    fresh = SyntheticFeed(ex, **{k: v for k, v in feed.params.items()}, open_venue=False)
+    before = fresh.state()
+    with pytest.raises(ValueError):
+        fresh.restore_state(bad)
+    assert fresh.state() == before
+    fresh.restore_state(good)
+    assert fresh.state() == good

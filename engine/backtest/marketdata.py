@@ -167,7 +167,10 @@ class _Store:
         if len({len(a) for a in arrays.values()}) != 1:
             raise ValueError(f"a {cls.__name__} state's columns differ in length")
         store._c.append(**arrays)
-        store._check()
+        try:
+            store._check()
+        except InvariantError as e:
+            raise ValueError(f"a {cls.__name__} state breaks its rules: {e}") from None
         return store
 
     def _check(self) -> None:

@@ -78,7 +78,6 @@ class Refused(Exception):
 
 @dataclass(frozen=True)
 class Op:
-    method: str
     run: Callable[[Facade, dict[str, str]], Any]
     changes: bool  # a command: refused while the journal cannot be written
 
@@ -89,14 +88,16 @@ class Admin:
     def __init__(self, facade: Facade, token: str) -> None:
         self.facade = facade
         self._token = ("Bearer " + check_token(token)).encode()
-        self.ops: dict[str, Op] = {
-            "status": Op("GET", _status, False),
-            "deposit": Op("POST", _deposit, True),
-            "markPrice": Op("POST", _mark_price, True),
-            "advance": Op("POST", _advance, True),
-            "step": Op("POST", _step, True),
-            "stateHash": Op("GET", _state_hash, False),
-            "snapshot": Op("POST", _write_snapshot, True),
+        #: the operations by (verb, name)
+        self.ops: dict[tuple[str, str], Op] = {
+            ("GET", "status"): Op(_status, False),
+            ("POST", "deposit"): Op(_deposit, True),
+            ("POST", "markPrice"): Op(_mark_price, True),
+            ("POST", "advance"): Op(_advance, True),
+            ("POST", "step"): Op(_step, True),
+            ("GET", "stateHash"): Op(_state_hash, False),
+            ("POST", "snapshot"): Op(_write_snapshot, True),
+            ("GET", "snapshot"): Op(_read_snapshot, False),
         }
 
     def admits(self, authorization: str | None) -> bool:
@@ -107,16 +108,14 @@ class Admin:
     def answer(self, method: str, op_name: str, query: bytes, body: bytes,
                content_type: str | None) -> tuple[int, Any]:
         """``(HTTP status, JSON body or bytes)`` for an admitted request."""
-        if op_name == "snapshot" and method == "GET":
-            op = Op("GET", _read_snapshot, False)
-        else:
-            found = self.ops.get(op_name)
-            if found is None:
-                return 404, {"code": -1099, "msg": f"No operator endpoint {op_name!r}; "
-                             f"there are {', '.join(sorted(self.ops))}."}
-            if found.method != method and not (op_name == "snapshot"):
-                return 405, {"code": -1020, "msg": f"{op_name} takes {found.method}."}
-            op = found
+        op = self.ops.get((method, op_name))
+        if op is None:
+            verbs = [m for m, name in self.ops if name == op_name]
+            if verbs:
+                return 405, {"code": -1020, "msg": f"{op_name} takes {' or '.join(verbs)}."}
+            names = sorted({name for _m, name in self.ops})
+            return 404, {"code": -1099, "msg": f"No operator endpoint {op_name!r}; "
+                         f"there are {', '.join(names)}."}
         try:
             params = dict(parse(query, body, content_type).params)
         except ClientError as e:

@@ -82,11 +82,14 @@ class SymbolFeed(SymbolMarket):
         self._trades: Stream | None = None
         self._next = 0  # the next print of the day in play
 
-    def _load(self, day: int) -> None:
+    def day_trades(self, day: int) -> Stream:
+        """The prints of ``day`` (0: the day from the origin), generated."""
         path = minute_path(self.model, self.seed, self.origin, (day + 1) * DAY_MINUTES)
-        self._trades = minute_trades(path.slice(day * DAY_MINUTES, (day + 1) * DAY_MINUTES),
-                                     self.seed, day, symbol=self.inst.symbol)
-        self._day, self._next = day, 0
+        return minute_trades(path.slice(day * DAY_MINUTES, (day + 1) * DAY_MINUTES),
+                             self.seed, day, symbol=self.inst.symbol)
+
+    def _load(self, day: int) -> None:
+        self._trades, self._day, self._next = self.day_trades(day), day, 0
 
     def peek(self, now_ms: int) -> tuple[int, int, int, bool] | None:
         """The next print at or before ``now_ms`` — (time, price ticks, lots, buyer_maker)
@@ -236,14 +239,11 @@ class SyntheticFeed(MarketFeed):
         if type(day) is not int or type(nxt) is not int or day < -1 or nxt < 0 or (
                 day == -1 and nxt):
             raise ValueError(f"{feed.inst.symbol}: a position that is not one")
-        if day >= 0:
-            feed._load(day)
-            assert feed._trades is not None
-            if nxt > len(feed._trades):
-                raise ValueError(f"{feed.inst.symbol}: print {nxt} of a day of "
-                                 f"{len(feed._trades)}")
+        trades = None if day < 0 else feed.day_trades(day)
+        if trades is not None and nxt > len(trades):
+            raise ValueError(f"{feed.inst.symbol}: print {nxt} of a day of {len(trades)}")
 
         def take() -> None:
-            feed._day, feed._next = day, nxt
+            feed._trades, feed._day, feed._next = trades, day, nxt
 
         return take
