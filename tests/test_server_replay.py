@@ -144,6 +144,10 @@ def test_the_data_is_applied_in_order_as_the_clock_reaches_it_until_it_ends(data
         inst = ex.instruments["BTCUSDT"]
         ticks = Decimal(int(tr.price[b - 1]) * inst.tick_m)
         assert Decimal(last.json()["price"]) == ticks / 10**inst.price_exp
+        funding = next(f for f in load(data_files([data]), listed(["BTCUSDT", "ETHUSDT"]))
+                       if f.kind is Kind.FUNDING and f.symbol == "BTCUSDT").time + feed.offset
+        nxt = requests.get(f"{url}/fapi/v1/premiumIndex", params={"symbol": "BTCUSDT"}).json()
+        assert nxt["nextFundingTime"] == int(funding[funding > ex.now][0])  # the data's next
         book = requests.get(f"{url}/fapi/v1/depth", params={"symbol": "BTCUSDT"}).json()
         assert len(book["bids"]) == len(book["asks"]) == 20
         # a bot's order walks the tape's ladder

@@ -317,14 +317,16 @@ def open_interest_hist(market: MarketFeed, params: Params) -> list[dict[str, Any
 
 
 def premium_index(market: MarketFeed, params: Params) -> Any:
-    """``GET /fapi/v1/premiumIndex``: the venue's answer (mark, index, next funding
-    time; -1121 for an unknown symbol) with ``lastFundingRate`` the rate the feed last
-    settled on the symbol, ``"0.00000000"`` before the first."""
+    """``GET /fapi/v1/premiumIndex``: the venue's answer (mark, index; -1121 for an
+    unknown symbol) with ``lastFundingRate`` the rate the feed last settled on the
+    symbol, ``"0.00000000"`` before the first, and ``nextFundingTime`` the market's
+    next settlement (a replay's next funding row, rebased)."""
     answer = c.mark_price_info(market.exchange, params)
     for row in answer if isinstance(answer, list) else [answer]:
         feed = market.symbols.get(row["symbol"])
         settled = feed.funding if feed is not None else []
         row["lastFundingRate"] = fixed_str(settled[-1][1] if settled else 0, 8, 8)
+        row["nextFundingTime"] = market.next_funding_time(row["symbol"], market.exchange.now)
     return answer
 
 

@@ -184,6 +184,11 @@ class MarketFeed:
         """The time of the next print not yet applied (whenever it falls)."""
         raise NotImplementedError
 
+    def next_funding_time(self, symbol: str, now_ms: int) -> int:
+        """When ``symbol``'s funding is next settled after ``now_ms``: the next 00:00,
+        08:00 or 16:00 UTC (a replay: its data's next funding row)."""
+        return (now_ms // FUNDING_MS + 1) * FUNDING_MS
+
     def _finish(self, now_ms: int) -> int:
         """End a complete :meth:`_advance` at ``now_ms``: candles filled, clock moved."""
         for feed in self.symbols.values():

@@ -144,6 +144,9 @@ class ReplayFeed(MarketFeed):
         t = self._timeline.time
         self._next = int(np.searchsorted(t, start, "left"))
         self._kinds = [s.kind for s in streams]
+        #: each symbol's funding times, rebased
+        self._funding_times = {s.symbol: s.time + self.offset for s in streams
+                               if s.kind is Kind.FUNDING}
         self._stream_symbols = [s.symbol for s in streams]
         opening = []
         for sym, inst in exchange.instruments.items():
@@ -193,6 +196,16 @@ class ReplayFeed(MarketFeed):
             if self._kinds[int(tl.stream_index[i])] is Kind.TRADE:
                 return int(tl.time[i]) + self.offset
         return self.reached
+
+    def next_funding_time(self, symbol: str, now_ms: int) -> int:
+        """The data's next funding row of ``symbol`` after ``now_ms`` (rebased); the
+        8-hour grid when the data has none left."""
+        times = self._funding_times.get(symbol)
+        if times is not None:
+            i = int(np.searchsorted(times, now_ms, "right"))
+            if i < len(times):
+                return int(times[i])
+        return super().next_funding_time(symbol, now_ms)
 
     def _advance(self, now_ms: int, budget: int | None) -> int:
         """:meth:`~engine.server.marketfeed.MarketFeed.advance` itself; where it stops
