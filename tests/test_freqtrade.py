@@ -12,6 +12,7 @@ enough closed round trips, stops both, and checks:
   same side, ``executedQty`` and ``avgPrice`` (as Decimals);
 * every stop-loss freqtrade placed is an algo order on the venue (``GET /fapi/v1/algoOrder``):
   a reduce-only STOP_MARKET SELL with freqtrade's trigger price and amount;
+* the venue the server left in its ``--state`` directory holds every invariant;
 * freqtrade's log has no ERROR or CRITICAL record about the exchange.  Exchange WARNING
   records do not fail the test; they are reported as a pytest warning.  Today there are
   some: when a trade closes, the venue expires its reduce-only stop (SPEC 5: a trigger row
@@ -38,6 +39,7 @@ from pathlib import Path
 import pytest
 
 from engine.backtest.sample import write_sample
+from engine.server.state import StateDir
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "freqtrade"))
 import freqtrade_harness as ft  # noqa: E402
@@ -68,7 +70,8 @@ def test_freqtrade_round_trips_are_the_venues_orders(tmp_path, market):
     if market == "replay":  # a day of sample data: 12 hours of history, then live
         write_sample(tmp_path / "data", ["BTCUSDT"], 1, 3, trades_per_day=200_000)
         options = ("--replay", str(tmp_path / "data"))
-    with ft.Venue(tmp_path, HISTORY_MINUTES, *options) as venue:
+    state = tmp_path / "venue"  # the venue keeps its journal: checked once it stops
+    with ft.Venue(tmp_path, HISTORY_MINUTES, "--state", str(state), *options) as venue:
         bot = None
         try:
             key, secret = venue.accounts["alice"]
@@ -85,6 +88,11 @@ def test_freqtrade_round_trips_are_the_venues_orders(tmp_path, market):
             if bot is not None:
                 print(bot.logs())
             raise
+    # the venue the server left (journal and last snapshot) holds every invariant
+    resumed, _market = StateDir(state).resume()
+    resumed.check_invariants()
+    assert resumed.client("alice").get_all_orders(symbol=ft.SYMBOL), \
+        "freqtrade's orders are in the venue's journal"
     print(f"{ROUND_TRIPS} round trip(s) in {took:.1f}s after freqtrade started; "
           f"test {time.monotonic() - started:.1f}s")
 

@@ -169,10 +169,10 @@ _ACCOUNT = re.compile(r"^\s+account (\S+)\s+api_key (\S+)\s+api_secret (\S+)\s*$
 
 class Venue:
     """``fapisim serve`` in a subprocess, as a context manager that stops it (SIGINT):
-    its synthetic market with ``history_minutes`` of history, or the ``market`` options
-    given instead (``--replay DATA``)."""
+    its synthetic market with ``history_minutes`` of history, and the ``options`` given
+    (``--state DIR``, ``--replay DATA``)."""
 
-    def __init__(self, workdir: Path, history_minutes: int, *market: str) -> None:
+    def __init__(self, workdir: Path, history_minutes: int, *options: str) -> None:
         self.out_path, self.err_path = workdir / "fapisim.out", workdir / "fapisim.err"
         self.url = ""
         self.accounts: dict[str, tuple[str, str]] = {}
@@ -180,7 +180,7 @@ class Venue:
         self._err = open(self.err_path, "w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "engine", "serve", "--host", "127.0.0.1", "--port", "0",
-             *(market or ("--history", str(history_minutes)))],
+             "--history", str(history_minutes), *options],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=self._err, text=True,
             env=_clean_env(PYTHONPATH=str(ROOT)))
         self._drain = threading.Thread(target=self._read, daemon=True)
