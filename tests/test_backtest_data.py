@@ -236,6 +236,24 @@ def test_a_zip_holding_two_csv_files_is_refused(tmp_path):
         load_file(path, BTC)
 
 
+def test_a_zip_bomb_is_refused_before_it_is_inflated(tmp_path):
+    """Real rows, then 20 MB of newlines: the member declares 20 MB from ~20 KB."""
+    path = tmp_path / "BTCUSDT-aggTrades-2024-01-01.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("BTCUSDT-aggTrades-2024-01-01.csv",
+                   "\n".join(AGG_ROWS) + "\n" * 20_000_000)
+    with mock.patch.object(zipfile.ZipFile, "read", side_effect=AssertionError("inflated")):
+        with pytest.raises(DataError, match=r"aggTrades-2024-01-01.csv: it inflates to "
+                                            r"\d+ bytes from \d+, more than 50 times"):
+            load_file(path, BTC)
+    # an ordinary zipped file is read
+    plain = tmp_path / "ok" / "BTCUSDT-aggTrades-2024-01-01.zip"
+    plain.parent.mkdir()
+    with zipfile.ZipFile(plain, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("BTCUSDT-aggTrades-2024-01-01.csv", "\n".join(AGG_ROWS) + "\n")
+    assert len(load_file(plain, BTC)) == len(AGG_ROWS)
+
+
 # -- malformed files: file, line, reason -----------------------------------------------
 def _agg_with(bad_row):
     return [AGG_ROWS[0], AGG_ROWS[1], bad_row, AGG_ROWS[2].replace(f"{T0 + 7}", f"{T0 + 9}")]

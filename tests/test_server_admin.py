@@ -93,7 +93,10 @@ def test_deposit_credits_the_wallet_and_a_bad_one_changes_nothing(lockstep):
     for params in ({"account": "alice", "amount": "0"}, {"account": "alice", "amount": "-5"},
                    {"account": "alice", "amount": "1.000000001"}, {"account": "zed",
                                                                     "amount": "1"},
-                   {"account": "alice"}, {"amount": "1"}, {"account": "@tape", "amount": "1"}):
+                   {"account": "alice"}, {"amount": "1"}, {"account": "@tape", "amount": "1"},
+                   {"account": "alice", "amount": "١٢"}, {"account": "alice", "amount": " 5"},
+                   {"account": "alice", "amount": "1_000"},
+                   {"account": "alice", "amount": "1e3"}):
         r = op(url, "POST", "deposit", **params)
         assert r.status_code == 400 and isinstance(r.json()["msg"], str), params
     assert ex.state_hash() == before
@@ -164,5 +167,18 @@ def test_an_unknown_operation_and_a_wrong_verb_are_refused(lockstep):
     _ex, _feed, url = lockstep
     r = op(url, "GET", "nope")
     assert r.status_code == 404 and "status" in r.json()["msg"]
-    r = op(url, "GET", "deposit")
-    assert r.status_code == 405
+    for verb, name in (("GET", "deposit"), ("PUT", "status"), ("DELETE", "snapshot")):
+        r = op(url, verb, name)
+        assert r.status_code == 405 and name in r.json()["msg"], (verb, name)
+
+
+def test_an_operator_body_announced_too_large_is_refused_unread(lockstep):
+    _ex, _feed, url = lockstep
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as s:
+        s.sendall(b"POST /fapisim/v1/deposit HTTP/1.1\r\nHost: x\r\n"
+                  b"Authorization: Bearer " + TOKEN.encode() + b"\r\n"
+                  b"Content-Type: application/x-www-form-urlencoded\r\n"
+                  b"Content-Length: 99999999999\r\n\r\n")
+        head = s.recv(4096)
+    assert head.startswith(b"HTTP/1.1 413") and b"connection: close" in head.lower()

@@ -163,13 +163,17 @@ def test_serve_refuses_a_non_positive_transport_limit_with_exit_2(capsys, flag):
 
 @pytest.mark.parametrize("args, problem", [
     (["--speed", "fast"], "--speed takes a number"),
-    (["--speed", "-1"], "--speed is between 0 and 1000"),
+    (["--speed", "-1"], "--speed takes a number"),
+    (["--speed", "1001"], "--speed is between 0 and 1000"),
     (["--speed", "0.0001"], "at most 3 decimals"),
+    (["--speed", "١"], "--speed takes a number"),
+    (["--speed", "1_0"], "--speed takes a number"),
+    (["--speed", " 1"], "--speed takes a number"),
     (["--admin-token", "short"], "an admin token is at least 16"),
     (["--admin-token", "sixteen chars here"], "without spaces"),
     (["--symbols", "BTCUSDT,FOOUSDT"], "FOOUSDT"),
-], ids=["speed word", "speed negative", "speed too fine", "token short", "token space",
-        "symbol unknown"])
+], ids=["speed word", "speed negative", "speed too fast", "speed too fine", "speed other digits",
+        "speed underscore", "speed space", "token short", "token space", "symbol unknown"])
 def test_serve_refuses_a_bad_option_with_exit_2_before_anything_starts(tmp_path, capsys, args,
                                                                        problem):
     state = tmp_path / "venue"

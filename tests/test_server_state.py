@@ -390,3 +390,71 @@ def test_a_market_state_that_is_not_one_is_refused_and_takes_nothing_up(tmp_path
     assert fresh.state() == before
     fresh.restore_state(good)
     assert fresh.state() == good
+
+
+@pytest.mark.parametrize("journal", ["missing", "empty"])
+def test_a_snapshot_without_its_journal_is_refused_not_started_over(tmp_path, journal):
+    state = StateDir(tmp_path / "s")
+    ex, feed = new_venue(state)
+    feed.advance(T0 + 30_000)
+    bot_step(ex, random.Random(4))
+    state.write(state.capture(ex, feed), ex.journal)
+    ex.close_journal()
+    state.close()
+    if journal == "missing":
+        state.journal.unlink()
+    else:
+        state.journal.write_bytes(b"")
+    before = state.snapshot_path.read_bytes()
+    with pytest.raises(StateError, match="holds a snapshot but no journal"):
+        StateDir(tmp_path / "s").create(lambda p: Exchange(journal=p))
+    from engine.cli import main
+
+    assert main(["serve", "--port", "0", "--state", str(tmp_path / "s")]) == 2
+    assert state.snapshot_path.read_bytes() == before  # the old venue is not overwritten
+
+
+def test_a_torn_last_line_is_cut_with_a_warning_naming_it(tmp_path, caplog):
+    state = StateDir(tmp_path / "s")
+    ex, feed = new_venue(state)
+    feed.advance(T0 + 30_000)
+    bot_step(ex, random.Random(4))
+    bot_step(ex, random.Random(5))
+    ex.journal.flush()
+    lines = state.journal.read_bytes().splitlines(keepends=True)
+    ex.close_journal()
+    state.close()
+    state.journal.write_bytes(b"".join(lines[:-1]) + lines[-1][:-20])  # a crash mid-write
+    with caplog.at_level(logging.WARNING, "fapisim.server"):
+        got, _market = StateDir(tmp_path / "s").resume()
+    assert f"line {len(lines)}: a torn last line" in caplog.text
+    assert got.journal.seq == len(lines) - 2  # the header and the torn line are not lines
+
+
+def test_a_snapshot_is_written_only_once_the_journal_it_follows_is_on_disk(tmp_path):
+    """A snapshot is fsynced; so is the journal before it, so after a power loss the
+    snapshot is never ahead of the journal."""
+    state = StateDir(tmp_path / "s")
+    ex, feed = new_venue(state)
+    feed.advance(T0 + 30_000)
+    bot_step(ex, random.Random(4))
+    order: list[str] = []
+
+    class Spy:
+        def sync(self) -> None:
+            order.append("journal")
+            ex.journal.sync()
+
+    real = os.replace
+
+    def replaced(*args, **kwargs):
+        order.append("snapshot")
+        return real(*args, **kwargs)
+
+    data = state.capture(ex, feed)
+    os.replace = replaced
+    try:
+        state.write(data, Spy())
+    finally:
+        os.replace = real
+    assert order == ["journal", "snapshot"]

@@ -52,7 +52,8 @@ number, a time going backwards within a file (or from one file of a series to th
 in :func:`load`), an empty file, an unknown symbol or kind: :class:`DataError` (a
 ``ValueError``) naming the file, the 1-based line counting the header, and the reason:
 ``x.csv, line 7: price '30000.05' is off the tick grid (tickSize 0.10)``.  A zip member
-is named ``x.zip/x.csv``.
+is named ``x.zip/x.csv``.  A zip member declaring more than :data:`MAX_ZIP_RATIO` times
+its compressed size is refused before it is inflated (a "zip bomb").
 
 Merge order
 -----------
@@ -98,6 +99,10 @@ Instruments = Instrument | Mapping[str, Instrument] | Iterable[Instrument]
 
 _I64_MAX = 2**63 - 1
 _POW10 = np.array([10**i for i in range(19)], dtype=np.int64)
+#: a zipped csv inflating more than this many times its compressed size is refused
+#: unread (market-data csv deflates 3–6×; a file of one repeated byte, a "zip bomb",
+#: about 1000×)
+MAX_ZIP_RATIO = 50
 #: rows per numpy block: bounds the temporaries to a few MB per column
 _BLOCK = 1 << 17
 
@@ -439,7 +444,13 @@ def _read(path: Path) -> tuple[bytes, str]:
             if len(members) != 1:
                 raise DataError(str(path), None,
                                 f"the zip holds {len(members)} csv files, expected one")
-            return archive.read(members[0]), f"{path}/{members[0].filename}"
+            member = members[0]
+            if member.file_size > MAX_ZIP_RATIO * max(member.compress_size, 1024):
+                raise DataError(f"{path}/{member.filename}", None,
+                                f"it inflates to {member.file_size} bytes from "
+                                f"{member.compress_size}, more than {MAX_ZIP_RATIO} times: "
+                                "not a market-data file")
+            return archive.read(member), f"{path}/{member.filename}"
     except zipfile.BadZipFile as e:
         raise DataError(str(path), None, f"not a readable zip archive ({e})") from None
 

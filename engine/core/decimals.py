@@ -40,6 +40,10 @@ LEGAL_DECIMAL = "^([0-9]{1,20})(\\.[0-9]{1,20})?$"
 LEGAL_INTEGER = "^[0-9]{1,20}$"
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,6})?", re.ASCII)
 _INTEGER = re.compile(r"[+]?[0-9]{1,20}", re.ASCII)
+#: an amount written plainly: ASCII digits and an optional fraction (a minus sign is let
+#: through to be refused by its bound; no exponent, spaces, underscores or other
+#: scripts' digits, all of which Decimal() would take)
+_PLAIN = re.compile(r"-?[0-9]{1,30}(?:\.[0-9]{1,30})?", re.ASCII)
 _INT_LIMIT = 10**20  # the same 20 digits a wire integer may have
 #: Values beyond this many digits either side of the point are out of any range we serve.
 _MAX_MAGNITUDE = 40
@@ -184,6 +188,9 @@ def usdt_e8(what: str, value: object, least_e8: int) -> int:
     else ``ValueError`` naming ``what``."""
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
         raise ValueError(f"{what} must be a str, int or Decimal, not {value!r}")
+    if isinstance(value, str) and not _PLAIN.fullmatch(value):
+        raise ValueError(f"{what} {value!r} is not a plain decimal (ASCII digits, an "
+                         "optional point)")
     try:
         amount = Decimal(value)
     except ArithmeticError:

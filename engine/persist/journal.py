@@ -258,6 +258,12 @@ class Journal:
         """Why the journal refuses commands (a write failed, it was closed), or None."""
         return self._broken
 
+    def sync(self) -> None:
+        """Flush every line written so far to the disk (fsync): a snapshot taken after
+        them may be written only once they cannot be lost."""
+        if self._fd >= 0:
+            os.fsync(self._fd)
+
     def prefix_digest(self) -> str:
         """SHA-256 of every byte written so far (what a snapshot records)."""
         return self._sha.hexdigest()

@@ -236,7 +236,7 @@ def _write_snapshot(f: Facade, params: dict[str, str]) -> dict[str, Any]:
     journal = f.exchange.journal
     data = state.capture(f.exchange, f.market)
     if data is not None:
-        state.write(data)  # under the lock: the operator asked for it now
+        state.write(data, journal)  # under the lock: the operator asked for it now
     return {"path": str(state.snapshot_path), "seq": journal.seq if journal else 0,
             "written": data is not None}
 

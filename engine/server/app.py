@@ -380,6 +380,9 @@ def create_app(
             wire = {"code": -2015, "msg": "The operator's endpoints need 'Authorization: "
                     "Bearer <admin token>'."}
             return _response((401, wire, {}), close=unread)
+        length = headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > MAX_ADMIN_BODY:
+            return _response((413, {"code": -1101, "msg": "Body too large."}, {}), close=True)
         try:
             body = await _read_body(request, MAX_ADMIN_BODY)
         except ClientDisconnect:
@@ -395,7 +398,7 @@ def create_app(
 
     routes = [Route("/{path:path}", endpoint, methods=_METHODS)]
     if admin is not None:
-        routes.insert(0, Route(ADMIN_PREFIX + "{op}", operator, methods=["GET", "POST"]))
+        routes.insert(0, Route(ADMIN_PREFIX + "{op}", operator, methods=_METHODS))
     app = Starlette(routes=routes)
     app.state.exchange = exchange
     app.state.lock = facade.lock
@@ -492,7 +495,7 @@ def _snapshot(facade: Facade) -> None:
             return
         data = state.capture(facade.exchange, facade.market)
     if data is not None:
-        state.write(data)
+        state.write(data, facade.exchange.journal)
         log.info("snapshot written: %s (%d bytes)", state.snapshot_path, len(data))
 
 

@@ -23,6 +23,7 @@ no float reaches the clock.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -42,9 +43,12 @@ def wall_ms() -> int:
 def parse_speed(text: str) -> int:
     """``--speed``'s value in thousandths: ``"1"`` → 1000, ``"0"`` → 0 (lockstep);
     ``ValueError`` unless a decimal in [0, :data:`MAX_SPEED`] with at most 3 decimals."""
+    if not isinstance(text, str) or not re.fullmatch(r"[0-9]{1,9}(?:\.[0-9]{1,9})?", text,
+                                                     re.ASCII):
+        raise ValueError(f"--speed takes a number such as 1, 10 or 0.5, not {text!r}")
     try:
-        value = Decimal(text.strip())
-    except (InvalidOperation, AttributeError):
+        value = Decimal(text)
+    except InvalidOperation:
         raise ValueError(f"--speed takes a number such as 1, 10 or 0.5, not {text!r}") from None
     if not value.is_finite() or not 0 <= value <= MAX_SPEED or value != value.quantize(
             Decimal("0.001")):

@@ -112,8 +112,16 @@ class StateDir:
 
     @property
     def fresh(self) -> bool:
-        """True when ``DIR`` holds no journal yet (a new venue starts here)."""
-        return not self.journal.exists() or self.journal.stat().st_size == 0
+        """True when ``DIR`` holds no journal yet (a new venue starts here).
+        :class:`StateError` when it holds a snapshot but no journal: the venue it
+        describes cannot be resumed, and starting over would overwrite it."""
+        empty = not self.journal.exists() or self.journal.stat().st_size == 0
+        if empty and self.snapshot_path.exists():
+            raise StateError(
+                f"--state {self.path} holds a snapshot but no journal ({self.journal.name} "
+                "is missing or empty): the venue cannot be resumed from it; move the "
+                "directory aside to start a new venue")
+        return empty
 
     # -- a new venue -------------------------------------------------------------------
     def create(self, exchange_factory: Callable[[str], Exchange]) -> Exchange:
@@ -173,6 +181,10 @@ class StateDir:
             raise StateError(f"--state {self.path}: cannot resume: {e}") from None
         for w in caught:
             log.warning("%s", w.message)
+        if result.torn is not None:
+            log.warning("%s, line %d: a torn last line of %d bytes (a crash mid-write) was "
+                        "cut; that command was never answered", self.journal,
+                        result.torn.line, len(result.torn.data))
         self.snapshot_seq = -1 if data is None else self._seq_of(data)
         log.info("resumed %s: %d journal lines, %d replayed", self.path, result.seq,
                  result.applied)
@@ -224,8 +236,12 @@ class StateDir:
         self.snapshot_seq = journal.seq
         return msgspec.msgpack.encode(env)
 
-    def write(self, data: bytes) -> None:
-        """Replace ``snapshot.bin`` with ``data``, durably (outside the lock)."""
+    def write(self, data: bytes, journal: Any = None) -> None:
+        """Replace ``snapshot.bin`` with ``data``, durably (outside the lock), once
+        ``journal`` (the venue's) is on disk up to it: a snapshot is never ahead of
+        the journal it follows, even after a power loss."""
+        if journal is not None:
+            journal.sync()
         tmp = self.snapshot_path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
