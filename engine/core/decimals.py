@@ -189,7 +189,7 @@ def usdt_e8(what: str, value: object, least_e8: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
         raise ValueError(f"{what} must be a str, int or Decimal, not {value!r}")
     if isinstance(value, str) and not _PLAIN.fullmatch(value):
-        raise ValueError(f"{what} {value!r} is not a plain decimal (ASCII digits, an "
+        raise ValueError(f"{what} {value!r} is not a number (plain ASCII digits, an "
                          "optional point)")
     try:
         amount = Decimal(value)
