@@ -8,7 +8,7 @@ import socket
 
 import pytest
 import requests
-from rest_support import ALICE_KEY, ALICE_SECRET, RawClient, make_venue
+from rest_support import ALICE_KEY, ALICE_SECRET, RawClient, make_venue, now_ms
 
 from engine import Exchange
 from engine.server import create_app, running
@@ -112,6 +112,13 @@ def test_advance_and_step_move_the_market_only_when_told(lockstep):
     r = op(url, "POST", "advance", ms=60_000).json()
     assert r["time"] == ex.now == r["reached"] and r["printsApplied"] > stepped
     assert requests.get(f"{url}/fapi/v1/time").json()["serverTime"] == ex.now
+    # SPEC 9: answers carry venue time, though the request was signed with wall time
+    c = RawClient(url, ALICE_KEY, ALICE_SECRET)
+    fill = c.signed("POST", "/fapi/v1/order", {"symbol": "BTCUSDT", "side": "BUY",
+                                                "type": "MARKET", "quantity": "0.003",
+                                                "newOrderRespType": "RESULT"}).json()
+    trades = c.signed("GET", "/fapi/v1/userTrades", {"symbol": "BTCUSDT"}).json()
+    assert fill["updateTime"] == trades[-1]["time"] == ex.now < now_ms() - 86_400_000
     for bad in ({"ms": "-1"}, {"ms": "x"}, {"ms": str(86_400_001)}, {}):
         before = ex.state_hash()
         assert op(url, "POST", "advance", **bad).status_code == 400

@@ -500,7 +500,6 @@ def test_serve_takes_the_backtests_fill_rule_for_resting_orders(fill, fills):
                                    quantity="0.01", price=inst.price_str(price))
     assert bid["status"] == "NEW"
     feed.advance(t)
-    assert int(day.price[at]) == price and int(day.time[at]) == t
     got = ex.client("a").query_order(symbol=SYMBOL, orderId=bid["orderId"])
     assert (Decimal(got["executedQty"]) > 0) is fills, got  # the print's size, or all
     assert feed.params["fill"] == fill

@@ -92,7 +92,7 @@ from engine.core.instrument import Instrument
 
 __all__ = [
     "COLUMNS", "PRIORITY", "DataError", "FileKind", "Kind", "Stream", "Timeline", "concat",
-    "infer", "load", "load_file", "merge",
+    "data_files", "infer", "load", "load_file", "merge",
 ]
 
 Instruments = Instrument | Mapping[str, Instrument] | Iterable[Instrument]
@@ -480,6 +480,20 @@ def _load_file(
     return _parse(data, FileKind(kind), inst, name, symbol, round_mark)
 
 
+def data_files(paths: str | Path | Iterable[str | Path]) -> list[Path]:
+    """The files ``paths`` name, directories searched recursively for .csv/.zip (sorted
+    by path within each), each once, in order."""
+    files: list[Path] = []
+    for p in map(Path, [paths] if isinstance(paths, (str, Path)) else paths):
+        if p.is_dir():
+            files += sorted((f for f in p.rglob("*") if f.is_file()
+                             and f.suffix.lower() in (".csv", ".zip")),
+                            key=lambda f: f.relative_to(p).as_posix())
+        else:
+            files.append(p)
+    return list(dict.fromkeys(files))  # a file named twice is read once
+
+
 def load(
     paths: str | Path | Iterable[str | Path], instruments: Instruments, *,
     round_mark: bool = False,
@@ -492,16 +506,8 @@ def load(
     first data line.  Streams come in the order of their first files.  Load aggTrades or
     trades of a symbol, not both: each gives a trade stream.
     """
-    files: list[Path] = []
-    for p in map(Path, [paths] if isinstance(paths, (str, Path)) else paths):
-        if p.is_dir():
-            files += sorted((f for f in p.rglob("*") if f.is_file()
-                             and f.suffix.lower() in (".csv", ".zip")),
-                            key=lambda f: f.relative_to(p).as_posix())
-        else:
-            files.append(p)
     series: dict[tuple[str, FileKind, str], list[Stream]] = {}
-    for f in dict.fromkeys(files):  # a file named twice is read once
+    for f in data_files(paths):
         key = infer(f.name)
         stream, first_line = _load_file(f, instruments, key[1], key[0], round_mark)
         done = series.setdefault(key, [])

@@ -263,16 +263,16 @@ class Facade:
         if self.journal_failure() is not None:
             ex.pass_time(wall)
             return True
-        reached = wall
         market = self.market
-        if market is not None:
-            reached = market.advance(wall, PRINTS_PER_TURN)
-            if market.ended and not self._ended_logged:
-                self._ended_logged = True
-                log.warning("the replayed data has ended (venue time %d): serving its final "
-                            "state", ex.now)
-        if not ex.pass_time(reached):
-            ex.set_time(reached)  # something falls due: a journaled command
+        if market is None:
+            if not ex.pass_time(wall):
+                ex.set_time(wall)  # something falls due: a journaled command
+            return True
+        reached = market.advance(wall, PRINTS_PER_TURN)  # the clock follows the market
+        if market.ended and not self._ended_logged:
+            self._ended_logged = True
+            log.warning("the replayed data has ended (venue time %d): serving its final "
+                        "state", ex.now)
         return reached == wall
 
     def journal_failure(self) -> str | None:
@@ -318,6 +318,27 @@ def _response(answer: Answer, close: bool = False) -> Response:
     return Response(content, status, headers, media_type=_JSON)
 
 
+def _unread(request: Request) -> bool:
+    """True when the request announces a body (a refusal then closes the connection)."""
+    headers = request.headers
+    return headers.get("content-length") not in (None, "0") or "transfer-encoding" in headers
+
+
+async def _body(request: Request, limit: int,
+                too_large: Callable[[], Answer]) -> bytes | Response:
+    """The request body; or the answer when it is (or is announced) longer than
+    ``limit`` — ``too_large()``, with ``Connection: close``, the rest unread — or when
+    the client went away."""
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > limit:
+        return _response(too_large(), close=True)
+    try:
+        body = await _read_body(request, limit)
+    except ClientDisconnect:
+        return Response(status_code=400)  # nobody is listening
+    return _response(too_large(), close=True) if body is None else body
+
+
 async def _read_body(request: Request, limit: int) -> bytes | None:
     """The request body, or None when it is longer than ``limit`` (the rest unread)."""
     chunks: list[bytes] = []
@@ -355,40 +376,27 @@ def create_app(
         client = request.client
         adm = facade.admit(scope["method"], scope["path"], headers.get("x-mbx-apikey"),
                            client.host if client else "", wall)
-        unread = headers.get("content-length") not in (None, "0") or (
-            "transfer-encoding" in headers)
         if not isinstance(adm, Admitted):
-            return _response(adm, close=unread)
-        length = headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
-            return _response(facade.too_large(adm.meter_key, wall), close=True)
-        try:
-            body = await _read_body(request, MAX_BODY_BYTES)
-        except ClientDisconnect:
-            return Response(status_code=400)  # nobody is listening
-        if body is None:
-            return _response(facade.too_large(adm.meter_key, wall), close=True)
+            return _response(adm, close=_unread(request))
+        body = await _body(request, MAX_BODY_BYTES,
+                           lambda: facade.too_large(adm.meter_key, wall))
+        if isinstance(body, Response):
+            return body
         return _response(facade.answer(
             adm, scope["query_string"], body, headers.get("content-type"), wall))
 
     async def operator(request: Request) -> Response:
         assert admin is not None
         headers = request.headers
-        unread = headers.get("content-length") not in (None, "0") or (
-            "transfer-encoding" in headers)
         if not admin.admits(headers.get("authorization")):
             wire = {"code": -2015, "msg": "The operator's endpoints need 'Authorization: "
                     "Bearer <admin token>'."}
-            return _response((401, wire, {}), close=unread)
-        length = headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > MAX_ADMIN_BODY:
-            return _response((413, {"code": -1101, "msg": "Body too large."}, {}), close=True)
-        try:
-            body = await _read_body(request, MAX_ADMIN_BODY)
-        except ClientDisconnect:
-            return Response(status_code=400)
-        if body is None:
-            return _response((413, {"code": -1101, "msg": "Body too large."}, {}), close=True)
+            return _response((401, wire, {}), close=_unread(request))
+        too_large = reject("BODY_TOO_LARGE", status=413)
+        body = await _body(request, MAX_ADMIN_BODY,
+                           lambda: (413, too_large.to_wire(), {}))
+        if isinstance(body, Response):
+            return body
         status, result = admin.answer(request.method, request.path_params["op"],
                                       request.scope["query_string"], body,
                                       headers.get("content-type"))

@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from engine.backtest.data import Kind, Stream, infer, load, merge
+from engine.backtest.data import data_files as find_files
 from engine.backtest.marketdata import MINUTE_MS, Candles, Prints
 from engine.server.marketfeed import MarketFeed, SymbolMarket, ladder
 
@@ -62,21 +63,16 @@ DEFAULT_WARMUP_MS = 500 * 3_600_000
 
 
 def data_files(paths: Sequence[str | Path]) -> list[Path]:
-    """The data files ``paths`` name (directories searched for .csv/.zip, by path), as
-    absolute paths (a resumed venue finds them from anywhere)."""
-    out: list[Path] = []
-    for p in (Path(x).absolute() for x in paths):
-        if p.is_dir():
-            out += sorted((f for f in p.rglob("*") if f.is_file()
-                           and f.suffix.lower() in (".csv", ".zip")),
-                          key=lambda f: f.relative_to(p).as_posix())
-        elif p.is_file():
-            out.append(p)
-        else:
+    """The data files ``paths`` name (:func:`engine.backtest.data.data_files`), as
+    absolute paths (a resumed venue finds them from anywhere); ``ValueError`` for a
+    path that is not there, or none at all."""
+    for p in map(Path, paths):
+        if not (p.is_file() or p.is_dir()):
             raise ValueError(f"--replay {p}: no such file or directory")
+    out = [f.absolute() for f in find_files([Path(p).absolute() for p in paths])]
     if not out:
         raise ValueError(f"--replay {' '.join(map(str, paths))}: no .csv or .zip data files")
-    return list(dict.fromkeys(out))
+    return out
 
 
 def data_symbols(files: Sequence[Path]) -> list[str]:
