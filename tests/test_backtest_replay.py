@@ -209,12 +209,12 @@ def test_a_strategy_answering_every_update_with_an_order_is_stopped_with_an_erro
 
     import engine.backtest.replay as replay
 
-    old, replay._UPDATE_ROUNDS = replay._UPDATE_ROUNDS, 50
+    old, replay._UPDATE_LIMIT = replay._UPDATE_LIMIT, 50
     try:
-        with pytest.raises(RuntimeError, match="order updates did not settle"):
+        with pytest.raises(RuntimeError, match="did not settle after 50 calls"):
             run([tape(BTC, [(T0 + 1, 300_000, 1, False)])], Spinner)
     finally:
-        replay._UPDATE_ROUNDS = old
+        replay._UPDATE_LIMIT = old
 
 
 def test_the_single_stream_short_cut_lays_events_as_merge_does():

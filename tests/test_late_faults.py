@@ -55,7 +55,9 @@ class Recorder:
     """Which undo records were logged where, and which of them were undone."""
 
     def __init__(self) -> None:
-        self.logged: dict[int, tuple[str, int]] = {}
+        #: id of an undo record -> the sites that logged it, newest last (a record may be
+        #: one shared object logged at several sites: the event log's "drop the newest")
+        self.logged: dict[int, list[tuple[str, int]]] = {}
         self.undone: set[tuple[str, int]] = set()
 
     @contextmanager
@@ -67,14 +69,14 @@ class Recorder:
         def append(self: Any, entry: Any) -> None:
             frame = sys._getframe(1)
             path = os.path.relpath(frame.f_code.co_filename, ROOT)
-            recorder.logged[id(entry)] = (path, frame.f_lineno)
+            recorder.logged.setdefault(id(entry), []).append((path, frame.f_lineno))
             list.append(self, entry)
 
         def pop(self: Any, *index: int) -> Any:
             entry = list.pop(self, *index)
-            site = recorder.logged.get(id(entry))
-            if site is not None:
-                recorder.undone.add(site)
+            sites = recorder.logged.get(id(entry))
+            if sites:  # records are undone newest first, so the newest site is this one's
+                recorder.undone.add(sites.pop())
             return entry
 
         original = log.__class__

@@ -50,6 +50,7 @@ benchmarks/test_backtest_replay.py.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -83,9 +84,9 @@ _NEVER = 1 << 62
 _CHUNK_MIN, _CHUNK_MAX = 64, 1 << 20
 #: rows per Python-list block in the every-trade loop (bounds memory of .tolist())
 _BLOCK = 1 << 16
-#: order-update rounds after one event before the loop gives up (a strategy that
+#: order updates delivered after one event before the loop gives up (a strategy that
 #: answers every update with a new order would otherwise never return)
-_UPDATE_ROUNDS = 100_000
+_UPDATE_LIMIT = 100_000
 
 
 class Replay:
@@ -424,20 +425,23 @@ class Replay:
             self._changed()
 
     def _changed(self) -> None:
-        """Deliver order updates until none are left; bands and deadline are stale."""
+        """Deliver order updates until none are left; bands and deadline are stale.
+
+        Updates are the account's order events from the venue's event log, in the
+        order they happened (:class:`~engine.venue.tapeloop.OrderWatch`); those a
+        callback causes are read right after it and queued behind the rest."""
         ex, watch, on_update = self.ex, self._watch, self.strategy.on_order_update
-        for _round in range(_UPDATE_ROUNDS):
-            orders = watch.changes()
-            if not orders:
-                break
+        queue = deque(watch.changes())
+        delivered = 0
+        while queue:
+            if delivered == _UPDATE_LIMIT:
+                raise RuntimeError(f"{type(self.strategy).__name__}: order updates did not "
+                                   f"settle after {_UPDATE_LIMIT} calls of on_order_update")
             uid = update_id(ex)
-            for order in orders:
-                on_update(order)
-            if update_id(ex) == uid:
-                break
-        else:
-            raise RuntimeError(f"{type(self.strategy).__name__}: order updates did not settle "
-                               f"after {_UPDATE_ROUNDS} rounds of on_order_update")
+            on_update(queue.popleft())
+            delivered += 1
+            if update_id(ex) != uid:
+                queue.extend(watch.changes())
         self._bands_ok = False
         self._refresh()
 

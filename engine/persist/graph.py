@@ -119,7 +119,7 @@ RESET: dict[type, dict[str, Any]] = {
     },
     Order: {"tmpl": lambda: None},
     TriggerRow: {"tmpl": lambda: None},
-    VenueState: {"journal": lambda: None},
+    VenueState: {"journal": lambda: None, "events": lambda: None},
 }
 #: not written either: the venue's undo log, which every owner shares (rebuilt empty)
 _UNDO_FIELD = "undo"

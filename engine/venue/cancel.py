@@ -42,6 +42,7 @@ from engine.core.enums import (
     OrderStatus,
 )
 from engine.core.errors import ClientError, reject
+from engine.core.events import ORDER
 from engine.core.order import AUTO_CID_PREFIX
 from engine.core.orderindex import set_row_count
 from engine.venue.rule import Rule
@@ -49,6 +50,7 @@ from engine.wire.orders import order_result, order_wire
 from engine.wire.params import parse_symbol
 
 if TYPE_CHECKING:
+    from engine.core.events import EventLog
     from engine.core.instrument import Instrument
     from engine.core.ledger import AccountState, Ledger
     from engine.core.market import Market
@@ -81,6 +83,7 @@ class Cancels(Rule):
     _markets: dict[str, Market]
     _index: OrderIndex
     _undo: UndoLog
+    _events: EventLog
     _countdowns: dict[tuple[str, str], int]
     _ledger: Ledger
     # the rules it calls
@@ -190,6 +193,10 @@ class Cancels(Rule):
             o.status = CANCELED
             o.update_time = now
             del table[oid]
+            events = self._events
+            if acct.name[0] != "@":
+                u.append(events._drop)
+                events.pending.append((ORDER, o, "CANCELED", CANCELED, 0, 0, now))
             if cascade:
                 row_table = index.open_rows[open_key]
                 counts = index.open_row_count
@@ -201,6 +208,7 @@ class Cancels(Rule):
                     r.status = CANCELED
                     r.update_time = now
                     del row_table[r.order_id]
+                    events.row(r)
                 set_row_count(counts, acct.name, counts[acct.name] - len(cascade))
             d = None
             if respond:
@@ -224,6 +232,8 @@ class Cancels(Rule):
             raise
         u.clear()
         s.update_id += 1
+        if s.events.pending and not list.__len__(u):
+            s.event_seq = s.events.publish(s.event_seq, now)
         return d
 
     def _cancel_one(

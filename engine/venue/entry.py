@@ -101,6 +101,7 @@ from engine.core.enums import (
     Side,
 )
 from engine.core.errors import reject
+from engine.core.events import ORDER
 from engine.core.ledger import DEFAULT_LEVERAGE
 from engine.core.order import Order, TriggerRow, row_rises
 from engine.core.triggers import fires_at
@@ -109,6 +110,7 @@ from engine.wire.orders import order_result, order_wire
 from engine.wire.params import _PLAIN_KEYS, _SIDES, OrderRequest, parse_new_order
 
 if TYPE_CHECKING:
+    from engine.core.events import EventLog
     from engine.core.instrument import Instrument
     from engine.core.ledger import AccountState, Ledger
     from engine.core.market import Market
@@ -152,6 +154,7 @@ class Entry(Rule):
     _index: OrderIndex
     _ledger: Ledger
     _undo: UndoLog
+    _events: EventLog
     # the rules it calls
     _runner: Runner
     _matching: Matching
@@ -323,6 +326,7 @@ class Entry(Rule):
                 return order, None
         order.order_id = s.next_order_id()
         self._index.add(order)
+        self._events.order(order, "NEW")
         if reduce:
             self._index.add_reducer(order)
         if order.margin0_e8:
@@ -364,6 +368,10 @@ class Entry(Rule):
         index.by_id[oid] = order
         table[oid] = order
         acct.frozen_e8 += order.margin0_e8
+        if acct.name[0] != "@":
+            events = self._events
+            self._undo.append(events._drop)
+            events.pending.append((ORDER, order, "NEW", order.status, 0, 0, order.update_time))
         return order
 
     def entry_margin(self, order: Order, market: Market, reducible: int) -> int | None:
@@ -427,6 +435,7 @@ class Entry(Rule):
             row.parent = parent
             row.order_id = self._s.next_order_id()
             self._index.add(row)
+            self._events.row(row)
             rows.append(row)
         self._undo.append((setattr, parent, "rows", parent.rows))
         parent.rows = rows
@@ -484,6 +493,7 @@ class Entry(Rule):
         self._check_row_price(row, req, market)
         row.order_id = self._s.next_order_id()
         self._index.add(row)
+        self._events.row(row)
         self._firing.arm(row)
         return row
 
@@ -518,6 +528,7 @@ class Entry(Rule):
         self._check_row_price(row, req, market)
         row.order_id = self._s.next_order_id()
         self._index.add(row)
+        self._events.row(row)
         if parent.rows is None:
             self._undo.append((setattr, parent, "rows", None))
             parent.rows = [row]

@@ -83,6 +83,7 @@ from engine.core.enums import (
     TriggerState,
 )
 from engine.core.errors import InvariantError, UnknownAccount
+from engine.core.events import EventLog
 from engine.core.instrument import Instrument, default_instruments, money_str
 from engine.core.ledger import AccountState, Ledger
 from engine.core.market import Market
@@ -153,6 +154,8 @@ class Exchange:
         """Build the rule objects over ``s`` and introduce them to their peers (also
         what a restored snapshot's state goes through)."""
         self._s = s
+        if s.events is None:  # a restored state: a fresh ring, numbered on from event_seq
+            s.events = EventLog(s.undo)
         # the owners, for the operator's methods below (the same objects the rules hold)
         self._undo, self._ledger, self._index = s.undo, s.ledger, s.index
         self._registry, self._markets, self._instruments = s.registry, s.markets, s.instruments
@@ -234,7 +237,8 @@ class Exchange:
             accounts[name] = account
             s.undo.append((by_key.pop, key))
             by_key[key] = name
-            s.ledger.open_account(name, e8, s.now)
+            state = s.ledger.open_account(name, e8, s.now)
+            s.events.account(state, "DEPOSIT", e8, ())
             return account
 
         return self._runner.run(commit)  # type: ignore[no-any-return]
@@ -254,6 +258,7 @@ class Exchange:
 
         def commit() -> str:
             s.ledger.deposit(acct, e8, s.now)
+            s.events.account(acct, "DEPOSIT", e8, ())
             return money_str(acct.wallet_e8)
 
         return self._runner.run(commit)  # type: ignore[no-any-return]

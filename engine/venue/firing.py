@@ -62,6 +62,7 @@ from engine.core.order import Order, TriggerRow
 from engine.venue.rule import Rule
 
 if TYPE_CHECKING:
+    from engine.core.events import EventLog
     from engine.core.ledger import AccountState, Ledger
     from engine.core.market import Market
     from engine.core.orderindex import OrderIndex
@@ -89,6 +90,7 @@ class Firing(Rule):
 
     # the state it touches (engine.venue.rule)
     _undo: UndoLog
+    _events: EventLog
     _registry: TriggerRegistry
     _index: OrderIndex
     _ledger: Ledger
@@ -118,6 +120,8 @@ class Firing(Rule):
         row.status = status
         row.update_time = self._s.now
         self._index.close(row)
+        if status is not OrderStatus.TRIGGERED:  # _fire emits it with its order's id
+            self._events.row(row)
 
     def on_parent_fill(self, parent: Order) -> None:
         """A parent filled some: its untriggered rows take its executed quantity and arm."""
@@ -130,6 +134,7 @@ class Firing(Rule):
             if r.qty != qty:
                 self._undo.append((setattr, r, "qty", r.qty))
                 r.qty = qty
+                self._events.row(r)
             if not r.armed:
                 self.arm(r)
 
@@ -215,15 +220,19 @@ class Firing(Rule):
         child.working_type = row.working_type
         self._undo.append((setattr, row, "triggered_id", None))
         row.triggered_id = child.order_id
+        events = self._events
+        events.row(row)
         if not reduce:
             margin0 = self._entry.entry_margin(child, market, matching.reducible(child))
             if margin0 is None:
                 child.status = REJECTED
                 self._index.add(child)
                 self._index.close(child)
+                events.order(child, "EXPIRED")  # Binance has no REJECTED execution type
                 return
             child.margin0_e8 = margin0
         self._index.add(child)
+        events.order(child, "NEW")
         if reduce:
             self._index.add_reducer(child)
         if child.margin0_e8:

@@ -44,11 +44,13 @@ from engine.core.enums import (
     Side,
 )
 from engine.core.errors import reject
+from engine.core.events import PRINT
 from engine.core.instrument import E8
 from engine.venue.rule import Rule
 
 if TYPE_CHECKING:
     from engine.core.book import OrderBook
+    from engine.core.events import EventLog
     from engine.core.ledger import AccountState, Ledger
     from engine.core.market import Market
     from engine.core.order import Order, TriggerRow
@@ -74,6 +76,7 @@ class Matching(Rule):
 
     # the state it touches (engine.venue.rule)
     _undo: UndoLog
+    _events: EventLog
     _markets: dict[str, Market]
     _ledger: Ledger
     _index: OrderIndex
@@ -164,6 +167,9 @@ class Matching(Rule):
             trade_id = self._ledger.next_trade_id()
             self.fill(maker, lots, price, True, trade_id, market)
             self.fill(taker, lots, price, False, trade_id, market)
+            events = self._events
+            self._undo.append(events._drop)
+            events.pending.append((PRINT, taker.inst, price, lots, not buy, trade_id, self._s.now))
             if capped and lots == m_leaves:
                 self.expire(maker)
 
@@ -216,6 +222,14 @@ class Matching(Rule):
             self._ledger.record_income(
                 acct, inst.symbol, IncomeType.COMMISSION, -fee, "", now, trade_id
             )
+        events = self._events
+        events.trade(order, lots, price, fee, realized, is_maker, trade_id)
+        if acct.name[0] != "@":
+            pside = order.pside
+            pos = acct.positions[(inst.symbol, pside)]
+            events.account(acct, "ORDER", 0, (
+                (inst, pside, pos.qty, pos.cost_e8, market.mark_price()),
+            ))
         if order.rows is not None:
             self._firing.on_parent_fill(order)
         self._touched[(acct.name, inst.symbol)] = acct
@@ -244,6 +258,7 @@ class Matching(Rule):
         order.status = status
         order.update_time = self._s.now
         self._index.close(order)
+        self._events.order(order, status._value_)
         if order.rows is None:
             return None
         return self._firing.on_parent_closed(order, status is CANCELED)

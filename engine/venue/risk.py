@@ -54,11 +54,13 @@ from engine.core.enums import (
     PositionSide,
 )
 from engine.core.errors import reject
+from engine.core.events import LIQUIDATION
 from engine.core.instrument import E8
 from engine.venue.rule import Rule
 from engine.wire.params import parse_symbol
 
 if TYPE_CHECKING:
+    from engine.core.events import EventLog
     from engine.core.instrument import Instrument
     from engine.core.ledger import AccountState, Ledger
     from engine.core.market import Market
@@ -90,6 +92,7 @@ class Risk(Rule):
     _ledger: Ledger
     _index: OrderIndex
     _undo: UndoLog
+    _events: EventLog
     _touched: dict[tuple[str, str], AccountState]
     _risk_names: set[str]
     # the rules it calls
@@ -130,6 +133,7 @@ class Risk(Rule):
             amount = (-owed) // E8
             ledger.transfer(acct, amount, IncomeType.FUNDING_FEE, inst.symbol, "FUNDING_FEE",
                             self._s.now)
+            self._events.account(acct, "FUNDING_FEE", amount, (), inst.symbol)
             out.append({"account": name, "income": amount})
         self._s.risk_all = True
         self._s.dirty = True
@@ -254,9 +258,15 @@ class Risk(Rule):
                                 "LIQUIDATION_FEE", now)
             ledger.record_liquidation(acct, symbol, pside, qty, mark, fee, now)
             self._touched[(acct.name, symbol)] = acct
+            events = self._events
+            events.emit((LIQUIDATION, acct, inst, pside, qty, mark, realized, trade_id, now))
+            events.account(acct, "ORDER", 0, ((inst, pside, pos.qty, pos.cost_e8, mark),))
+            if fee:
+                events.account(acct, "INSURANCE_CLEAR", -fee, ())
         if acct.wallet_e8 < 0:
-            ledger.transfer(acct, -acct.wallet_e8, IncomeType.INSURANCE_CLEAR, "",
-                            "INSURANCE_COVER", now)
+            cover = -acct.wallet_e8
+            ledger.transfer(acct, cover, IncomeType.INSURANCE_CLEAR, "", "INSURANCE_COVER", now)
+            self._events.account(acct, "INSURANCE_CLEAR", cover, ())
         for key in [k for k in self._touched if k[0] == acct.name]:
             del self._touched[key]
             self._firing.sweep_reducers(key)  # attached TP/SL EXPIRE before orders are cancelled

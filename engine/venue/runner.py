@@ -21,6 +21,11 @@ is copied.
 cancel, a journaled command and its journal line): each still commits or is
 refused on its own, but an exception escaping the block undoes them all,
 update counter included.
+
+Events: the rules emit the command's deltas to the event log as they go
+(:mod:`engine.core.events`), each undone with the rest; a commit at the top
+level — not one inside :meth:`Runner.atomic`, whose block may still fail —
+publishes them as one batch, at the venue clock of the commit.
 """
 
 from __future__ import annotations
@@ -78,6 +83,8 @@ class Runner(Rule):
         if undo:
             undo.clear()
             s.update_id += 1
+            if s.events.pending and not list.__len__(undo):
+                s.event_seq = s.events.publish(s.event_seq, s.now)
         return result
 
     def run_fmt(
@@ -98,6 +105,8 @@ class Runner(Rule):
         if undo:
             undo.clear()
             s.update_id += 1
+            if s.events.pending and not list.__len__(undo):
+                s.event_seq = s.events.publish(s.event_seq, s.now)
         return out
 
     def abort(self) -> None:
@@ -142,4 +151,8 @@ class Atomic(Savepoint):
         if kind is not None:
             self._state.update_id = self._update_id
         else:
-            self.log.clear()  # commit: at the top level this empties the log
+            log = self.log
+            log.clear()  # commit: at the top level this empties the log
+            s = self._state
+            if s.events.pending and not list.__len__(log):
+                s.event_seq = s.events.publish(s.event_seq, s.now)

@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from engine.core.decimals import parse_bool, parse_int, present
 from engine.core.errors import reject, reject_quoting
+from engine.core.events import CONFIG
 from engine.core.instrument import money_str
 from engine.core.ledger import DEFAULT_LEVERAGE
 from engine.venue.rule import Rule
 from engine.wire.params import parse_symbol
 
 if TYPE_CHECKING:
+    from engine.core.events import EventLog
     from engine.core.instrument import Instrument
     from engine.core.ledger import AccountState, Ledger
     from engine.core.orderindex import OrderIndex
@@ -47,6 +49,7 @@ class Settings(Rule):
     _ledger: Ledger
     _index: OrderIndex
     _undo: UndoLog
+    _events: EventLog
     # the rules it calls
     _runner: Runner
 
@@ -72,6 +75,7 @@ class Settings(Rule):
                 self._ledger.available_e8(acct, self._instruments) < 0
             ):
                 raise reject("MIN_LEVERAGE_RATIO")
+            self._events.emit((CONFIG, acct, inst.symbol, lev))
 
         self._runner.run(commit)
         cap = max((b.cap_e8 for b in inst.brackets if b.initial_leverage >= lev), default=0)

@@ -27,10 +27,16 @@ State (part of ``state_hash()``, rolled back by the undo log):
   rows — conditional orders — one account may hold across all symbols; see
   :data:`DEFAULT_MAX_NUM_ALGO_ORDERS`).  Set when the venue is built, never
   changed by a command; hashed only when it is not the default, so hashes
-  recorded before the setting existed still hold.
+  recorded before the setting existed still hold;
+* ``event_seq`` (the sequence number of the last event published to the
+  event log: how many events the venue's commands have yielded).  Snapshots
+  carry it; it is not hashed (a count of what the hashed state went through,
+  like a book's update id — hashing it would move every pinned hash).
 
 Machinery (not hashed): ``undo`` (the undo log every mutation writes to),
-``journal`` (the open journal, or None), ``fast_paths`` (the inline hot paths
+``events`` (the event log, :mod:`engine.core.events`: the deltas of the
+command in flight and the ring of published ones; a restored venue starts
+with an empty ring), ``journal`` (the open journal, or None), ``fast_paths`` (the inline hot paths
 of cancel and placement: on unless a test compares them with the general
 ones).
 
@@ -51,6 +57,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from engine.core.errors import InvariantError
+from engine.core.events import EventLog
 from engine.core.ledger import Ledger
 from engine.core.orderindex import OrderIndex
 from engine.core.triggers import TriggerRegistry
@@ -105,13 +112,14 @@ class VenueState:
     #: (a rule that copied one would hold a stale value)
     SCALARS = frozenset({
         "now", "last_id", "update_id", "tape", "journal", "fast_paths", "dirty", "risk_all",
-        "max_num_algo_orders",
+        "max_num_algo_orders", "event_seq",
     })
 
     __slots__ = (
         "instruments", "symbols", "markets", "ledger", "index", "registry", "accounts",
         "by_key", "countdowns", "now", "last_id", "update_id", "tape", "max_num_algo_orders",
-        "undo", "journal", "fast_paths", "dirty", "touched", "risk_names", "risk_all",
+        "event_seq", "undo", "events", "journal", "fast_paths", "dirty", "touched",
+        "risk_names", "risk_all",
     )
 
     def __init__(
@@ -121,6 +129,8 @@ class VenueState:
         is checked by :func:`check_max_num_algo_orders` (``ValueError``)."""
         self.max_num_algo_orders = check_max_num_algo_orders(max_num_algo_orders)
         self.undo = UndoLog()
+        self.events = EventLog(self.undo)
+        self.event_seq = 0
         self.instruments: dict[str, Instrument] = {}
         self.symbols: list[str] = []
         self.markets: dict[str, Market] = {}
@@ -162,6 +172,7 @@ class VenueState:
         markets and symbols list the same contracts; accounts, keys and the ledger agree."""
         if self.undo or self.dirty or self.touched or self.risk_names or self.risk_all:
             raise InvariantError("a command's scratch or undo log outlived it")
+        self.events._check(self.event_seq)
         if not (sorted(self.instruments) == sorted(self.markets) == self.symbols):
             raise InvariantError(
                 f"symbols {self.symbols} != instruments {sorted(self.instruments)}"

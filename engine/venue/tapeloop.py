@@ -29,11 +29,13 @@ both are None (step every print).
 
 Watching orders
 ---------------
-:class:`OrderWatch` tells, after any command, which of one account's orders
-changed since the last look — new orders (a fired trigger's child included),
-fills, status changes — as Binance order objects, by comparing a fingerprint
-``(status, executedQty, origQty, updateTime)`` of the orders open at the last
-look.  Runtime complexity: O(open orders + orders created since) per look.
+:class:`OrderWatch` gives, after any command, one account's order events since
+the last look — each order or trigger row created, filled, cancelled, expired,
+triggered or resized, in the order it happened — as the Binance order object
+the event left (:func:`engine.wire.events.order_at`).  It reads the venue's
+event log (:mod:`engine.core.events`), the same one the user-data stream reads:
+there is no second account of what changed.  Runtime complexity: O(1) when no
+command committed since the last look, else O(events since).
 
 Nothing here mutates state except :func:`skip_run`, which runs ``tape_touch``
 and ``tape_quote`` (one command per symbol and kind of the run) and then sets
@@ -43,12 +45,14 @@ the update counter.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from engine.wire.orders import order_wire_timed
+from engine.core.events import ORDER, ROW, TRADE
+from engine.wire.events import order_at
+
+_ORDER_KINDS = (ORDER, TRADE, ROW)
 
 if TYPE_CHECKING:
-    from engine.core.order import Order
     from engine.venue.exchange import Exchange
     from engine.venue.state import VenueState
 
@@ -146,12 +150,8 @@ def margin_balance_e8(ex: Exchange, name: str) -> int:
     return acct.wallet_e8 + upnl
 
 
-def _fingerprint(o: Any) -> tuple:
-    return (o.status, o.executed, o.qty, o.update_time)
-
-
 class OrderWatch:
-    """The orders of one account that changed since the last :meth:`changes`.
+    """One account's order events since the last :meth:`changes`, from the event log.
 
     >>> from engine import Exchange
     >>> ex = Exchange(); _ = ex.create_account("a", balance="1000")
@@ -166,61 +166,32 @@ class OrderWatch:
     >>> w._check()
     """
 
-    __slots__ = ("_ex", "_acct", "_seen_id", "_open")
+    __slots__ = ("_s", "_acct", "_seen")
 
     def __init__(self, ex: Exchange, name: str) -> None:
-        self._ex = ex
+        self._s = ex._s
         self._acct = ex.account_state(name)
-        self._seen_id = 0
-        #: order id -> (order, fingerprint at the last look), for orders open then
-        self._open: dict[int, tuple[Order, tuple]] = {}
+        #: the number of the last event looked at
+        self._seen = ex._s.event_seq
 
     def changes(self) -> list[dict]:
-        """Binance order objects of the orders that changed or appeared, by ``orderId``.
-
-        Runtime complexity: O(orders open at the last look + orders created since).
-        """
-        ex = self._ex
-        changed: list[Order] = []
-        watched = self._open
-        for oid in list(watched):
-            order, fp = watched[oid]
-            now = _fingerprint(order)
-            if now != fp:
-                changed.append(order)
-                if order.is_open:
-                    watched[oid] = (order, now)
-                else:
-                    del watched[oid]
-        last = ex._s.last_id
-        if last != self._seen_id:
-            by_id, acct = ex._s.index.by_id, self._acct
-            for oid in range(self._seen_id + 1, last + 1):
-                new = by_id.get(oid)
-                if new is None or new.owner is not acct:
-                    continue
-                changed.append(new)
-                if new.is_open:
-                    watched[oid] = (new, _fingerprint(new))
-            self._seen_id = last
-        if not changed:
+        """The order objects of the account's order and row events since the last look,
+        oldest first (:class:`~engine.core.events.EventGap` if the ring no longer holds
+        them all: look after every command)."""
+        s = self._s
+        seen = self._seen
+        if s.event_seq == seen:
             return []
-        changed.sort(key=_order_id)
-        return [order_wire_timed(o) for o in changed]
+        acct = self._acct
+        out: list[dict] = []
+        for first, _time, deltas in s.events.batches_after(seen):
+            for i in range(seen + 1 - first if first <= seen else 0, len(deltas)):
+                d = deltas[i]
+                if d[0] in _ORDER_KINDS and d[1].owner is acct:
+                    out.append(order_at(d))  # type: ignore[arg-type]
+        self._seen = s.event_seq
+        return out
 
     def _check(self) -> None:
-        """Assert: every watched order is the account's, open, and fingerprinted as it
-        is now unless it changed since the last look; every open one is watched."""
-        index, acct = self._ex._s.index, self._acct
-        for oid, (order, _fp) in self._open.items():
-            assert index.by_id[oid] is order and order.owner is acct, oid
-        for table in (index.open_orders, index.open_rows):
-            for (name, _symbol), orders in table.items():
-                if name == acct.name:
-                    missing = [oid for oid in orders
-                               if oid <= self._seen_id and oid not in self._open]
-                    assert not missing, missing
-
-
-def _order_id(o: Order) -> int:
-    return o.order_id
+        """Assert: the last event looked at is one the venue has published."""
+        assert 0 <= self._seen <= self._s.event_seq, (self._seen, self._s.event_seq)

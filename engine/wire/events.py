@@ -1,0 +1,276 @@
+"""Event-log deltas as Binance shapes them: the user-data stream's JSON and order objects.
+
+The venue's event log (:mod:`engine.core.events`) holds compact deltas; this
+module formats them, per reader and only when read.  Every value that may have
+changed since the event comes from the delta, never from the live object, so a
+delta formats the same whenever it is read.
+
+User-data events (Binance's field names, letters, key order and JSON types —
+decimals are minimal strings, ids and times are numbers, flags booleans):
+
+* an ordinary order's update → ``ORDER_TRADE_UPDATE`` with execution type
+  ``x`` NEW, CANCELED, EXPIRED or TRADE, and for a fill ``TRADE_LITE`` first
+  (as Binance sends it); a liquidation → ``ORDER_TRADE_UPDATE`` of order type
+  LIQUIDATION, execution type CALCULATED, client id ``autoclose-<tradeId>``;
+* a trigger row (attached TP/SL, standalone conditional order) →
+  ``ALGO_UPDATE`` with ``X`` NEW, CANCELED, EXPIRED or TRIGGERED (``ai`` the id
+  of the order it placed, as a string); that order then reports through
+  ``ORDER_TRADE_UPDATE`` like any other;
+* a wallet or position change → ``ACCOUNT_UPDATE`` with reason ``m`` (DEPOSIT,
+  ORDER, FUNDING_FEE, INSURANCE_CLEAR), the USDT balance and the changed
+  positions (none for a funding fee, which names its symbol in ``S``);
+* a leverage change → ``ACCOUNT_CONFIG_UPDATE`` (``ac``).
+
+Choices where Binance's documents are silent: ``b``/``a`` (open bid/ask
+notional) are "0" as in the REST answers; the expiry reason ``er`` is
+"9" for a MARKET remainder, "2" for an IOC one, "4" for a reduce-only order
+with nothing left to reduce, "1" for self-trade prevention; ``cr`` (a
+position's accumulated realized profit) is "0" (the venue does not keep it);
+``T`` (transaction time) is the order's update time for order events and the
+command's event time otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.core.decimals import fmt_ratio
+from engine.core.enums import IOC, MARKET, TRAILING_STOP_MARKET, OrderStatus
+from engine.core.events import ACCOUNT, CONFIG, LIQUIDATION, ORDER, PRINT, ROW, TRADE
+from engine.core.instrument import money_str
+from engine.wire.orders import order_wire
+
+__all__ = ["order_at", "owner_of", "user_messages"]
+
+_TRIGGERED = OrderStatus.TRIGGERED
+_EXPIRED = OrderStatus.EXPIRED
+
+
+def _avg(inst: Any, cum_e8: int, executed: int) -> str:
+    if not executed:
+        return "0"
+    return fmt_ratio(cum_e8, executed * inst.step_m * 10 ** (8 - inst.qty_exp), 8)
+
+
+def owner_of(delta: tuple) -> str | None:
+    """The name of the account ``delta`` belongs to (None for a market print)."""
+    kind = delta[0]
+    if kind == PRINT:
+        return None
+    if kind == ORDER or kind == TRADE or kind == ROW:
+        return delta[1].owner.name  # type: ignore[no-any-return]
+    return delta[1].name  # type: ignore[no-any-return]
+
+
+def order_at(delta: tuple) -> dict[str, Any] | None:
+    """The REST order object (with ``time``) of an order or row as this event left it;
+    None for other deltas."""
+    kind = delta[0]
+    if kind == ORDER:
+        _k, o, _x, status, executed, cum, upd = delta
+    elif kind == TRADE:
+        _k, o, status, executed, cum, upd = delta[:6]
+    elif kind == ROW:
+        _k, o, status, qty, upd, triggered = delta
+        d = order_wire(o)
+        d["status"] = status._value_
+        d["origQty"] = o.inst.qty_str(qty)
+        d["updateTime"] = upd
+        if triggered is None:
+            d.pop("triggeredOrderId", None)
+        else:
+            d["triggeredOrderId"] = triggered
+        d["time"] = o.time
+        return d
+    else:
+        return None
+    d = order_wire(o)
+    inst = o.inst
+    d["status"] = status._value_
+    ex = inst.qty_str(executed) if executed else "0"
+    d["executedQty"] = d["cumQty"] = ex
+    d["cumQuote"] = money_str(cum) if executed else "0"
+    d["avgPrice"] = _avg(inst, cum, executed)
+    d["updateTime"] = upd
+    d["time"] = o.time
+    return d
+
+
+def user_messages(time: int, delta: tuple) -> list[dict[str, Any]]:
+    """The user-data messages of one delta published at event time ``time`` (a fill
+    gives two: TRADE_LITE, then ORDER_TRADE_UPDATE; a market print gives none)."""
+    kind = delta[0]
+    if kind == ORDER:
+        _k, o, x, status, executed, cum, upd = delta
+        return [_order_update(time, o, x, status, executed, cum, upd)]
+    if kind == TRADE:
+        (_k, o, status, executed, cum, upd, lots, price, fee, realized, maker,
+         trade_id) = delta
+        inst = o.inst
+        out = _order_update(time, o, "TRADE", status, executed, cum, upd)
+        body = out["o"]
+        body["l"] = inst.qty_str(lots)
+        body["L"] = inst.price_str(price)
+        body["n"] = money_str(fee)
+        body["t"] = trade_id
+        body["m"] = maker
+        body["rp"] = money_str(realized)
+        lite = {
+            "e": "TRADE_LITE", "E": time, "T": upd, "s": inst.symbol, "q": body["q"],
+            "p": body["p"], "m": maker, "c": body["c"], "S": body["S"], "L": body["L"],
+            "l": body["l"], "t": trade_id, "i": o.order_id,
+        }
+        return [lite, out]
+    if kind == ROW:
+        return [_algo_update(time, *delta[1:])]
+    if kind == ACCOUNT:
+        return [_account_update(time, *delta[1:])]
+    if kind == CONFIG:
+        _k, _acct, symbol, leverage = delta
+        return [{"e": "ACCOUNT_CONFIG_UPDATE", "E": time, "T": time,
+                 "ac": {"s": symbol, "l": leverage}}]
+    if kind == LIQUIDATION:
+        return [_liquidation(time, *delta[1:])]
+    return []
+
+
+def _expiry_reason(o: Any, status: OrderStatus) -> str:
+    if status is not _EXPIRED:
+        return "0"
+    if o.type is MARKET:
+        return "9"
+    if o.tif is IOC:
+        return "2"
+    if o.reduce_only:
+        return "4"
+    return "1"
+
+
+def _order_update(
+    time: int, o: Any, x: str, status: OrderStatus, executed: int, cum: int, upd: int,
+) -> dict[str, Any]:
+    inst = o.inst
+    price = inst.price_str
+    body: dict[str, Any] = {
+        "s": inst.symbol,
+        "c": o.client_order_id,
+        "S": o.side._value_,
+        "o": o.type._value_,
+        "f": o.tif._value_,
+        "q": inst.qty_str(o.qty),
+        "p": price(o.price),
+        "ap": _avg(inst, cum, executed),
+        "sp": price(o.stop_price),
+        "x": x,
+        "X": status._value_,
+        "i": o.order_id,
+        "l": "0",
+        "z": inst.qty_str(executed) if executed else "0",
+        "L": "0",
+        "N": inst.margin_asset,
+        "n": "0",
+        "T": upd,
+        "t": 0,
+        "b": "0",
+        "a": "0",
+        "m": False,
+        "R": o.reduce_only,
+        "wt": o.working_type._value_,
+        "ot": o.orig_type._value_,
+        "ps": o.pside._value_,
+        "cp": False,
+        "pP": False,
+        "si": 0,
+        "ss": 0,
+        "rp": "0",
+        "V": o.stp._value_,
+        "pm": "NONE",
+        "gtd": 0,
+        "er": _expiry_reason(o, status),
+    }
+    return {"e": "ORDER_TRADE_UPDATE", "E": time, "T": upd, "o": body}
+
+
+def _algo_update(
+    time: int, r: Any, status: OrderStatus, qty: int, upd: int, triggered: int | None,
+) -> dict[str, Any]:
+    inst = r.inst
+    price = inst.price_str
+    fired = status is _TRIGGERED
+    body: dict[str, Any] = {
+        "caid": r.client_order_id,
+        "aid": r.order_id,
+        "at": "CONDITIONAL",
+        "o": r.orig_type._value_,
+        "s": inst.symbol,
+        "S": r.side._value_,
+        "ps": r.pside._value_,
+        "f": r.tif._value_,
+        "q": inst.qty_str(qty),
+        "X": status._value_,
+        "ai": "" if triggered is None else str(triggered),
+    }
+    if fired:
+        # the order it placed has just been placed: nothing executed yet
+        body["ap"] = "0"
+        body["aq"] = "0"
+        body["act"] = "LIMIT" if r.price else "MARKET"
+    body["tp"] = price(r.stop_price)
+    body["p"] = price(r.price)
+    body["V"] = r.stp._value_
+    body["wt"] = r.working_type._value_
+    body["pm"] = "NONE"
+    body["cp"] = r.close_position
+    body["pP"] = r.price_protect
+    body["R"] = r.reduce_only
+    body["tt"] = upd if fired else 0
+    body["gtd"] = 0
+    if r.orig_type is TRAILING_STOP_MARKET:
+        body["ia"] = r.activation is not None
+    return {"e": "ALGO_UPDATE", "T": upd, "E": time, "o": body}
+
+
+def _account_update(
+    time: int, acct: Any, reason: str, wallet: int, change: int,
+    positions: tuple[tuple, ...], symbol: str,
+) -> dict[str, Any]:
+    wb = money_str(wallet)
+    data: dict[str, Any] = {
+        "m": reason,
+        "B": [{"a": "USDT", "wb": wb, "cw": wb, "bc": money_str(change)}],
+        "P": [_position(*p) for p in positions],
+    }
+    if symbol:
+        data["S"] = symbol
+    return {"e": "ACCOUNT_UPDATE", "E": time, "T": time, "a": data}
+
+
+def _position(inst: Any, pside: Any, qty: int, cost: int, mark: int | None) -> dict[str, Any]:
+    if qty:
+        entry = fmt_ratio(cost, qty * inst.step_m * 10 ** (8 - inst.qty_exp), 8)
+    else:
+        entry = "0"
+    notional = qty * (mark or 0) * inst.notional_unit_e8
+    return {
+        "s": inst.symbol, "pa": inst.signed_qty_str(qty), "ep": entry, "bep": entry,
+        "cr": "0", "up": money_str(notional - cost if mark else 0), "mt": "cross",
+        "iw": "0", "ps": pside._value_,
+    }
+
+
+def _liquidation(
+    time: int, acct: Any, inst: Any, pside: Any, qty: int, price: int, realized: int,
+    trade_id: int, at: int,
+) -> dict[str, Any]:
+    p = inst.price_str(price)
+    lots = inst.qty_str(abs(qty))
+    body = {
+        "s": inst.symbol, "c": f"autoclose-{trade_id}", "S": "SELL" if qty > 0 else "BUY",
+        "o": "LIQUIDATION", "f": "IOC", "q": lots, "p": p, "ap": p, "sp": "0",
+        "x": "CALCULATED", "X": "FILLED", "i": 0, "l": lots, "z": lots, "L": p,
+        "N": inst.margin_asset, "n": "0", "T": at, "t": trade_id, "b": "0", "a": "0",
+        "m": False, "R": True, "wt": "CONTRACT_PRICE", "ot": "LIQUIDATION",
+        "ps": pside._value_, "cp": False, "pP": False, "si": 0, "ss": 0,
+        "rp": money_str(realized), "V": "NONE", "pm": "NONE", "gtd": 0, "er": "0",
+    }
+    return {"e": "ORDER_TRADE_UPDATE", "E": time, "T": at, "o": body}

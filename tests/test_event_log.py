@@ -1,0 +1,228 @@
+"""The event log: a client that knows only the events ends where the venue's answers are.
+
+The property test drives the venue state machine (:class:`~engine.testing.VenueMachine`:
+orders with and without TP/SL, fills, triggers, cancels and their cascades,
+refusals, the countdown, deposits, restarts from a snapshot) and, after every
+step, feeds a plain reference view — open orders, trigger rows, wallet,
+positions, leverage — with nothing but the user-data messages the event log
+formats (:func:`engine.wire.events.user_messages`), as a bot on the user-data
+stream would build it.  Then every figure of the view must equal what the
+venue answers: ``query_order`` for every order and row the view knows,
+``get_orders`` for which are open, ``account`` for the wallet,
+``get_position_risk`` for positions and leverage.  It also checks the log's own
+promises: events numbered 1, 2, 3, … without a gap, across restarts (a
+snapshot carries the number); a refused command yields none; the REST order
+object of each order event (:func:`engine.wire.events.order_at`) is exactly
+what ``query_order`` answered at that moment.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any
+
+import pytest
+from hypothesis.stateful import invariant
+
+from engine import Exchange
+from engine.core.errors import ClientError
+from engine.core.events import ORDER, ROW, TRADE, EventGap, EventLog
+from engine.core.txn import InjectedFault, UndoLog, inject_fault
+from engine.testing import VenueMachine, ci_settings
+from engine.wire.events import order_at, owner_of, user_messages
+
+OPEN = ("NEW", "PARTIALLY_FILLED")
+
+
+class UserView:
+    """One account's view, built only from its user-data messages (the reference model)."""
+
+    def __init__(self) -> None:
+        self.orders: dict[int, dict] = {}  # ORDER_TRADE_UPDATE "o" by orderId
+        self.algos: dict[int, dict] = {}  # ALGO_UPDATE "o" by algoId
+        self.wallet: str | None = None
+        self.positions: dict[tuple[str, str], dict] = {}
+        self.leverage: dict[str, int] = {}
+
+    def apply(self, msg: dict) -> None:
+        kind = msg["e"]
+        if kind == "ORDER_TRADE_UPDATE":
+            o = msg["o"]
+            if o["o"] != "LIQUIDATION":
+                self.orders[o["i"]] = o
+        elif kind == "ALGO_UPDATE":
+            self.algos[msg["o"]["aid"]] = msg["o"]
+        elif kind == "ACCOUNT_UPDATE":
+            self.wallet = msg["a"]["B"][0]["wb"]
+            for p in msg["a"]["P"]:
+                self.positions[(p["s"], p["ps"])] = p
+        elif kind == "ACCOUNT_CONFIG_UPDATE":
+            self.leverage[msg["ac"]["s"]] = msg["ac"]["l"]
+        else:
+            assert kind == "TRADE_LITE", kind
+
+
+class EventViewMachine(VenueMachine):
+    """The venue state machine with a client per account that reads only the event log."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.views: dict[str, UserView] = {}
+        self.cursor = 0
+
+    def call(self, account: str, method: str, **params: Any) -> tuple[Any, ClientError | None]:
+        before = self.ex._s.event_seq
+        resp, err = super().call(account, method, **params)
+        if err is not None:
+            assert self.ex._s.event_seq == before, f"refused {method} yielded events"
+        return resp, err
+
+    @invariant()
+    def the_events_rebuild_every_answer(self) -> None:
+        ex = self.ex
+        events = ex._s.events
+        read = events.read(self.cursor)
+        # numbered on without a gap, also across a restart from a snapshot
+        assert [seq for seq, _t, _d in read] == list(range(self.cursor + 1, ex._s.event_seq + 1))
+        for seq, time, delta in read:
+            name = owner_of(delta)
+            if name is None:
+                continue
+            view = self.views.setdefault(name, UserView())
+            for msg in user_messages(time, delta):
+                assert msg["E"] == time
+                view.apply(msg)
+            if seq == ex._s.event_seq and delta[0] in (ORDER, TRADE, ROW):
+                # the last event of an order is its state now, exactly as REST says it
+                o = delta[1]
+                assert order_at(delta) == self.clients[name].query_order(
+                    symbol=o.inst.symbol, orderId=o.order_id
+                )
+        self.cursor = ex._s.event_seq
+        for name, view in self.views.items():
+            self._compare(name, view)
+
+    def _compare(self, name: str, view: UserView) -> None:
+        client = self.clients[name]
+        listed = {o["orderId"]: o for o in client.get_orders()}
+        for oid, o in view.orders.items():
+            q = client.query_order(symbol=o["s"], orderId=oid)
+            assert (o["X"], o["z"], o["ap"], o["q"], o["p"], o["sp"], o["T"]) == (
+                q["status"], q["executedQty"], q["avgPrice"], q["origQty"], q["price"],
+                q["stopPrice"], q["updateTime"]), (o, q)
+            assert (o["c"], o["S"], o["o"], o["ot"], o["f"], o["ps"], o["R"], o["V"]) == (
+                q["clientOrderId"], q["side"], q["type"], q["origType"], q["timeInForce"],
+                q["positionSide"], q["reduceOnly"], q["selfTradePreventionMode"])
+        for aid, a in view.algos.items():
+            q = client.query_order(symbol=a["s"], orderId=aid)
+            assert (a["X"], a["q"], a["tp"], a["p"], a["caid"], a["o"], a["S"], a["R"]) == (
+                q["status"], q["origQty"], q["stopPrice"], q["price"], q["clientOrderId"],
+                q["origType"], q["side"], q["reduceOnly"]), (a, q)
+            assert a["ai"] == str(q.get("triggeredOrderId", "")), (a, q)
+        open_orders = {i for i, o in view.orders.items() if o["X"] in OPEN}
+        open_rows = {i for i, a in view.algos.items() if a["X"] == "NEW"}
+        assert open_orders | open_rows == set(listed), (open_orders, open_rows, set(listed))
+        assets = {a["asset"]: a for a in client.account()["assets"]}
+        assert view.wallet == assets["USDT"]["walletBalance"]
+        risk = {(r["symbol"], r["positionSide"]): r for r in client.get_position_risk()}
+        for key, p in view.positions.items():
+            r = risk.get(key)
+            if r is None:
+                assert p["pa"] == "0", (key, p)
+                continue
+            assert (p["pa"], p["ep"]) == (r["positionAmt"], r["entryPrice"]), (p, r)
+        for key, r in risk.items():
+            if r["positionAmt"] != "0":
+                assert key in view.positions, key
+        for symbol, lev in view.leverage.items():
+            rows = [r for (s, _ps), r in risk.items() if s == symbol]
+            assert all(r["leverage"] == str(lev) for r in rows)
+
+
+class JournaledEventViewMachine(EventViewMachine):
+    """The same, journaled: a restart replays the journal's tail onto the snapshot, and
+    the replayed commands number their events on from the snapshot's."""
+
+    directory = tempfile.mkdtemp(prefix="fapisim-events-")
+
+    def journal_path(self) -> str:
+        return os.path.join(self.directory, f"example-{os.getpid()}.jsonl")
+
+
+TestEventView = EventViewMachine.TestCase
+TestEventView.settings = ci_settings(max_examples=60)
+TestJournaledEventView = JournaledEventViewMachine.TestCase
+TestJournaledEventView.settings = ci_settings(max_examples=20)
+
+
+# -- the log itself ------------------------------------------------------------------------
+def test_a_command_is_one_batch_at_one_time_and_a_refusal_is_none():
+    ex = Exchange()
+    ex.create_account("a", balance="10000")
+    c = ex.client("a")
+    o = c.new_order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
+                    quantity="0.010", price="30000", takeProfitPrice="31000",
+                    stopLossPrice="29000")
+    ex.advance(5_000)
+    before = ex._s.event_seq
+    with pytest.raises(ClientError):
+        c.cancel_order(symbol="BTCUSDT", orderId=o["orderId"] + 99)
+    assert ex._s.event_seq == before
+    c.cancel_order(symbol="BTCUSDT", orderId=o["orderId"])
+    batch = ex._s.events.batches[-1]
+    messages = [m for d in batch.deltas for m in user_messages(batch.time, d)]
+    # the parent's CANCELED and both rows' CANCELED, in one event time, the cancel's
+    assert [(m["e"], (m["o"].get("x") or m["o"]["X"])) for m in messages] == [
+        ("ORDER_TRADE_UPDATE", "CANCELED"), ("ALGO_UPDATE", "CANCELED"),
+        ("ALGO_UPDATE", "CANCELED")]
+    assert {m["E"] for m in messages} == {ex.now} and batch.first == before + 1
+
+
+def test_a_fault_inside_a_batch_cancel_publishes_nothing():
+    """Inside an atomic block, items commit to the block only; a fault undoes their events."""
+    ex = Exchange()
+    ex.create_account("a", balance="10000")
+    c = ex.client("a")
+    ids = [c.new_order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
+                       quantity="0.010", price=str(29000 + i))["orderId"] for i in range(3)]
+    before = (ex._s.event_seq, ex.state_hash())
+    twin = Exchange.restore(ex.snapshot())
+    with inject_fault(twin._undo, at=0) as count:  # count the batch's mutation points
+        twin.client("a").cancel_batch_order(symbol="BTCUSDT", orderIdList=ids,
+                                            origClientOrderIdList=None)
+    assert count[0] > 3
+    # the fault at the last one: two items have committed to the block by then
+    with inject_fault(ex._undo, at=count[0]), pytest.raises(InjectedFault):
+        c.cancel_batch_order(symbol="BTCUSDT", orderIdList=ids, origClientOrderIdList=None)
+    assert (ex._s.event_seq, ex.state_hash()) == before and not ex._s.events.pending
+    c.cancel_batch_order(symbol="BTCUSDT", orderIdList=ids, origClientOrderIdList=None)
+    assert ex._s.event_seq == before[0] + 3
+
+
+def test_the_ring_keeps_whole_batches_and_says_when_a_reader_fell_behind():
+    undo = UndoLog()
+    log = EventLog(undo, capacity=4)
+    seq = 0
+    for n in (2, 3, 1):
+        for i in range(n):
+            log.emit(("delta", i))
+        undo.clear()
+        seq = log.publish(seq, 1000 + seq)
+    assert seq == 6 and log.horizon() == 3 and log.last() == 6  # batch 1-2 evicted
+    assert [s for s, _t, _d in log.read(3)] == [4, 5, 6]
+    with pytest.raises(EventGap, match="events 2..2 are no longer held"):
+        log.read(1)
+    assert log.read(6) == []
+    log._check(6)
+
+
+def test_a_restored_venue_numbers_on_and_its_ring_starts_empty():
+    ex = Exchange()
+    ex.create_account("a", balance="10000")
+    ex.client("a").change_leverage(symbol="BTCUSDT", leverage=5)
+    restored = Exchange.restore(ex.snapshot())
+    assert restored._s.event_seq == ex._s.event_seq == 2
+    assert restored._s.events.horizon() is None
+    restored.client("a").change_leverage(symbol="BTCUSDT", leverage=7)
+    assert [s for s, _t, _d in restored._s.events.read(2)] == [3]
