@@ -98,6 +98,12 @@ ERRORS: dict[str, tuple[int, str, str]] = {
     "INVALID_SIDE": (-1117, "INVALID_SIDE", "Invalid side."),
     "BAD_INTERVAL": (-1120, "BAD_INTERVAL", "Invalid interval."),
     "BAD_SYMBOL": (-1121, "BAD_SYMBOL", "Invalid symbol."),
+    "INVALID_LISTEN_KEY": (
+        -1125,
+        "INVALID_LISTEN_KEY",
+        "This listenKey does not exist. Please use `POST /fapi/v1/listenKey` to recreate "
+        "`listenKey`",
+    ),
     "MORE_THAN_XX_HOURS": (
         -1127,
         "MORE_THAN_XX_HOURS",

@@ -91,7 +91,8 @@ from typing import TYPE_CHECKING, Any
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
 
 from engine.core.errors import ClientError, reject
 from engine.server.admin import ADMIN_PREFIX, Admin
@@ -104,6 +105,8 @@ from engine.server.auth import (
 )
 from engine.server.clock import VenueClock, wall_ms
 from engine.server.encoding import dumps
+from engine.server.frames import MAX_FRAME
+from engine.server.hub import Hub
 from engine.server.market import market_routes
 from engine.server.routes import ROUTES, Endpoint
 from engine.server.state import SNAPSHOT_EVERY_S
@@ -168,6 +171,8 @@ class Facade:
         self.routes = ROUTES if market is None else {**ROUTES, **market_routes(market)}
         self._journal_failure_logged = False
         self._ended_logged = False
+        #: the stream hub (engine.server.hub), set by create_app
+        self.hub: Hub | None = None
 
     def admit(
         self, method: str, path: str, api_key: str | None, host: str, wall: int
@@ -367,6 +372,8 @@ def create_app(
     ``app.state.exchange`` and ``app.state.lock`` are the venue and the lock every
     engine call holds."""
     facade = Facade(exchange, weight_limit, market, clock, venue_clock, state)
+    hub = facade.hub = Hub(facade)
+    facade.routes = {**facade.routes, **hub.listen_key_routes()}
     admin = None if admin_token is None else Admin(facade, admin_token)
 
     async def endpoint(request: Request) -> Response:
@@ -404,13 +411,19 @@ def create_app(
             return Response(result, status, media_type="application/octet-stream")
         return _response((status, result, {}))
 
-    routes = [Route("/{path:path}", endpoint, methods=_METHODS)]
+    async def stream(websocket: WebSocket) -> None:
+        hub.ensure_started()
+        await hub.serve(websocket)
+
+    routes: list[Any] = [WebSocketRoute("/{path:path}", stream),
+                         Route("/{path:path}", endpoint, methods=_METHODS)]
     if admin is not None:
         routes.insert(0, Route(ADMIN_PREFIX + "{op}", operator, methods=_METHODS))
     app = Starlette(routes=routes)
     app.state.exchange = exchange
     app.state.lock = facade.lock
     app.state.facade = facade
+    app.state.hub = hub
     return app
 
 
@@ -439,6 +452,10 @@ def _server(app: Starlette, log_level: str, limits: Limits) -> Any:
         timeout_graceful_shutdown=5, http=protocol_class(limits, guard),
         timeout_keep_alive=limits.keep_alive, backlog=ACCEPT_BATCH,
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+        # websockets (engine.server.hub): Binance pings every 3 minutes and drops a
+        # connection that has not answered within 10; a client frame is at most 64 KiB
+        ws="websockets-sansio", ws_max_size=MAX_FRAME, ws_ping_interval=180.0,
+        ws_ping_timeout=600.0, ws_per_message_deflate=False,
     )
     return uvicorn.Server(config)
 

@@ -159,6 +159,14 @@ class _Guarded(H11Protocol):
         super().data_received(data)
         self._track()
 
+    def handle_websocket_upgrade(self, event: h11.Request) -> None:
+        """A websocket takes the connection over: the guard no longer counts it (the
+        stream hub keeps its own count and limits), and no read timeout applies."""
+        self.guard.open.discard(self)
+        self.guard.waiting.pop(self, None)
+        self._disarm()
+        super().handle_websocket_upgrade(event)
+
     def on_response_complete(self) -> None:
         super().on_response_complete()
         self._track()

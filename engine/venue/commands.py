@@ -30,6 +30,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from engine.wire.events import owner_of, user_messages
+
 if TYPE_CHECKING:
     from engine.core.ledger import AccountState
     from engine.venue.exchange import Exchange
@@ -42,6 +44,7 @@ __all__ = [
     "get_all_orders", "get_income_history", "get_open_order", "get_orders",
     "get_position_mode", "get_position_risk", "leverage_brackets", "mark_price_info",
     "new_algo_order", "new_order", "open_algo_orders", "query_algo_order", "query_order",
+    "event_owner", "user_events",
 ]
 
 Params = Mapping[str, Any]
@@ -212,3 +215,16 @@ ACCOUNT_COMMANDS: dict[str, Callable[..., Any]] = {
         cancel_algo_open_orders,
     )
 }
+
+
+# -- the event log, for readers outside the venue (the stream hub) ---------------------------
+def user_events(time: int, delta: tuple) -> list[dict]:
+    """The user-data messages of one event-log delta published at ``time``
+    (:func:`engine.wire.events.user_messages`)."""
+    return user_messages(time, delta)
+
+
+def event_owner(delta: tuple) -> str | None:
+    """The account an event-log delta belongs to (None: a market print)."""
+    return owner_of(delta)
+
