@@ -85,7 +85,7 @@ class Conn:
     """One websocket connection: its route, subscriptions and outgoing queue."""
 
     __slots__ = ("ws", "category", "combined", "streams", "keys", "queue", "ready", "closed",
-                 "inbound", "hub")
+                 "inbound", "hub", "farewell")
 
     def __init__(self, hub: Hub, ws: WebSocket, category: str | None, combined: bool) -> None:
         self.hub = hub
@@ -101,6 +101,8 @@ class Conn:
         self.closed = False
         #: times (monotonic ms) of the frames received in the last second
         self.inbound: deque[int] = deque()
+        #: the close to send once the queue is sent (:meth:`close` with ``drain``)
+        self.farewell: tuple[int, str] | None = None
 
     def push(self, raw: str, wrapped: str) -> None:
         """Queue one message (``wrapped`` when this connection is combined)."""
@@ -113,13 +115,18 @@ class Conn:
         self.queue.append(wrapped if self.combined else raw)
         self.ready.set()
 
-    def close(self, code: int, reason: str) -> None:
+    def close(self, code: int, reason: str, drain: bool = False) -> None:
+        """Stop serving this connection: at once (what is queued is dropped), or with
+        ``drain`` after what is queued has been sent."""
         if self.closed:
             return
         self.closed = True
         self.hub.forget(self)
-        self.queue.clear()
         self.ready.set()
+        if drain:
+            self.farewell = (code, reason)
+            return
+        self.queue.clear()
         asyncio.ensure_future(_close(self.ws, code, reason))
 
     def subscriptions(self) -> list[str]:
@@ -245,7 +252,7 @@ class Hub:
                 key = target[1:]
                 self._send(self.by_key.get(key, {}), key, payload)
                 for conn in list(self.by_key.get(key, {})):
-                    conn.close(1000, "listenKeyExpired")
+                    conn.close(1000, "listenKeyExpired", drain=True)
             else:
                 self._send(self.by_stream.get(target, {}), target, payload)
 
@@ -269,7 +276,9 @@ class Hub:
                 continue
             for msg in user_messages(when, delta):
                 for key in keyed[owner]:
-                    self._send(self.by_key[key], key, msg)
+                    conns = self.by_key.get(key)  # a connection may have closed meanwhile
+                    if conns:
+                        self._send(conns, key, msg)
 
     def _send(self, conns: dict[Conn, None], name: str, payload: Any) -> None:
         if not conns:
@@ -492,6 +501,8 @@ class Hub:
                 while conn.queue:
                     await ws.send_text(conn.queue.popleft())
                 if conn.closed:
+                    if conn.farewell is not None:
+                        await _close(ws, *conn.farewell)
                     return
         except (WebSocketDisconnect, RuntimeError, OSError):
             conn.closed = True
