@@ -42,10 +42,6 @@ NOT_STATE: dict[tuple[str, str], str] = {
     ("VenueState", "touched"): "settle scratch, empty between commands (VenueState._check)",
     ("VenueState", "risk_names"): "settle scratch, empty between commands (VenueState._check)",
     ("VenueState", "risk_all"): "settle scratch, false between commands (VenueState._check)",
-    ("VenueState", "event_seq"): "the number of the last published event: a count of what "
-        "the hashed state went through, like a book's update id; snapshots carry it and "
-        "replay rebuilds it (tests/test_event_log.py); hashing it would move every hash "
-        "pinned in tests/fixtures/pre_layout",
     ("VenueState", "events"): "the event log: what commands yielded, for readers (streams, "
         "the backtest's callbacks); empty of pending deltas between commands "
         "(EventLog._check), and a restored venue starts with an empty ring",

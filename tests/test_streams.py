@@ -429,6 +429,7 @@ def test_a_subscriber_that_stops_reading_is_closed_and_no_one_else_waits(served,
                 for _ in range(5):
                     o = alice.new_order(**PARENT)
                     alice.cancel_order(symbol=SYMBOL, orderId=o["orderId"])
+            app.state.hub.poke()  # as the server does after each request
             while received < 30 * (turn + 1):
                 await asyncio.wait_for(fast.recv(), 5)
                 received += 1

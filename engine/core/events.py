@@ -1,70 +1,83 @@
 """The venue's event log: what each committed command did, in order, as compact deltas.
 
-One source of truth (SPEC 9): the user-data stream, the market streams' own
-trades, the backtest's ``on_order_update`` and the web view all read this log;
-nothing keeps a second account of what happened.
+One source of truth (SPEC 9): the user-data stream, the market streams' liquidations,
+the backtest's ``on_order_update`` and the web view read this log; nothing keeps a
+second account of what happened.
 
 Writing
 -------
-While a command runs, the rules append *deltas* — small immutable tuples, the
-first item a kind below — to :attr:`EventLog.pending`, each with an undo record
-that takes it back off (:meth:`EventLog.emit`).  So a command that is refused
-or rolled back, alone or inside a savepoint, leaves no event: the undo log
-removes its deltas with the rest of its mutations.  When the command commits
-at the top level, the runner *publishes* the pending deltas as one
-:class:`Batch`: the sequence number of its first event (events are numbered
-1, 2, 3, … across the venue's life, without gaps) and one event time, the venue
-clock at the commit.  A command that changed nothing visible publishes nothing.
+While a command runs, the rules append *deltas* — small immutable tuples of ints
+and strings, the first item a kind below — to the ring, each with an undo record
+that takes it back off (:meth:`EventLog.emit`).  So a command that is refused or
+rolled back, alone or inside a savepoint, leaves no event: the undo log removes
+its deltas with the rest of its mutations.  Readers read between commands (the
+server under the venue lock), when every delta in the ring is committed:
+committing costs the log nothing.  Events are numbered 1, 2, 3, … across the
+venue's life, without gaps.
 
-A delta holds the order, row or account object it is about (for the fields
-that never change after creation: symbol, side, type, price, client id, …)
-and a copy of every field that may change later (status, executed quantity,
-cumulative quote, update time, a row's quantity and triggered id, a wallet, a
-position).  Nothing is formatted here: :mod:`engine.wire.events` turns deltas
-into Binance's JSON per reader, lazily — building event dicts for every command
-would cost what the response dicts cost.
+Every delta names the account it belongs to and the venue clock when it happened:
+a command's events share one event time — but for a clock move over several
+countdown deadlines, whose cancels each happen at their deadline.  Readers group
+consecutive events of one time into a :class:`Batch`.
 
-Deltas (all money in 10⁻⁸ USDT, prices in ticks, quantities in lots)::
+A delta names the order, row or account it is about by id or name and copies every
+field that may change later (status, executed quantity, cumulative quote, update
+time, a row's quantity and triggered id, a wallet, a position); the fields that
+never change after creation (symbol, side, type, price, client id, …) are read
+from the venue's order index when the delta is formatted.  Nothing is formatted
+here: :mod:`engine.wire.events` turns deltas into Binance's JSON per reader,
+lazily — building event dicts for every command would cost what the response
+dicts cost.
 
-    (ORDER, order, x, status, executed, cum_quote_e8, update_time)
-    (TRADE, order, status, executed, cum_quote_e8, update_time,
+Deltas (money in 10⁻⁸ USDT, prices in ticks, quantities in lots; ``status`` and
+``pside`` are the wire strings)::
+
+    (ORDER, account, time, order_id, x, status, executed, cum_quote_e8, update_time)
+    (TRADE, account, time, order_id, status, executed, cum_quote_e8, update_time,
             lots, price, fee_e8, realized_e8, maker, trade_id)
-    (ROW, row, status, qty, update_time, triggered_id)
-    (ACCOUNT, account, reason, wallet_e8, change_e8,
-              ((instrument, pside, qty, cost_e8, mark), ...), symbol)
-    (CONFIG, account, symbol, leverage)
-    (PRINT, instrument, price, lots, buyer_maker, trade_id, time)
-    (LIQUIDATION, account, instrument, pside, qty, price, realized_e8, trade_id, time)
+    (ROW, account, time, order_id, status, qty, update_time, triggered_id)
+    (ACCOUNT, account, time, reason, wallet_e8, change_e8,
+              ((symbol, pside, qty, cost_e8, mark), ...), symbol)
+    (CONFIG, account, time, symbol, leverage)
+    (PRINT, None, time, symbol, price, lots, buyer_maker, trade_id)
+    (LIQUIDATION, account, time, symbol, pside, qty, price, realized_e8, trade_id)
+    (PLACE, account, time, order_id)     # an order placed that rests unfilled
+    (CANCEL, account, time, order_id)    # an unfilled order cancelled
 
-``x`` is Binance's execution type (NEW, CANCELED, EXPIRED, CALCULATED; a fill
-is a TRADE delta).  The venue's own accounts (names starting with ``@``: the
-tape, the insurance fund, the synthetic market's maker) emit no order, row or
-account deltas; their trades with users still emit PRINT.
+``x`` is Binance's execution type (NEW, CANCELED, EXPIRED; a fill is a TRADE
+delta).  The venue's own accounts (names starting with ``@``: the tape, the
+insurance fund) emit no order, row or account deltas.  The hot paths of placement
+and cancel (:mod:`engine.venue.entry`, :mod:`engine.venue.cancel`) append only the
+order's id — ``order_id`` for PLACE, ``~order_id`` for CANCEL — and fold its undo
+into their own: everything else of those two deltas never changes afterwards
+(the owner, the creation time, a cancelled order's update time), so
+:meth:`EventLog.delta` rebuilds them when read.  That keeps the log's cost on a
+plain cancel to a list append.
 
 Reading and retention
 ---------------------
-Batches are kept in a bounded ring: at most :attr:`EventLog.capacity` events
-(default :data:`DEFAULT_CAPACITY`), whole batches evicted oldest first, the
-newest batch always kept.  A reader keeps the sequence number of the last
-event it saw and asks for what follows with :meth:`EventLog.read`; the *resume
-horizon* is :meth:`EventLog.horizon`, the oldest sequence number still held:
-a reader that fell further behind gets :class:`EventGap` and must rebuild its
-view from the venue's answers (as a Binance client does after a reconnect).
-The sequence counter is part of the venue's state (``VenueState.event_seq``),
-so a snapshot carries it and a restored or replayed venue numbers on from where
-it was; the ring itself starts empty after a restore.
+The ring holds the deltas.  It keeps at least
+:attr:`EventLog.capacity` events (default :data:`DEFAULT_CAPACITY`) and at most
+twice that: past it, the oldest whole commands are dropped in one go.  A reader
+keeps the number of the last event it saw and asks for what follows with
+:meth:`EventLog.read` or :meth:`EventLog.batches_after`; the *resume horizon* is
+:meth:`EventLog.horizon`, the oldest number still held: a reader that fell further
+behind gets :class:`EventGap` and must rebuild its view from the venue's answers
+(as a Binance client does after a reconnect).  The number of the last event
+(:meth:`EventLog.last`, ``VenueState.event_seq``) is carried by a snapshot (its
+metadata), so a restored or replayed venue numbers on from where it was; the ring
+itself starts empty after a restore.
 
-Watchers (callables with no argument) are called after each publish — the
-server wakes its stream fan-out with one.  They must not run commands.
-
+>>> from types import SimpleNamespace
 >>> from engine.core.txn import UndoLog, rollback
->>> undo = UndoLog(); log = EventLog(undo)
->>> log.emit((CONFIG, "alice", "BTCUSDT", 10)); rollback(undo); log.pending
+>>> undo = UndoLog(); venue = SimpleNamespace(now=1000, index=None)
+>>> log = EventLog(undo, venue)
+>>> log.emit((CONFIG, "alice", 1000, "BTCUSDT", 10)); rollback(undo); log.ring
 []
->>> log.emit((CONFIG, "alice", "BTCUSDT", 10)); undo.clear()
->>> log.publish(0, 1000)
+>>> log.emit((CONFIG, "alice", 1000, "BTCUSDT", 10)); undo.clear()
+>>> log.last()
 1
->>> [(seq, t, d[2:]) for seq, t, d in log.read(0)]
+>>> [(seq, t, d[3:]) for seq, t, d in log.read(0)]
 [(1, 1000, ('BTCUSDT', 10))]
 >>> log.read(1), log.horizon()
 ([], 1)
@@ -72,9 +85,8 @@ server wakes its stream fan-out with one.  They must not run commands.
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, NamedTuple
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from engine.core.errors import InvariantError
 
@@ -84,14 +96,14 @@ if TYPE_CHECKING:
     from engine.core.txn import UndoLog
 
 __all__ = [
-    "ACCOUNT", "CONFIG", "DEFAULT_CAPACITY", "LIQUIDATION", "ORDER", "PRINT", "ROW", "TRADE",
-    "Batch", "EventGap", "EventLog",
+    "ACCOUNT", "CANCEL", "CONFIG", "DEFAULT_CAPACITY", "LIQUIDATION", "ORDER", "PLACE", "PRINT",
+    "ROW", "TRADE", "Batch", "EventGap", "EventLog",
 ]
 
 #: delta kinds (the first item of every delta)
-ORDER, TRADE, ROW, ACCOUNT, CONFIG, PRINT, LIQUIDATION = range(7)
+ORDER, TRADE, ROW, ACCOUNT, CONFIG, PRINT, LIQUIDATION, CANCEL, PLACE = range(9)
 
-#: events the ring holds at most (whole batches; the newest is always kept)
+#: events the ring keeps at least (it holds at most twice as many)
 DEFAULT_CAPACITY = 1 << 16
 
 
@@ -100,61 +112,80 @@ class EventGap(LookupError):
 
 
 class Batch(NamedTuple):
-    """One committed command's events: ``first`` is the sequence number of ``deltas[0]``."""
+    """Consecutive events of one event time: ``first`` is the number of ``deltas[0]``."""
 
     first: int
     time: int
-    deltas: tuple[tuple, ...]
+    deltas: list[tuple]
 
 
 class EventLog:
-    """The pending deltas of the command in flight and the ring of published batches."""
+    """The deltas of the venue's recent commands (see the module docstring)."""
 
-    __slots__ = ("pending", "_undo", "_drop", "batches", "size", "capacity", "watchers")
+    __slots__ = ("ring", "base", "limit", "drop", "_undo", "_s", "capacity")
 
-    def __init__(self, undo: UndoLog, capacity: int = DEFAULT_CAPACITY) -> None:
+    def __init__(self, undo: UndoLog, venue: Any, capacity: int = DEFAULT_CAPACITY,
+                 last: int = 0) -> None:
+        """An empty log whose next event is numbered ``last + 1``; ``venue`` is the
+        venue's state: its clock (``now``), which each delta records, and its order
+        index (``index``), which :meth:`delta` reads."""
         if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
             raise ValueError(f"capacity must be a positive int, not {capacity!r}")
-        #: deltas of the command in flight, in the order they happened
-        self.pending: list[tuple] = []
+        #: the deltas held, oldest first (between commands, every one is committed)
+        self.ring: list[tuple | int] = []
+        #: the number of the event before ``ring[0]``
+        self.base = last
+        #: the ring's length past which the oldest commands are dropped (:meth:`trim`)
+        self.limit = 2 * capacity
+        #: the undo record of one emit: pops the newest delta
+        self.drop = (list.pop, self.ring)
         self._undo = undo
-        #: the undo record of one emit: pops the newest pending delta
-        self._drop = (list.pop, self.pending)
-        self.batches: deque[Batch] = deque()
-        #: events held in ``batches``
-        self.size = 0
+        self._s = venue
         self.capacity = capacity
-        self.watchers: list[Callable[[], None]] = []
+
+    def last(self) -> int:
+        """The number of the newest event (0 before the first)."""
+        return self.base + len(self.ring)
 
     def emit(self, delta: tuple) -> None:
         """Append ``delta`` to the command in flight (undone with it).  O(1)."""
-        self._undo.append(self._drop)
-        self.pending.append(delta)
+        self._undo.append(self.drop)
+        self.ring.append(delta)
 
-    # -- what the rules emit (the venue's own ``@`` accounts emit nothing but prints) ----
+    # -- what the rules emit (the venue's own ``@`` accounts emit nothing) -----------------
     def order(self, o: Order, x: str) -> None:
         """An ordinary order's update of execution type ``x`` (not a fill: :meth:`trade`)."""
-        if o.owner.name[0] != "@":
-            self._undo.append(self._drop)
-            self.pending.append((ORDER, o, x, o.status, o.executed, o.cum_quote_e8,
-                                 o.update_time))
+        name = o.owner.name
+        if name[0] != "@":
+            s = self._s
+            ring = self.ring
+            if len(ring) > self.limit:
+                self.trim()
+            self._undo.append(self.drop)
+            ring.append((ORDER, name, s.now, o.order_id, x,
+                         o.status._value_, o.executed, o.cum_quote_e8, o.update_time))
 
     def row(self, r: TriggerRow) -> None:
         """A trigger row was created or changed (status, quantity, triggered order)."""
-        if r.owner.name[0] != "@":
-            self._undo.append(self._drop)
-            self.pending.append((ROW, r, r.status, r.qty, r.update_time, r.triggered_id))
+        name = r.owner.name
+        if name[0] != "@":
+            s = self._s
+            self._undo.append(self.drop)
+            self.ring.append((ROW, name, s.now, r.order_id, r.status._value_,
+                              r.qty, r.update_time, r.triggered_id))
 
     def trade(
         self, o: Order, lots: int, price: int, fee_e8: int, realized_e8: int, maker: bool,
         trade_id: int,
     ) -> None:
         """One side of a fill, after the order took it."""
-        if o.owner.name[0] != "@":
-            self._undo.append(self._drop)
-            self.pending.append((
-                TRADE, o, o.status, o.executed, o.cum_quote_e8, o.update_time, lots, price,
-                fee_e8, realized_e8, maker, trade_id,
+        name = o.owner.name
+        if name[0] != "@":
+            s = self._s
+            self._undo.append(self.drop)
+            self.ring.append((
+                TRADE, name, s.now, o.order_id, o.status._value_, o.executed,
+                o.cum_quote_e8, o.update_time, lots, price, fee_e8, realized_e8, maker, trade_id,
             ))
 
     def account(
@@ -163,97 +194,91 @@ class EventLog:
     ) -> None:
         """A wallet or position change for ``reason`` (Binance's ACCOUNT_UPDATE ``m``):
         ``change_e8`` is the wallet's change other than PnL and fees, ``positions`` the
-        changed ``(instrument, pside, qty, cost_e8, mark ticks or None)`` after it, ``symbol``
+        changed ``(symbol, pside, qty, cost_e8, mark ticks or None)`` after it, ``symbol``
         the one a funding fee was paid on."""
-        if acct.name[0] != "@":
-            self._undo.append(self._drop)
-            self.pending.append((ACCOUNT, acct, reason, acct.wallet_e8, change_e8, positions,
-                                 symbol))
+        name = acct.name
+        if name[0] != "@":
+            s = self._s
+            self._undo.append(self.drop)
+            self.ring.append((ACCOUNT, name, s.now, reason, acct.wallet_e8,
+                              change_e8, positions, symbol))
 
-    def publish(self, last_seq: int, now: int) -> int:
-        """Publish the pending deltas as one batch numbered after ``last_seq`` at time
-        ``now``; returns the new last sequence number.  The caller (the command runner)
-        stores it and calls this only at a top-level commit.  O(deltas + evicted)."""
-        pending = self.pending
-        batch = Batch(last_seq + 1, now, tuple(pending))
-        pending.clear()
-        batches = self.batches
-        batches.append(batch)
-        self.size += len(batch.deltas)
-        while self.size > self.capacity and len(batches) > 1:
-            self.size -= len(batches.popleft().deltas)
-        for watcher in self.watchers:
-            watcher()
-        return last_seq + len(batch.deltas)
+    def other(self, kind: int, account: str | None, *fields: object) -> None:
+        """A delta of another kind (CONFIG, PRINT, LIQUIDATION) with its ``fields``."""
+        s = self._s
+        self.emit((kind, account, s.now, *fields))
 
+    # -- retention -------------------------------------------------------------------------
+    def trim(self) -> None:
+        """Drop the oldest events, keeping the newest ``capacity``.  Called when the ring
+        passes :attr:`limit` as an order is placed (every command that emits much places
+        orders), so it holds at most about twice ``capacity``; the command in flight is
+        the ring's tail, far shorter than ``capacity``.  O(events dropped)."""
+        cut = len(self.ring) - self.capacity
+        if cut > 0:
+            del self.ring[:cut]
+            self.base += cut
+
+    # -- reading ---------------------------------------------------------------------------
     def horizon(self) -> int | None:
-        """The oldest sequence number the ring holds (None while it is empty)."""
-        return self.batches[0].first if self.batches else None
+        """The oldest event number held (None while nothing is held)."""
+        return self.base + 1 if self.ring else None
 
-    def last(self) -> int | None:
-        """The newest sequence number the ring holds (None while it is empty)."""
-        if not self.batches:
-            return None
-        b = self.batches[-1]
-        return b.first + len(b.deltas) - 1
-
-    def read(self, after: int) -> list[tuple[int, int, tuple]]:
-        """Every held event numbered above ``after``, as ``(seq, time, delta)``, oldest
-        first.  :class:`EventGap` when some of them are no longer held.  O(events
-        returned + batches newer than ``after``)."""
-        out: list[tuple[int, int, tuple]] = []
-        for batch in self.batches_after(after):
-            first, time, deltas = batch
-            start = after + 1 - first if first <= after else 0
-            for i in range(start, len(deltas)):
-                out.append((first + i, time, deltas[i]))
-        return out
+    def delta(self, entry: Any) -> tuple:
+        """The delta a ring entry stands for (a hot path's bare id rebuilt; see the
+        module docstring)."""
+        if entry.__class__ is not int:
+            return entry  # type: ignore[no-any-return]
+        if entry > 0:
+            o = self._s.index.by_id[entry]
+            return (PLACE, o.owner.name, o.time, entry)
+        o = self._s.index.by_id[~entry]
+        return (CANCEL, o.owner.name, o.update_time, ~entry)
 
     def batches_after(self, after: int) -> list[Batch]:
-        """The held batches with an event numbered above ``after``, oldest first
-        (the first may also hold older events); :class:`EventGap` as :meth:`read`."""
-        batches = self.batches
-        newer: list[Batch] = []
-        for batch in reversed(batches):
-            if batch.first + len(batch.deltas) - 1 <= after:
-                break
-            newer.append(batch)
-        else:
-            if newer and newer[-1].first > after + 1:
-                raise EventGap(
-                    f"events {after + 1}..{newer[-1].first - 1} are no longer held "
-                    f"(the ring keeps {self.capacity} events; the oldest is {newer[-1].first})"
-                )
-        newer.reverse()
-        return newer
+        """The events numbered above ``after``, grouped by event time, oldest first;
+        :class:`EventGap` when some of them are no longer held.  Call between commands.
+        O(events returned)."""
+        base = self.base
+        if after < base:
+            raise EventGap(
+                f"events {after + 1}..{base} are no longer held (the ring keeps the newest "
+                f"{self.capacity} events or more; the oldest is {base + 1})"
+            )
+        delta = self.delta
+        out: list[Batch] = []
+        deltas: list[tuple] = []
+        first = time = 0
+        for i, entry in enumerate(self.ring[after - base:], after + 1):
+            d = delta(entry)
+            if deltas and d[2] != time:
+                out.append(Batch(first, time, deltas))
+                deltas = []
+            if not deltas:
+                first, time = i, d[2]
+            deltas.append(d)
+        if deltas:
+            out.append(Batch(first, time, deltas))
+        return out
+
+    def read(self, after: int) -> list[tuple[int, int, tuple]]:
+        """Every held event numbered above ``after``, as ``(number, time, delta)``,
+        oldest first (:class:`EventGap` as :meth:`batches_after`)."""
+        return [(first + i, time, d) for first, time, deltas in self.batches_after(after)
+                for i, d in enumerate(deltas)]
 
     def __iter__(self) -> Iterator[tuple[int, int, tuple]]:
         """Every held event, oldest first."""
-        for first, time, deltas in self.batches:
-            for i, d in enumerate(deltas):
-                yield first + i, time, d
+        return iter(self.read(self.base))
 
-    def _check(self, last_seq: int | None = None) -> None:
-        """Between commands: nothing pending; batches numbered without gaps, none empty,
-        times not decreasing; ``size`` counts them; the newest ends at ``last_seq``."""
-        if self.pending:
-            raise InvariantError(f"events pending between commands: {len(self.pending)}")
-        prev_end: int | None = None
-        prev_time: int | None = None
-        size = 0
-        for first, time, deltas in self.batches:
-            if not deltas:
-                raise InvariantError(f"an empty batch at {first}")
-            if prev_end is not None and first != prev_end + 1:
-                raise InvariantError(
-                    f"a gap in the event numbers: batch at {first} follows event {prev_end}"
-                )
-            if prev_time is not None and time < prev_time:
-                raise InvariantError(f"an event batch goes back in time: at {first}")
-            prev_end, prev_time = first + len(deltas) - 1, time
-            size += len(deltas)
-        if size != self.size:
-            raise InvariantError(f"the ring holds {size} events, counted {self.size}")
-        if last_seq is not None and prev_end is not None and prev_end != last_seq:
-            raise InvariantError(f"the newest event is {prev_end}, the venue's {last_seq}")
-
+    def _check(self) -> None:
+        """Event times do not decrease along the ring; every bare id is a known order."""
+        prev = None
+        by_id = self._s.index.by_id
+        for entry in self.ring:
+            if entry.__class__ is int and (entry if entry > 0 else ~entry) not in by_id:
+                raise InvariantError(f"an event of an unknown order: {entry}")
+            time = self.delta(entry)[2]
+            if prev is not None and time < prev:
+                raise InvariantError(f"an event goes back in time: {time} after {prev}")
+            prev = time

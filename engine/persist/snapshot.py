@@ -17,10 +17,12 @@ Format (version 3)
     15      8     body length n (compressed bytes)
     23      8     declared length of the body decompressed
     31      32    digest of bytes 0..30 and 63.. (SHA-256, or HMAC-SHA256 under the key)
-    63      m     meta: JSON {"state_hash", "now", "journal": null | {"seq", "sha256"}}
+    63      m     meta: JSON {"state_hash", "now", "events", "journal": null | {"seq", "sha256"}}
     63+m    n     body: zlib(msgpack(tree))
 
-``meta`` holds the venue's ``state_hash``, its clock and, for a journaled
+``meta`` holds the venue's ``state_hash``, its clock, the number of its newest
+event (:mod:`engine.core.events`: the restored venue numbers on from it, its ring
+starting empty; absent in older snapshots, read as 0) and, for a journaled
 venue, the journal line the snapshot follows and the SHA-256 of the journal's
 bytes up to it, so ``Exchange.replay(path, snapshot=data)`` applies only the
 tail (:mod:`engine.persist.journal`).  The tree is the venue's object graph as
@@ -157,6 +159,7 @@ def dump(ex: Exchange, key: bytes | None = None) -> bytes:
     meta = json.dumps({
         "state_hash": ex.state_hash(),
         "now": ex.now,
+        "events": venue.events.last(),
         "journal": None if journal is None else {
             "seq": journal.seq, "sha256": journal.prefix_digest(),
         },
@@ -268,7 +271,8 @@ def _meta(raw: bytes) -> dict[str, Any]:
     journal = meta.get("journal", ()) if isinstance(meta, dict) else ()
     if not (
         isinstance(meta, dict) and type(meta.get("state_hash")) is str
-        and type(meta.get("now")) is int
+        and type(meta.get("now")) is int and type(meta.get("events", 0)) is int
+        and meta.get("events", 0) >= 0
         and (journal is None or (
             isinstance(journal, dict) and type(journal.get("seq")) is int
             and type(journal.get("sha256")) is str))
@@ -334,6 +338,9 @@ def load(
         del tree, raw
     ex = cls.__new__(cls)
     try:
+        from engine.core.events import EventLog
+
+        venue.events = EventLog(venue.undo, venue, last=meta.get("events", 0))
         ex._assemble(venue)
         restored = ex.state_hash()
     except Exception as e:

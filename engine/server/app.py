@@ -171,8 +171,7 @@ class Facade:
         self.routes = ROUTES if market is None else {**ROUTES, **market_routes(market)}
         self._journal_failure_logged = False
         self._ended_logged = False
-        #: the stream hub (engine.server.hub), set by create_app
-        self.hub: Hub | None = None
+        self.hub: Hub | None = None  # the stream hub (engine.server.hub), set by create_app
 
     def admit(
         self, method: str, path: str, api_key: str | None, host: str, wall: int
@@ -223,6 +222,8 @@ class Facade:
             return busy.status_code, busy.to_wire(), headers
         with self.lock:
             status, result = self._call(adm, params, wall)
+        if self.hub is not None:
+            self.hub.poke()
         return status, result, headers
 
     def _timestamp(self, params: dict[str, str], wall: int) -> ClientError | None:
@@ -407,6 +408,7 @@ def create_app(
         status, result = admin.answer(request.method, request.path_params["op"],
                                       request.scope["query_string"], body,
                                       headers.get("content-type"))
+        hub.poke()
         if isinstance(result, bytes):
             return Response(result, status, media_type="application/octet-stream")
         return _response((status, result, {}))
@@ -452,8 +454,7 @@ def _server(app: Starlette, log_level: str, limits: Limits) -> Any:
         timeout_graceful_shutdown=5, http=protocol_class(limits, guard),
         timeout_keep_alive=limits.keep_alive, backlog=ACCEPT_BATCH,
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,
-        # websockets (engine.server.hub): Binance pings every 3 minutes and drops a
-        # connection that has not answered within 10; a client frame is at most 64 KiB
+        # websockets (engine.server.hub): Binance's 3-minute pings, 10 minutes to pong
         ws="websockets-sansio", ws_max_size=MAX_FRAME, ws_ping_interval=180.0,
         ws_ping_timeout=600.0, ws_per_message_deflate=False,
     )
@@ -489,6 +490,8 @@ def _ticking(app: Starlette) -> Iterator[None]:
                 if facade.market is not None:
                     with facade.lock:
                         behind = not facade.catch_up(facade.venue_clock.target())
+                    if facade.hub is not None:
+                        facade.hub.poke()
                 if facade.state is not None and (
                         time.monotonic() - last_snapshot >= SNAPSHOT_EVERY_S):
                     last_snapshot = time.monotonic()

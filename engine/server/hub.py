@@ -27,7 +27,8 @@ minutes (uvicorn's ``ws_ping_interval``).
 Fan-out
 -------
 One task on the server's event loop reads the venue's event log
-(:mod:`engine.core.events`) after each publish (a watcher wakes it) and every
+(:mod:`engine.core.events`) after each command that published events (the
+facade pokes it) and every
 :data:`TICK_MS`: user-data deltas go to the connections reading their account's
 listen key (:func:`engine.wire.events.user_messages`), liquidations to the
 ``forceOrder`` streams; then the streams due by their cadence are built from the
@@ -182,22 +183,19 @@ class Hub:
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
         self._wake = asyncio.Event()
-        self.exchange._s.events.watchers.append(self._published)
         self._task = asyncio.ensure_future(self._run())
 
     async def stop(self) -> None:
-        watchers = self.exchange._s.events.watchers
-        if self._published in watchers:
-            watchers.remove(self._published)
         if self._task is not None:
             self._task.cancel()
         for conn in list(self.conns):
             conn.close(1001, "server shutting down")
 
-    def _published(self) -> None:
-        """The event log's watcher: wake the fan-out (from any thread)."""
+    def poke(self) -> None:
+        """Wake the fan-out when the venue has published events it has not read (call
+        after a command, from any thread; the fan-out also looks every turn)."""
         wake, loop = self._wake, self._loop
-        if wake is None or loop is None:
+        if wake is None or loop is None or self.exchange._s.event_seq == self.cursor:
             return
         if threading.get_ident() == self._loop_thread:
             wake.set()
@@ -266,15 +264,15 @@ class Hub:
                 keyed.setdefault(name, []).append(key)
         for when, delta in user:
             if delta[0] == LIQUIDATION:
-                order = pl.force_order(when, delta)
-                sym = delta[2].symbol
+                order = pl.force_order(self.exchange, when, delta)
+                sym = delta[2]
                 for name in (f"{sym.lower()}@forceOrder", "!forceOrder@arr"):
                     if name in self.by_stream:
                         self._send(self.by_stream[name], name, order)
             owner = owner_of(delta)
             if owner is None or owner not in keyed:
                 continue
-            for msg in user_messages(when, delta):
+            for msg in user_messages(self.exchange, when, delta):
                 for key in keyed[owner]:
                     conns = self.by_key.get(key)  # a connection may have closed meanwhile
                     if conns:

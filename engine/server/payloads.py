@@ -152,11 +152,13 @@ def agg_trades(ex: Exchange, market: MarketFeed, symbol: str, start: int
     return out, end
 
 
-def force_order(time: int, delta: tuple) -> dict[str, Any] | None:
+def force_order(ex: Exchange, time: int, delta: tuple) -> dict[str, Any] | None:
     """A ``forceOrder`` event of a liquidation delta (:mod:`engine.core.events`)."""
     if delta[0] != LIQUIDATION:
         return None
-    _k, _acct, inst, _pside, qty, price, _realized, _trade_id, at = delta
+    symbol, _pside, qty, price, _realized, _trade_id = delta[3:]
+    at = delta[2]
+    inst = ex._s.instruments[symbol]
     p, lots = inst.price_str(price), inst.qty_str(abs(qty))
     return {"e": "forceOrder", "E": time, "o": {
         "s": inst.symbol, "S": "SELL" if qty > 0 else "BUY", "o": "LIMIT", "f": "IOC",

@@ -133,6 +133,8 @@ class _Guarded(H11Protocol):
     guard: Guard
     _timer: asyncio.TimerHandle | None = None
     _phase: str | None = None
+    #: a websocket has taken the connection over: no HTTP limit applies any more
+    _upgraded = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -162,6 +164,7 @@ class _Guarded(H11Protocol):
     def handle_websocket_upgrade(self, event: h11.Request) -> None:
         """A websocket takes the connection over: the guard no longer counts it (the
         stream hub keeps its own count and limits), and no read timeout applies."""
+        self._upgraded = True
         self.guard.open.discard(self)
         self.guard.waiting.pop(self, None)
         self._disarm()
@@ -191,7 +194,7 @@ class _Guarded(H11Protocol):
     # -- the request's phases -------------------------------------------------------------
     def _track(self) -> None:
         """Follow the client's side of the exchange after h11 has seen new bytes."""
-        if self.transport is None or self.transport.is_closing():
+        if self._upgraded or self.transport is None or self.transport.is_closing():
             return
         state = self.conn.their_state
         if state is h11.IDLE:

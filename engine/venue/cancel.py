@@ -42,7 +42,6 @@ from engine.core.enums import (
     OrderStatus,
 )
 from engine.core.errors import ClientError, reject
-from engine.core.events import ORDER
 from engine.core.order import AUTO_CID_PREFIX
 from engine.core.orderindex import set_row_count
 from engine.venue.rule import Rule
@@ -182,7 +181,9 @@ class Cancels(Rule):
         s = self._s
         now = s.now
         try:
-            u.append((_uncancel_plain, o, book, key, level, qty, m, o.update_time, table))
+            ring = self._events.ring
+            u.append((_uncancel_plain, o, book, key, level, qty, m, o.update_time, table, ring))
+            ring.append(~oid)  # the cancel's event (engine.core.events), undone by that record
             orders = level.orders
             del orders[oid]
             level.total -= qty
@@ -193,10 +194,6 @@ class Cancels(Rule):
             o.status = CANCELED
             o.update_time = now
             del table[oid]
-            events = self._events
-            if acct.name[0] != "@":
-                u.append(events._drop)
-                events.pending.append((ORDER, o, "CANCELED", CANCELED, 0, 0, now))
             if cascade:
                 row_table = index.open_rows[open_key]
                 counts = index.open_row_count
@@ -208,7 +205,7 @@ class Cancels(Rule):
                     r.status = CANCELED
                     r.update_time = now
                     del row_table[r.order_id]
-                    events.row(r)
+                    self._events.row(r)
                 set_row_count(counts, acct.name, counts[acct.name] - len(cascade))
             d = None
             if respond:
@@ -232,8 +229,6 @@ class Cancels(Rule):
             raise
         u.clear()
         s.update_id += 1
-        if s.events.pending and not list.__len__(u):
-            s.event_seq = s.events.publish(s.event_seq, now)
         return d
 
     def _cancel_one(
@@ -381,10 +376,11 @@ class Cancels(Rule):
 
 def _uncancel_plain(
     o: Order, book: OrderBook, key: int, level: Any, leaves: int, frozen: int,
-    update_time: int, table: dict,
+    update_time: int, table: dict, ring: list,
 ) -> None:
     """Inverse of ``_cancel_plain``: the order back at its FIFO place, margin re-frozen,
-    the book's update id back."""
+    the book's update id back, the cancel's event off the event log."""
+    ring.pop()
     table[o.order_id] = o
     o.status, o.update_time = NEW, update_time
     o.owner.frozen_e8 += frozen

@@ -218,10 +218,10 @@ ACCOUNT_COMMANDS: dict[str, Callable[..., Any]] = {
 
 
 # -- the event log, for readers outside the venue (the stream hub) ---------------------------
-def user_events(time: int, delta: tuple) -> list[dict]:
-    """The user-data messages of one event-log delta published at ``time``
+def user_events(ex: Exchange, time: int, delta: tuple) -> list[dict]:
+    """The user-data messages of one of ``ex``'s event-log deltas, published at ``time``
     (:func:`engine.wire.events.user_messages`)."""
-    return user_messages(time, delta)
+    return user_messages(time, delta, ex._s)
 
 
 def event_owner(delta: tuple) -> str | None:

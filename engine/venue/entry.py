@@ -101,7 +101,6 @@ from engine.core.enums import (
     Side,
 )
 from engine.core.errors import reject
-from engine.core.events import ORDER
 from engine.core.ledger import DEFAULT_LEVERAGE
 from engine.core.order import Order, TriggerRow, row_rises
 from engine.core.triggers import fires_at
@@ -357,7 +356,12 @@ class Entry(Rule):
         level = levels.get(bkey)
         s = self._s
         oid = s.last_id + 1
+        events = self._events
+        ring = events.ring
+        if len(ring) > events.limit:
+            events.trim()
         self._undo.append((_unrest_new, s, order, table, book, bkey, level is None))
+        ring.append(oid)  # the placement's event (engine.core.events), undone by that record
         s.last_id = oid
         order.order_id = oid
         if level is None:
@@ -368,10 +372,6 @@ class Entry(Rule):
         index.by_id[oid] = order
         table[oid] = order
         acct.frozen_e8 += order.margin0_e8
-        if acct.name[0] != "@":
-            events = self._events
-            self._undo.append(events._drop)
-            events.pending.append((ORDER, order, "NEW", order.status, 0, 0, order.update_time))
         return order
 
     def entry_margin(self, order: Order, market: Market, reducible: int) -> int | None:
@@ -543,7 +543,9 @@ class Entry(Rule):
 def _unrest_new(
     s: VenueState, order: Order, table: dict, book: OrderBook, bkey: int, created: bool
 ) -> None:
-    """Inverse of ``_rest_new`` (undone before anything logged after it)."""
+    """Inverse of ``_rest_new`` (undone before anything logged after it), its event
+    off the event log too."""
+    s.events.ring.pop()
     oid = order.order_id
     s.last_id = oid - 1
     del s.index.by_id[oid]

@@ -154,8 +154,8 @@ class Exchange:
         """Build the rule objects over ``s`` and introduce them to their peers (also
         what a restored snapshot's state goes through)."""
         self._s = s
-        if s.events is None:  # a restored state: a fresh ring, numbered on from event_seq
-            s.events = EventLog(s.undo)
+        if s.events is None:  # a restored state whose snapshot did not say (numbered from 0)
+            s.events = EventLog(s.undo, s)
         # the owners, for the operator's methods below (the same objects the rules hold)
         self._undo, self._ledger, self._index = s.undo, s.ledger, s.index
         self._registry, self._markets, self._instruments = s.registry, s.markets, s.instruments

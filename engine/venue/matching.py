@@ -167,9 +167,7 @@ class Matching(Rule):
             trade_id = self._ledger.next_trade_id()
             self.fill(maker, lots, price, True, trade_id, market)
             self.fill(taker, lots, price, False, trade_id, market)
-            events = self._events
-            self._undo.append(events._drop)
-            events.pending.append((PRINT, taker.inst, price, lots, not buy, trade_id, self._s.now))
+            self._events.other(PRINT, None, taker.inst.symbol, price, lots, not buy, trade_id)
             if capped and lots == m_leaves:
                 self.expire(maker)
 
@@ -228,7 +226,7 @@ class Matching(Rule):
             pside = order.pside
             pos = acct.positions[(inst.symbol, pside)]
             events.account(acct, "ORDER", 0, (
-                (inst, pside, pos.qty, pos.cost_e8, market.mark_price()),
+                (inst.symbol, pside._value_, pos.qty, pos.cost_e8, market.mark_price()),
             ))
         if order.rows is not None:
             self._firing.on_parent_fill(order)

@@ -259,8 +259,10 @@ class Risk(Rule):
             ledger.record_liquidation(acct, symbol, pside, qty, mark, fee, now)
             self._touched[(acct.name, symbol)] = acct
             events = self._events
-            events.emit((LIQUIDATION, acct, inst, pside, qty, mark, realized, trade_id, now))
-            events.account(acct, "ORDER", 0, ((inst, pside, pos.qty, pos.cost_e8, mark),))
+            events.other(LIQUIDATION, acct.name, symbol, pside._value_, qty, mark, realized,
+                         trade_id)
+            events.account(acct, "ORDER", 0, ((symbol, pside._value_, pos.qty, pos.cost_e8,
+                                               mark),))
             if fee:
                 events.account(acct, "INSURANCE_CLEAR", -fee, ())
         if acct.wallet_e8 < 0:

@@ -23,9 +23,8 @@ refused on its own, but an exception escaping the block undoes them all,
 update counter included.
 
 Events: the rules emit the command's deltas to the event log as they go
-(:mod:`engine.core.events`), each undone with the rest; a commit at the top
-level — not one inside :meth:`Runner.atomic`, whose block may still fail —
-publishes them as one batch, at the venue clock of the commit.
+(:mod:`engine.core.events`), each undone with the rest of the command; nothing is
+done at a commit (readers read between commands, when every delta is committed).
 """
 
 from __future__ import annotations
@@ -83,8 +82,6 @@ class Runner(Rule):
         if undo:
             undo.clear()
             s.update_id += 1
-            if s.events.pending and not list.__len__(undo):
-                s.event_seq = s.events.publish(s.event_seq, s.now)
         return result
 
     def run_fmt(
@@ -105,8 +102,6 @@ class Runner(Rule):
         if undo:
             undo.clear()
             s.update_id += 1
-            if s.events.pending and not list.__len__(undo):
-                s.event_seq = s.events.publish(s.event_seq, s.now)
         return out
 
     def abort(self) -> None:
@@ -151,8 +146,4 @@ class Atomic(Savepoint):
         if kind is not None:
             self._state.update_id = self._update_id
         else:
-            log = self.log
-            log.clear()  # commit: at the top level this empties the log
-            s = self._state
-            if s.events.pending and not list.__len__(log):
-                s.event_seq = s.events.publish(s.event_seq, s.now)
+            self.log.clear()  # commit: at the top level this empties the log

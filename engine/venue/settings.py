@@ -75,7 +75,7 @@ class Settings(Rule):
                 self._ledger.available_e8(acct, self._instruments) < 0
             ):
                 raise reject("MIN_LEVERAGE_RATIO")
-            self._events.emit((CONFIG, acct, inst.symbol, lev))
+            self._events.other(CONFIG, acct.name, inst.symbol, lev)
 
         self._runner.run(commit)
         cap = max((b.cap_e8 for b in inst.brackets if b.initial_leverage >= lev), default=0)

@@ -27,11 +27,7 @@ State (part of ``state_hash()``, rolled back by the undo log):
   rows — conditional orders — one account may hold across all symbols; see
   :data:`DEFAULT_MAX_NUM_ALGO_ORDERS`).  Set when the venue is built, never
   changed by a command; hashed only when it is not the default, so hashes
-  recorded before the setting existed still hold;
-* ``event_seq`` (the sequence number of the last event published to the
-  event log: how many events the venue's commands have yielded).  Snapshots
-  carry it; it is not hashed (a count of what the hashed state went through,
-  like a book's update id — hashing it would move every pinned hash).
+  recorded before the setting existed still hold.
 
 Machinery (not hashed): ``undo`` (the undo log every mutation writes to),
 ``events`` (the event log, :mod:`engine.core.events`: the deltas of the
@@ -112,13 +108,13 @@ class VenueState:
     #: (a rule that copied one would hold a stale value)
     SCALARS = frozenset({
         "now", "last_id", "update_id", "tape", "journal", "fast_paths", "dirty", "risk_all",
-        "max_num_algo_orders", "event_seq",
+        "max_num_algo_orders",
     })
 
     __slots__ = (
         "instruments", "symbols", "markets", "ledger", "index", "registry", "accounts",
         "by_key", "countdowns", "now", "last_id", "update_id", "tape", "max_num_algo_orders",
-        "event_seq", "undo", "events", "journal", "fast_paths", "dirty", "touched",
+        "undo", "events", "journal", "fast_paths", "dirty", "touched",
         "risk_names", "risk_all",
     )
 
@@ -129,8 +125,7 @@ class VenueState:
         is checked by :func:`check_max_num_algo_orders` (``ValueError``)."""
         self.max_num_algo_orders = check_max_num_algo_orders(max_num_algo_orders)
         self.undo = UndoLog()
-        self.events = EventLog(self.undo)
-        self.event_seq = 0
+        self.events = EventLog(self.undo, self)
         self.instruments: dict[str, Instrument] = {}
         self.symbols: list[str] = []
         self.markets: dict[str, Market] = {}
@@ -150,6 +145,12 @@ class VenueState:
         self.touched: dict[tuple[str, str], AccountState] = {}
         self.risk_names: set[str] = set()
         self.risk_all = False
+
+    @property
+    def event_seq(self) -> int:
+        """The number of the newest event of the event log (how many events the venue's
+        commands have yielded; a snapshot's metadata carries it)."""
+        return self.events.last()  # type: ignore[no-any-return]
 
     def mark_of(self, symbol: str) -> int | None:
         """The mark price of ``symbol`` in ticks (the ledger's view of prices)."""
@@ -172,7 +173,7 @@ class VenueState:
         markets and symbols list the same contracts; accounts, keys and the ledger agree."""
         if self.undo or self.dirty or self.touched or self.risk_names or self.risk_all:
             raise InvariantError("a command's scratch or undo log outlived it")
-        self.events._check(self.event_seq)
+        self.events._check()
         if not (sorted(self.instruments) == sorted(self.markets) == self.symbols):
             raise InvariantError(
                 f"symbols {self.symbols} != instruments {sorted(self.instruments)}"

@@ -47,10 +47,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from engine.core.events import ORDER, ROW, TRADE
+from engine.core.events import CANCEL, ORDER, PLACE, ROW, TRADE
 from engine.wire.events import order_at
 
-_ORDER_KINDS = (ORDER, TRADE, ROW)
+_ORDER_KINDS = (ORDER, TRADE, ROW, CANCEL, PLACE)
 
 if TYPE_CHECKING:
     from engine.venue.exchange import Exchange
@@ -182,13 +182,13 @@ class OrderWatch:
         seen = self._seen
         if s.event_seq == seen:
             return []
-        acct = self._acct
+        name = self._acct.name
         out: list[dict] = []
         for first, _time, deltas in s.events.batches_after(seen):
             for i in range(seen + 1 - first if first <= seen else 0, len(deltas)):
                 d = deltas[i]
-                if d[0] in _ORDER_KINDS and d[1].owner is acct:
-                    out.append(order_at(d))  # type: ignore[arg-type]
+                if d[0] in _ORDER_KINDS and d[1] == name:
+                    out.append(order_at(d, s))  # type: ignore[arg-type]
         self._seen = s.event_seq
         return out
 

@@ -1,9 +1,10 @@
 """Event-log deltas as Binance shapes them: the user-data stream's JSON and order objects.
 
 The venue's event log (:mod:`engine.core.events`) holds compact deltas; this
-module formats them, per reader and only when read.  Every value that may have
-changed since the event comes from the delta, never from the live object, so a
-delta formats the same whenever it is read.
+module formats them, per reader and only when read, given the venue's state
+(``VenueState``: its order index and instruments, for the fields of an order that
+never change).  Every value that may have changed since the event comes from the
+delta, never from the live order, so a delta formats the same whenever it is read.
 
 User-data events (Binance's field names, letters, key order and JSON types —
 decimals are minimal strings, ids and times are numbers, flags booleans):
@@ -35,15 +36,12 @@ from __future__ import annotations
 from typing import Any
 
 from engine.core.decimals import fmt_ratio
-from engine.core.enums import IOC, MARKET, TRAILING_STOP_MARKET, OrderStatus
-from engine.core.events import ACCOUNT, CONFIG, LIQUIDATION, ORDER, PRINT, ROW, TRADE
+from engine.core.enums import IOC, MARKET, TRAILING_STOP_MARKET
+from engine.core.events import ACCOUNT, CANCEL, CONFIG, LIQUIDATION, ORDER, PLACE, ROW, TRADE
 from engine.core.instrument import money_str
 from engine.wire.orders import order_wire
 
 __all__ = ["order_at", "owner_of", "user_messages"]
-
-_TRIGGERED = OrderStatus.TRIGGERED
-_EXPIRED = OrderStatus.EXPIRED
 
 
 def _avg(inst: Any, cum_e8: int, executed: int) -> str:
@@ -54,26 +52,25 @@ def _avg(inst: Any, cum_e8: int, executed: int) -> str:
 
 def owner_of(delta: tuple) -> str | None:
     """The name of the account ``delta`` belongs to (None for a market print)."""
-    kind = delta[0]
-    if kind == PRINT:
-        return None
-    if kind == ORDER or kind == TRADE or kind == ROW:
-        return delta[1].owner.name  # type: ignore[no-any-return]
-    return delta[1].name  # type: ignore[no-any-return]
+    return delta[1]  # type: ignore[no-any-return]
 
 
-def order_at(delta: tuple) -> dict[str, Any] | None:
+def order_at(delta: tuple, s: Any) -> dict[str, Any] | None:
     """The REST order object (with ``time``) of an order or row as this event left it;
-    None for other deltas."""
+    None for other deltas.  ``s``: the venue's state."""
     kind = delta[0]
     if kind == ORDER:
-        _k, o, _x, status, executed, cum, upd = delta
+        oid, _x, status, executed, cum, upd = delta[3:]
+    elif kind == CANCEL or kind == PLACE:
+        oid, status, executed, cum, upd = (delta[3], "CANCELED" if kind == CANCEL else "NEW",
+                                           0, 0, delta[2])
     elif kind == TRADE:
-        _k, o, status, executed, cum, upd = delta[:6]
+        oid, status, executed, cum, upd = delta[3:8]
     elif kind == ROW:
-        _k, o, status, qty, upd, triggered = delta
+        oid, status, qty, upd, triggered = delta[3:]
+        o = s.index.by_id[oid]
         d = order_wire(o)
-        d["status"] = status._value_
+        d["status"] = status
         d["origQty"] = o.inst.qty_str(qty)
         d["updateTime"] = upd
         if triggered is None:
@@ -84,9 +81,10 @@ def order_at(delta: tuple) -> dict[str, Any] | None:
         return d
     else:
         return None
+    o = s.index.by_id[oid]
     d = order_wire(o)
     inst = o.inst
-    d["status"] = status._value_
+    d["status"] = status
     ex = inst.qty_str(executed) if executed else "0"
     d["executedQty"] = d["cumQty"] = ex
     d["cumQuote"] = money_str(cum) if executed else "0"
@@ -96,16 +94,21 @@ def order_at(delta: tuple) -> dict[str, Any] | None:
     return d
 
 
-def user_messages(time: int, delta: tuple) -> list[dict[str, Any]]:
+def user_messages(time: int, delta: tuple, s: Any) -> list[dict[str, Any]]:
     """The user-data messages of one delta published at event time ``time`` (a fill
-    gives two: TRADE_LITE, then ORDER_TRADE_UPDATE; a market print gives none)."""
+    gives two: TRADE_LITE, then ORDER_TRADE_UPDATE; a market print gives none).
+    ``s``: the venue's state."""
     kind = delta[0]
     if kind == ORDER:
-        _k, o, x, status, executed, cum, upd = delta
-        return [_order_update(time, o, x, status, executed, cum, upd)]
+        oid, x, status, executed, cum, upd = delta[3:]
+        return [_order_update(time, s.index.by_id[oid], x, status, executed, cum, upd)]
+    if kind == CANCEL or kind == PLACE:  # the hot paths' short forms: an unfilled order
+        x = "CANCELED" if kind == CANCEL else "NEW"
+        return [_order_update(time, s.index.by_id[delta[3]], x, x, 0, 0, delta[2])]
     if kind == TRADE:
-        (_k, o, status, executed, cum, upd, lots, price, fee, realized, maker,
-         trade_id) = delta
+        (oid, status, executed, cum, upd, lots, price, fee, realized, maker,
+         trade_id) = delta[3:]
+        o = s.index.by_id[oid]
         inst = o.inst
         out = _order_update(time, o, "TRADE", status, executed, cum, upd)
         body = out["o"]
@@ -122,20 +125,23 @@ def user_messages(time: int, delta: tuple) -> list[dict[str, Any]]:
         }
         return [lite, out]
     if kind == ROW:
-        return [_algo_update(time, *delta[1:])]
+        oid, status, qty, upd, triggered = delta[3:]
+        return [_algo_update(time, s.index.by_id[oid], status, qty, upd, triggered)]
     if kind == ACCOUNT:
-        return [_account_update(time, *delta[1:])]
+        return [_account_update(time, s.instruments, *delta[3:])]
     if kind == CONFIG:
-        _k, _acct, symbol, leverage = delta
+        symbol, leverage = delta[3:]
         return [{"e": "ACCOUNT_CONFIG_UPDATE", "E": time, "T": time,
                  "ac": {"s": symbol, "l": leverage}}]
     if kind == LIQUIDATION:
-        return [_liquidation(time, *delta[1:])]
+        symbol, pside, qty, price, realized, trade_id = delta[3:]
+        return [_liquidation(time, s.instruments[symbol], pside, qty, price, realized, trade_id,
+                             delta[2])]
     return []
 
 
-def _expiry_reason(o: Any, status: OrderStatus) -> str:
-    if status is not _EXPIRED:
+def _expiry_reason(o: Any, status: str) -> str:
+    if status != "EXPIRED":
         return "0"
     if o.type is MARKET:
         return "9"
@@ -147,7 +153,7 @@ def _expiry_reason(o: Any, status: OrderStatus) -> str:
 
 
 def _order_update(
-    time: int, o: Any, x: str, status: OrderStatus, executed: int, cum: int, upd: int,
+    time: int, o: Any, x: str, status: str, executed: int, cum: int, upd: int,
 ) -> dict[str, Any]:
     inst = o.inst
     price = inst.price_str
@@ -162,7 +168,7 @@ def _order_update(
         "ap": _avg(inst, cum, executed),
         "sp": price(o.stop_price),
         "x": x,
-        "X": status._value_,
+        "X": status,
         "i": o.order_id,
         "l": "0",
         "z": inst.qty_str(executed) if executed else "0",
@@ -192,11 +198,11 @@ def _order_update(
 
 
 def _algo_update(
-    time: int, r: Any, status: OrderStatus, qty: int, upd: int, triggered: int | None,
+    time: int, r: Any, status: str, qty: int, upd: int, triggered: int | None,
 ) -> dict[str, Any]:
     inst = r.inst
     price = inst.price_str
-    fired = status is _TRIGGERED
+    fired = status == "TRIGGERED"
     body: dict[str, Any] = {
         "caid": r.client_order_id,
         "aid": r.order_id,
@@ -207,7 +213,7 @@ def _algo_update(
         "ps": r.pside._value_,
         "f": r.tif._value_,
         "q": inst.qty_str(qty),
-        "X": status._value_,
+        "X": status,
         "ai": "" if triggered is None else str(triggered),
     }
     if fired:
@@ -231,21 +237,21 @@ def _algo_update(
 
 
 def _account_update(
-    time: int, acct: Any, reason: str, wallet: int, change: int,
+    time: int, instruments: Any, reason: str, wallet: int, change: int,
     positions: tuple[tuple, ...], symbol: str,
 ) -> dict[str, Any]:
     wb = money_str(wallet)
     data: dict[str, Any] = {
         "m": reason,
         "B": [{"a": "USDT", "wb": wb, "cw": wb, "bc": money_str(change)}],
-        "P": [_position(*p) for p in positions],
+        "P": [_position(instruments[p[0]], *p[1:]) for p in positions],
     }
     if symbol:
         data["S"] = symbol
     return {"e": "ACCOUNT_UPDATE", "E": time, "T": time, "a": data}
 
 
-def _position(inst: Any, pside: Any, qty: int, cost: int, mark: int | None) -> dict[str, Any]:
+def _position(inst: Any, pside: str, qty: int, cost: int, mark: int | None) -> dict[str, Any]:
     if qty:
         entry = fmt_ratio(cost, qty * inst.step_m * 10 ** (8 - inst.qty_exp), 8)
     else:
@@ -254,13 +260,13 @@ def _position(inst: Any, pside: Any, qty: int, cost: int, mark: int | None) -> d
     return {
         "s": inst.symbol, "pa": inst.signed_qty_str(qty), "ep": entry, "bep": entry,
         "cr": "0", "up": money_str(notional - cost if mark else 0), "mt": "cross",
-        "iw": "0", "ps": pside._value_,
+        "iw": "0", "ps": pside,
     }
 
 
 def _liquidation(
-    time: int, acct: Any, inst: Any, pside: Any, qty: int, price: int, realized: int,
-    trade_id: int, at: int,
+    time: int, inst: Any, pside: str, qty: int, price: int, realized: int, trade_id: int,
+    at: int,
 ) -> dict[str, Any]:
     p = inst.price_str(price)
     lots = inst.qty_str(abs(qty))
@@ -270,7 +276,7 @@ def _liquidation(
         "x": "CALCULATED", "X": "FILLED", "i": 0, "l": lots, "z": lots, "L": p,
         "N": inst.margin_asset, "n": "0", "T": at, "t": trade_id, "b": "0", "a": "0",
         "m": False, "R": True, "wt": "CONTRACT_PRICE", "ot": "LIQUIDATION",
-        "ps": pside._value_, "cp": False, "pP": False, "si": 0, "ss": 0,
+        "ps": pside, "cp": False, "pP": False, "si": 0, "ss": 0,
         "rp": money_str(realized), "V": "NONE", "pm": "NONE", "gtd": 0, "er": "0",
     }
     return {"e": "ORDER_TRADE_UPDATE", "E": time, "T": at, "o": body}
