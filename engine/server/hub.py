@@ -223,7 +223,10 @@ class Hub:
         user: list[tuple[int, tuple]] = []
         now_ms = _monotonic_ms()
         ex = self.exchange
-        with self.facade.lock:
+        facade = self.facade
+        with facade.lock:
+            if facade.market is None:  # no market ticks the clock: keep venue time moving
+                facade.catch_up(facade.venue_clock.target())
             s = ex._s
             if s.event_seq != self.cursor:
                 try:
@@ -292,10 +295,11 @@ class Hub:
         ex, market = self.exchange, self.market
         for name, spec in self.specs.items():
             kind, sym = spec.kind, spec.symbol
-            if kind == "aggTrade":
+            if kind == "aggTrade" or kind == "trade":
                 if market is not None and sym is not None:
                     rows, self._prints[name] = pl.agg_trades(
-                        ex, market, sym, self._prints.get(name, len(market.symbols[sym].prints)))
+                        ex, market, sym, self._prints.get(name, len(market.symbols[sym].prints)),
+                        kind == "trade")
                     out.extend((name, r) for r in rows)
                 continue
             if kind == "bookTicker":
@@ -400,7 +404,7 @@ class Hub:
         with self.facade.lock:
             if spec.kind == "depth" and spec.symbol is not None:
                 self._books[spec.name] = pl.book_levels(ex, spec.symbol)
-            elif spec.kind == "aggTrade" and self.market is not None and spec.symbol:
+            elif spec.kind in ("aggTrade", "trade") and self.market is not None and spec.symbol:
                 self._prints[spec.name] = len(self.market.symbols[spec.symbol].prints)
             elif spec.kind == "bookTicker":
                 for symbol in [spec.symbol] if spec.symbol else ex._s.symbols:

@@ -93,10 +93,14 @@ def kline(ex: Exchange, market: MarketFeed, symbol: str, interval: str,
     if not rows:
         return None
     ot, o, h, lo, c, v, ct, q, n, tv, tq, _ignore = rows[-1]
+    tape = market.symbols[symbol].prints
+    times = tape.column("T")
+    a, b = int(times.searchsorted(ot, "left")), int(times.searchsorted(ct, "right"))
+    first, last = (int(tape.column("f")[a]), int(tape.column("l")[b - 1])) if b > a else (-1, -1)
     k: dict[str, Any] = {"t": ot, "T": ct}
     if not continuous:
         k["s"] = symbol
-    k.update({"i": interval, "f": 0, "L": 0, "o": o, "c": c, "h": h, "l": lo, "v": v, "n": n,
+    k.update({"i": interval, "f": first, "L": last, "o": o, "c": c, "h": h, "l": lo, "v": v, "n": n,
               "x": ct < ex.now, "q": q, "V": tv, "Q": tq, "B": "0"})
     if continuous:
         return {"e": "continuous_kline", "E": ex.now, "ps": symbol, "ct": "PERPETUAL", "k": k}
@@ -133,10 +137,12 @@ def mini_ticker(ex: Exchange, market: MarketFeed, symbol: str) -> dict[str, Any]
             "q": r["quoteVolume"]}
 
 
-def agg_trades(ex: Exchange, market: MarketFeed, symbol: str, start: int
+def agg_trades(ex: Exchange, market: MarketFeed, symbol: str, start: int, single: bool = False
                ) -> tuple[list[dict[str, Any]], int]:
     """``aggTrade`` events of the market's prints from row ``start`` on (the rows
-    ``GET /fapi/v1/aggTrades`` answers), and the row to start from next time."""
+    ``GET /fapi/v1/aggTrades`` answers), and the row to start from next time; with
+    ``single``, ``trade`` events instead (one trade per aggregate, its id the
+    aggregate's, as ``GET /fapi/v1/trades`` answers)."""
     feed = market.symbols[symbol]
     tape = feed.prints
     end = len(tape)
@@ -146,6 +152,10 @@ def agg_trades(ex: Exchange, market: MarketFeed, symbol: str, start: int
     ps, qs = inst.price_str, inst.qty_str
     cols = [tape.column(n)[start:end].tolist() for n in ("a", "p", "q", "f", "l", "T", "m")]
     now = ex.now
+    if single:
+        return [{"e": "trade", "E": now, "T": t, "s": symbol, "t": a, "p": ps(p), "q": qs(q),
+                 "X": "MARKET", "m": bool(m)}
+                for a, p, q, _f, _la, t, m in zip(*cols, strict=True)], end
     out = [{"e": "aggTrade", "E": now, "s": symbol, "a": a, "p": ps(p), "q": qs(q),
             "nq": qs(q), "f": f, "l": la, "T": t, "m": bool(m)}
            for a, p, q, f, la, t, m in zip(*cols, strict=True)]

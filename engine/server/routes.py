@@ -19,7 +19,8 @@ answer with no symbols or assets.
 Choices: ``/fapi/v2/...`` and ``/fapi/v3/...`` account, balance and
 positionRisk answer the same objects; conditional types are accepted on
 ``POST /fapi/v1/order`` as well as on ``/fapi/v1/algoOrder`` (SPEC 2.3);
-``GET /api/v3/ping`` answers ``{}`` for python-binance's constructor ping.
+``GET /api/v3/ping`` answers ``{}`` and ``GET /api/v3/time`` the venue clock, for
+python-binance's ``AsyncClient.create()`` (its ``ThreadedWebsocketManager`` builds one).
 List parameters of ``batchOrders`` are read in both spellings
 (``orderIdList`` / ``orderidlist``, ``origClientOrderIdList`` /
 ``origclientorderidlist``), the camelCase one first.
@@ -129,6 +130,7 @@ ROUTES: dict[str, dict[str, Endpoint]] = {
     # -- market data (public) ------------------------------------------------------------
     "/fapi/v1/ping": _PING,
     "/api/v3/ping": _PING,
+    "/api/v3/time": {"GET": public(lambda ex, p: {"serverTime": ex.now})},
     "/fapi/v1/time": {"GET": public(lambda ex, p: {"serverTime": ex.now})},
     "/fapi/v1/exchangeInfo": {"GET": public(lambda ex, p: c.exchange_info(ex))},
     "/fapi/v1/depth": {"GET": public(lambda ex, p: c.depth(ex, p), _depth_weight)},

@@ -8,6 +8,7 @@ sent.  Symbols are lower case in names (``btcusdt@aggTrade``), as Binance's.
 name                                   category  sent
 =====================================  ========  ===============================
 ``<s>@aggTrade``                       market    each print of the market
+``<s>@trade``                          public    each print (one trade per aggregate)
 ``<s>@markPrice`` / ``@markPrice@1s``  market    every 3 s / 1 s
 ``!markPrice@arr`` (``@1s``)           market    every 3 s / 1 s, all symbols
 ``<s>@kline_<i>``                      market    every 250 ms (the open candle)
@@ -43,7 +44,7 @@ ALL = {
 
 _SYMBOL = re.compile(r"[a-z0-9]{1,32}")
 _DEPTH = re.compile(r"depth(5|10|20)?(@100ms|@500ms)?")
-_PUBLIC = frozenset({"bookTicker", "depth", "partialDepth"})
+_PUBLIC = frozenset({"bookTicker", "depth", "partialDepth", "trade"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +68,7 @@ class Stream:
 def category_of(name: str) -> str:
     """``public`` for order-book streams, else ``market`` (for a name already parsed)."""
     base = name.split("@", 1)[-1] if not name.startswith("!") else name[1:]
-    return "public" if base.startswith(("bookTicker", "depth")) else "market"
+    return "public" if base.startswith(("bookTicker", "depth")) or base == "trade" else "market"
 
 
 def parse_stream(name: object, symbols: dict[str, object]) -> Stream | None:
@@ -78,20 +79,23 @@ def parse_stream(name: object, symbols: dict[str, object]) -> Stream | None:
         kind, period = ALL[name]
         return Stream(name, kind, None, "", period)
     sym, at, rest = name.partition("@")
-    if not at or not _SYMBOL.fullmatch(sym):
-        return None
-    if rest.startswith("continuousKline_"):
+    if at and rest.startswith("continuousKline_"):
         pair, _, contract = sym.rpartition("_")
         symbol = pair.upper()
         interval = rest[len("continuousKline_"):]
-        if contract != "perpetual" or symbol not in symbols or interval not in INTERVALS:
+        if (contract != "perpetual" or not _SYMBOL.fullmatch(pair) or symbol not in symbols
+                or interval not in INTERVALS):
             return None
         return Stream(name, "continuousKline", symbol, interval, 250)
+    if not at or not _SYMBOL.fullmatch(sym):
+        return None
     symbol = sym.upper()
     if symbol not in symbols:
         return None
     if rest == "aggTrade":
         return Stream(name, "aggTrade", symbol, "", 0)
+    if rest == "trade":
+        return Stream(name, "trade", symbol, "", 0)
     if rest in ("markPrice", "markPrice@1s"):
         return Stream(name, "markPrice", symbol, "", 1000 if rest.endswith("1s") else 3000)
     if rest.startswith("kline_") and rest[6:] in INTERVALS:
