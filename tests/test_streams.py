@@ -441,3 +441,104 @@ def test_a_subscriber_that_stops_reading_is_closed_and_no_one_else_waits(served,
     received, elapsed = asyncio.run(main())
     assert received == 30 * TURNS  # every event reached the reader that keeps up
     assert app.state.hub.slow_closed == 1 and elapsed < 20
+
+
+# -- the market streams against the REST answer of the same fact ------------------------
+@pytest.fixture
+def moving():
+    from engine.server.feed import SyntheticFeed
+
+    ex = make_venue()
+    market = SyntheticFeed(ex, seed=5, now_ms=max(int(time.time() * 1000), ex.now),
+                           history_minutes=10, trades_per_day=1_000_000)
+    with live(ex, market=market) as (url, app):
+        yield ex, url, app
+
+
+def test_market_streams_say_what_rest_says(moving):
+    ex, url, app = moving
+    names = ["btcusdt@kline_1m", "btcusdt_perpetual@continuousKline_5m", "btcusdt@ticker",
+             "btcusdt@miniTicker", "!ticker@arr", "!markPrice@arr@1s", "btcusdt@trade",
+             "btcusdt@aggTrade", "btcusdt@depth5@100ms", "btcusdt@markPrice@1s"]
+
+    async def main():
+        got: dict[str, list] = {}
+        market = "/".join(n for n in names if "depth" not in n and n != "btcusdt@trade")
+        public = "btcusdt@depth5@100ms/btcusdt@trade"
+        # a client that stops reading a busy stream waits for the close answer behind
+        # the data it does not read: do not wait long for it
+        async with websockets.connect(f"{ws_base(url)}/market/stream?streams={market}",
+                                      close_timeout=0.5) as m, \
+                websockets.connect(f"{ws_base(url)}/public/stream?streams={public}",
+                                   close_timeout=0.5) as p:
+            deadline = time.monotonic() + 10
+            while len(got) < len(names) and time.monotonic() < deadline:
+                for ws in (m, p):
+                    try:
+                        msg = json.loads(await asyncio.wait_for(ws.recv(), 0.2))
+                    except TimeoutError:
+                        continue
+                    got.setdefault(msg["stream"], []).append(msg["data"])
+        return got
+
+    got = asyncio.run(main())
+    assert sorted(got) == sorted(names)
+    get = lambda path, **p: requests.get(url + path, params=p, timeout=10).json()  # noqa: E731
+    k = got["btcusdt@kline_1m"][-1]
+    rows = get("/fapi/v1/klines", symbol=SYMBOL, interval="1m", startTime=k["k"]["t"], limit=1)
+    assert (k["e"], k["s"], k["k"]["t"], k["k"]["T"], k["k"]["o"]) == (
+        "kline", SYMBOL, rows[0][0], rows[0][6], rows[0][1])
+    # the candle's first trade id is the first print at or after its open (-1: none yet)
+    first_print = get("/fapi/v1/aggTrades", symbol=SYMBOL, startTime=k["k"]["t"],
+                      endTime=k["k"]["T"], limit=1)
+    assert k["k"]["f"] == (first_print[0]["f"] if first_print else -1) <= k["k"]["L"]
+    c = got["btcusdt_perpetual@continuousKline_5m"][-1]
+    assert (c["e"], c["ps"], c["ct"], c["k"]["i"], "s" in c["k"]) == (
+        "continuous_kline", SYMBOL, "PERPETUAL", "5m", False)
+    t, mini = got["btcusdt@ticker"][-1], got["btcusdt@miniTicker"][-1]
+    rest = get("/fapi/v1/ticker/24hr", symbol=SYMBOL)
+    assert (t["e"], t["o"], t["O"], mini["e"], mini["o"]) == (
+        "24hrTicker", rest["openPrice"], rest["openTime"], "24hrMiniTicker", rest["openPrice"])
+    assert {r["s"] for r in got["!ticker@arr"][-1]} == {"BTCUSDT", "ETHUSDT"}
+    marks = got["!markPrice@arr@1s"][-1]
+    premium = {r["symbol"]: r for r in get("/fapi/v1/premiumIndex")}
+    assert [(r["e"], r["s"], r["T"]) for r in marks] == [
+        ("markPriceUpdate", s, premium[s]["nextFundingTime"]) for s in ("BTCUSDT", "ETHUSDT")]
+    agg, trade = got["btcusdt@aggTrade"], got["btcusdt@trade"]
+    assert all(b["a"] == a["a"] + 1 for a, b in zip(agg, agg[1:], strict=False))
+    first = get("/fapi/v1/aggTrades", symbol=SYMBOL, fromId=agg[0]["a"], limit=1)[0]
+    assert (agg[0]["p"], agg[0]["q"], agg[0]["T"]) == (first["p"], first["q"], first["T"])
+    assert trade[0]["e"] == "trade" and trade[0]["X"] == "MARKET"
+    depth = got["btcusdt@depth5@100ms"][-1]
+    assert depth["e"] == "depthUpdate" and len(depth["b"]) == len(depth["a"]) == 5
+    assert float(depth["b"][0][0]) < float(depth["a"][0][0])
+
+
+def test_a_liquidation_reaches_force_order_and_the_owners_stream(served):
+    ex, url, app = served
+    ex.create_account("carol", "100", api_key="carol-key-0003", api_secret="carol-secret-0003")
+    key = listen_key(url, "carol-key-0003")
+    with app.state.lock:
+        ex.client("bob").new_order(symbol=SYMBOL, side="SELL", type="LIMIT",
+                                   timeInForce="GTC", quantity="0.040", price="30000")
+        ex.client("carol").new_order(symbol=SYMBOL, side="BUY", type="MARKET",
+                                     quantity="0.040")
+
+    async def main():
+        async with websockets.connect(f"{ws_base(url)}/market/ws/!forceOrder@arr") as f, \
+                websockets.connect(f"{ws_base(url)}/private/ws/{key}") as u:
+            await asyncio.sleep(0.2)
+            with app.state.lock:
+                ex.set_mark_price(SYMBOL, "27000")
+            app.state.hub.poke()
+            return await recv_json(f), [await recv_json(u) for _ in range(3)]
+
+    force, (order, account, fee) = asyncio.run(main())
+    assert (force["e"], force["o"]["s"], force["o"]["S"], force["o"]["q"], force["o"]["p"],
+            force["o"]["X"]) == ("forceOrder", SYMBOL, "SELL", "0.04", "27000", "FILLED")
+    o = order["o"]
+    assert (order["e"], o["o"], o["x"], o["c"].startswith("autoclose-"), o["l"]) == (
+        "ORDER_TRADE_UPDATE", "LIQUIDATION", "CALCULATED", True, "0.04")
+    assert (account["a"]["m"], account["a"]["P"][0]["pa"]) == ("ORDER", "0")
+    assert fee["a"]["m"] == "INSURANCE_CLEAR"
+    assert fee["a"]["B"][0]["wb"] == ex.client("carol").account()["assets"][0]["walletBalance"]

@@ -47,6 +47,7 @@ listen key that expires (60 minutes of venue time without keep-alive) sends
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -268,7 +269,7 @@ class Hub:
         for when, delta in user:
             if delta[0] == LIQUIDATION:
                 order = pl.force_order(self.exchange, when, delta)
-                sym = delta[2]
+                sym = delta[3]
                 for name in (f"{sym.lower()}@forceOrder", "!forceOrder@arr"):
                     if name in self.by_stream:
                         self._send(self.by_stream[name], name, order)
@@ -480,11 +481,12 @@ class Hub:
         except (WebSocketDisconnect, RuntimeError, OSError):
             pass
         finally:
-            if not conn.closed:
+            if not conn.closed:  # the client left: what is queued for it goes nowhere
                 conn.closed = True
                 self.forget(conn)
-                conn.ready.set()
-            await sender
+                sender.cancel()  # it may wait on a socket the client no longer reads
+            with contextlib.suppress(asyncio.CancelledError):
+                await sender
 
     def _inbound_ok(self, conn: Conn) -> bool:
         now = _monotonic_ms()
