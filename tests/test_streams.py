@@ -542,3 +542,24 @@ def test_a_liquidation_reaches_force_order_and_the_owners_stream(served):
     assert (account["a"]["m"], account["a"]["P"][0]["pa"]) == ("ORDER", "0")
     assert fee["a"]["m"] == "INSURANCE_CLEAR"
     assert fee["a"]["B"][0]["wb"] == ex.client("carol").account()["assets"][0]["walletBalance"]
+
+
+def test_a_connection_hears_only_what_happens_after_it_subscribed(served):
+    ex, url, app = served
+    key = listen_key(url)
+    with app.state.lock:  # before anyone listens (the fan-out has not even started)
+        early = ex.client("alice").new_order(symbol=SYMBOL, side="BUY", type="LIMIT",
+                                             timeInForce="GTC", quantity="0.010",
+                                             price="29100")
+    alice = RawClient(url, ALICE_KEY, ALICE_SECRET)
+
+    async def main():
+        async with websockets.connect(f"{ws_base(url)}/private/ws/{key}") as ws:
+            await asyncio.sleep(0.2)
+            late = await asyncio.to_thread(alice.ok, "POST", "/fapi/v1/order", dict(
+                symbol=SYMBOL, side="BUY", type="LIMIT", timeInForce="GTC", quantity="0.010",
+                price="29200"))
+            return late, [await recv_json(ws)] + await quiet(ws)
+
+    late, got = asyncio.run(main())
+    assert [m["o"]["i"] for m in got] == [late["orderId"]] != [early["orderId"]]

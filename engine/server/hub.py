@@ -152,11 +152,12 @@ class Hub:
         self.market = facade.market
         self.keys = ListenKeys()
         self.conns: set[Conn] = set()
-        #: stream name -> its subscribers (in subscription order)
-        self.by_stream: dict[str, dict[Conn, None]] = {}
+        #: stream name -> its subscribers (in subscription order), each with the number of
+        #: the venue's newest event when it subscribed
+        self.by_stream: dict[str, dict[Conn, int]] = {}
         self.specs: dict[str, Stream] = {}
-        #: listen key -> its subscribers
-        self.by_key: dict[str, dict[Conn, None]] = {}
+        #: listen key -> its subscribers, likewise
+        self.by_key: dict[str, dict[Conn, int]] = {}
         #: the last event read from the venue's log
         self.cursor = self.exchange._s.event_seq
         #: stream name -> next time (monotonic ms) it is due
@@ -221,7 +222,7 @@ class Hub:
     def pump(self) -> None:
         """Read what happened since the last turn and send what is due."""
         out: list[tuple[str, Any]] = []  # (stream name or "@" + listen key, payload)
-        user: list[tuple[int, tuple]] = []
+        user: list[tuple[int, int, tuple]] = []
         now_ms = _monotonic_ms()
         ex = self.exchange
         facade = self.facade
@@ -242,7 +243,7 @@ class Hub:
                 cursor = self.cursor
                 for first, when, deltas in batches:
                     for i in range(cursor + 1 - first if first <= cursor else 0, len(deltas)):
-                        user.append((when, deltas[i]))
+                        user.append((first + i, when, deltas[i]))
                 self.cursor = s.event_seq
             for lk in self.keys.expire(ex.now):
                 out.append(("@" + lk.key, {"e": "listenKeyExpired", "E": str(ex.now),
@@ -258,7 +259,9 @@ class Hub:
             else:
                 self._send(self.by_stream.get(target, {}), target, payload)
 
-    def _deliver_user(self, user: list[tuple[int, tuple]]) -> None:
+    def _deliver_user(self, user: list[tuple[int, int, tuple]]) -> None:
+        """Send each event to the subscriptions made before it (a connection hears what
+        happened after it subscribed, as on Binance)."""
         if not user:
             return
         keyed: dict[str, list[str]] = {}
@@ -266,13 +269,13 @@ class Hub:
             name = self.keys.account_of(key)
             if name is not None:
                 keyed.setdefault(name, []).append(key)
-        for when, delta in user:
+        for seq, when, delta in user:
             if delta[0] == LIQUIDATION:
                 order = pl.force_order(self.exchange, when, delta)
                 sym = delta[3]
                 for name in (f"{sym.lower()}@forceOrder", "!forceOrder@arr"):
                     if name in self.by_stream:
-                        self._send(self.by_stream[name], name, order)
+                        self._send(self.by_stream[name], name, order, seq)
             owner = owner_of(delta)
             if owner is None or owner not in keyed:
                 continue
@@ -280,14 +283,18 @@ class Hub:
                 for key in keyed[owner]:
                     conns = self.by_key.get(key)  # a connection may have closed meanwhile
                     if conns:
-                        self._send(conns, key, msg)
+                        self._send(conns, key, msg, seq)
 
-    def _send(self, conns: dict[Conn, None], name: str, payload: Any) -> None:
+    def _send(self, conns: dict[Conn, int], name: str, payload: Any, seq: int = 0) -> None:
+        """Queue ``payload`` on each of ``conns`` (subscription → the event number when it
+        was made) that subscribed before event ``seq`` (0: not an event of the log)."""
         if not conns:
             return
         raw = dumps(payload).decode()
         wrapped = None
-        for conn in list(conns):
+        for conn, since in list(conns.items()):
+            if seq and seq <= since:
+                continue
             if conn.combined and wrapped is None:
                 wrapped = dumps({"stream": name, "data": payload}).decode()
             conn.push(raw, wrapped or raw)
@@ -379,6 +386,8 @@ class Hub:
                 keys.append(name)
             else:
                 return f"Invalid request: invalid stream name {name!r}"
+        with self.facade.lock:
+            since = self.exchange._s.event_seq
         new = {s.name for s in specs if s.name not in conn.streams} | {
             k for k in keys if k not in conn.keys}
         if len(conn.streams) + len(conn.keys) + len(new) > MAX_STREAMS:
@@ -392,11 +401,11 @@ class Hub:
                 subs = self.by_stream[spec.name] = {}
                 self.specs[spec.name] = spec
                 self._start_stream(spec)
-            subs[conn] = None
+            subs[conn] = since
         for key in keys:
             if key not in conn.keys:
                 conn.keys[key] = None
-                self.by_key.setdefault(key, {})[conn] = None
+                self.by_key.setdefault(key, {})[conn] = since
         return None
 
     def _start_stream(self, spec: Stream) -> None:
