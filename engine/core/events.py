@@ -86,7 +86,6 @@ itself starts empty after a restore.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from engine.core.errors import InvariantError
@@ -267,10 +266,6 @@ class EventLog:
         oldest first (:class:`EventGap` as :meth:`batches_after`)."""
         return [(first + i, time, d) for first, time, deltas in self.batches_after(after)
                 for i, d in enumerate(deltas)]
-
-    def __iter__(self) -> Iterator[tuple[int, int, tuple]]:
-        """Every held event, oldest first."""
-        return iter(self.read(self.base))
 
     def _check(self) -> None:
         """Event times do not decrease along the ring; every bare id is a known order."""

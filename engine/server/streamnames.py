@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 from engine.backtest.marketdata import INTERVALS
 
-__all__ = ["ALL", "Stream", "category_of", "parse_stream"]
+__all__ = ["ALL", "Stream", "parse_stream"]
 
 #: the ``!…`` streams over every symbol
 ALL = {
@@ -63,12 +63,6 @@ class Stream:
     @property
     def category(self) -> str:
         return "public" if self.kind in _PUBLIC else "market"
-
-
-def category_of(name: str) -> str:
-    """``public`` for order-book streams, else ``market`` (for a name already parsed)."""
-    base = name.split("@", 1)[-1] if not name.startswith("!") else name[1:]
-    return "public" if base.startswith(("bookTicker", "depth")) or base == "trade" else "market"
 
 
 def parse_stream(name: object, symbols: dict[str, object]) -> Stream | None:
