@@ -569,3 +569,30 @@ def test_a_connection_hears_only_what_happens_after_it_subscribed(served):
 
     late, got = asyncio.run(main())
     assert [m["o"]["i"] for m in got] == [late["orderId"]] != [early["orderId"]]
+
+
+def test_past_the_connection_cap_a_handshake_is_refused_and_the_rest_are_served(served,
+                                                                                 monkeypatch):
+    ex, url, app = served
+    monkeypatch.setattr(hub_module, "MAX_CONNECTIONS", 3)
+
+    async def main():
+        open_ = [await websockets.connect(ws_base(url) + "/public/ws/btcusdt@bookTicker")
+                 for _ in range(3)]
+        with pytest.raises(websockets.exceptions.InvalidStatus) as e:
+            await websockets.connect(ws_base(url) + "/public/ws/btcusdt@bookTicker")
+        assert e.value.response.status_code == 403
+        with app.state.lock:
+            ex.client("alice").new_order(symbol=SYMBOL, side="BUY", type="LIMIT",
+                                         timeInForce="GTC", quantity="0.010", price="29300")
+        got = [(await recv_json(ws))["b"] for ws in open_]
+        await open_[0].close()
+        await asyncio.sleep(0.2)
+        async with websockets.connect(ws_base(url) + "/public/ws/btcusdt@bookTicker"):
+            pass  # a place freed is taken again
+        for ws in open_[1:]:
+            await ws.close()
+        return got
+
+    assert asyncio.run(main()) == ["29300"] * 3
+    assert app.state.hub.refused == 1

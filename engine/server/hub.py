@@ -20,7 +20,8 @@ answered ``{"result": …, "id": …}``; a bad frame gets Binance's error frame
 (``{"code": 0|1|2|3, "msg": …, "id": …}``, the id when the frame had a usable
 one) and changes nothing; the connection stays open.  Limits, Binance's:
 :data:`MAX_STREAMS` streams per connection (past it, code 2); more than
-:data:`MAX_INBOUND_PER_S` frames in a second closes the connection (1008).
+:data:`MAX_INBOUND_PER_S` frames in a second closes the connection (1008); at most
+:data:`MAX_CONNECTIONS` connections at once (past it the handshake is refused, 403).
 Protocol pings are answered by the websocket layer; the server pings every 3
 minutes (uvicorn's ``ws_ping_interval``).
 
@@ -69,7 +70,9 @@ from engine.venue.commands import user_events as user_messages
 if TYPE_CHECKING:
     from engine.server.app import Facade
 
-__all__ = ["MAX_INBOUND_PER_S", "MAX_QUEUE", "MAX_STREAMS", "TICK_MS", "Conn", "Hub"]
+__all__ = [
+    "MAX_CONNECTIONS", "MAX_INBOUND_PER_S", "MAX_QUEUE", "MAX_STREAMS", "TICK_MS", "Conn", "Hub",
+]
 
 log = logging.getLogger("fapisim.server")
 
@@ -79,6 +82,9 @@ MAX_STREAMS = 1024
 MAX_INBOUND_PER_S = 10
 #: messages queued for one connection before it is closed as too slow
 MAX_QUEUE = 8192
+#: open stream connections the server holds at most; a handshake past it is refused (each
+#: holds a file descriptor and a queue; the REST transport's cap counts HTTP ones only)
+MAX_CONNECTIONS = 4096
 #: the fan-out's period when nothing wakes it (ms); the fastest stream cadence is 100 ms
 TICK_MS = 50
 
@@ -168,7 +174,7 @@ class Hub:
         self._tickers: dict[str, int] = {}
         #: symbol -> the market's print row to send from next
         self._prints: dict[str, int] = {}
-        self.slow_closed = self.rate_closed = self.opened = 0
+        self.slow_closed = self.rate_closed = self.opened = self.refused = 0
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread = 0
@@ -455,14 +461,17 @@ class Hub:
 
     def stats(self) -> dict[str, int]:
         return {"connections": len(self.conns), "opened": self.opened,
-                "slow_closed": self.slow_closed, "rate_closed": self.rate_closed}
+                "slow_closed": self.slow_closed, "rate_closed": self.rate_closed,
+                "refused": self.refused}
 
     # -- a connection's life ---------------------------------------------------------------
     async def serve(self, ws: WebSocket) -> None:
         """Handle one websocket from handshake to close."""
         route = frames.route(ws.url.path, ws.query_params.getlist("streams"),
                              ws.query_params.getlist("listenKey"), MAX_STREAMS)
-        if route is None:
+        if route is None or len(self.conns) >= MAX_CONNECTIONS:
+            if route is not None:
+                self.refused += 1
             await ws.close(1008)  # before accepting: the handshake is refused (403)
             return
         category, combined, names = route
