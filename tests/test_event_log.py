@@ -60,6 +60,8 @@ class UserView:
                 self.positions[(p["s"], p["ps"])] = p
         elif kind == "ACCOUNT_CONFIG_UPDATE":
             self.leverage[msg["ac"]["s"]] = msg["ac"]["l"]
+        elif kind == "MARGIN_CALL":
+            assert msg["p"] and all(p["mt"] == "CROSSED" for p in msg["p"])
         else:
             assert kind == "TRADE_LITE", kind
 
@@ -229,3 +231,28 @@ def test_a_restored_venue_numbers_on_and_its_ring_starts_empty():
     assert restored._s.events.horizon() is None
     restored.client("a").change_leverage(symbol="BTCUSDT", leverage=7)
     assert [s for s, _t, _d in restored._s.events.read(2)] == [3]
+
+
+def test_a_margin_call_comes_at_80_percent_of_the_margin_balance_and_changes_nothing():
+    # carol: 100 USDT, long 0.040 @ 30000 (fee 0.6 → wallet 99.4); maintenance 0.4 %:
+    # at 27700 the margin balance is 7.4 against 4.432 (60 %), at 27650 5.4 against
+    # 4.424 (82 %), and she is liquidated only at 27625.5
+    ex = Exchange()
+    ex.create_account("bob", balance="10000")
+    ex.create_account("carol", balance="100")
+    ex.client("bob").new_order(symbol="BTCUSDT", side="SELL", type="LIMIT",
+                               timeInForce="GTC", quantity="0.040", price="30000")
+    ex.client("carol").new_order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.040")
+    seq = ex._s.event_seq
+    ex.set_mark_price("BTCUSDT", "27700")
+    assert ex._s.event_seq == seq  # 60 %: nothing
+    ex.set_mark_price("BTCUSDT", "27650")
+    before = ex.state_hash()
+    (_n, time, delta), = ex._s.events.read(seq)
+    (msg,) = user_messages(time, delta, ex._s)
+    risk = ex.client("carol").get_position_risk(symbol="BTCUSDT")[0]
+    assert msg == {"e": "MARGIN_CALL", "E": ex.now, "cw": "99.4", "p": [{
+        "s": "BTCUSDT", "ps": "BOTH", "pa": "0.04", "mt": "CROSSED", "iw": "0", "mp": "27650",
+        "up": risk["unRealizedProfit"], "mm": risk["maintMargin"]}]}
+    assert risk["unRealizedProfit"] == "-94" and risk["positionAmt"] == "0.04"
+    assert ex.state_hash() == before and not ex.ledger.liquidations

@@ -529,11 +529,17 @@ def test_a_liquidation_reaches_force_order_and_the_owners_stream(served):
                 websockets.connect(f"{ws_base(url)}/private/ws/{key}") as u:
             await asyncio.sleep(0.2)
             with app.state.lock:
+                ex.set_mark_price(SYMBOL, "27650")  # 82 % of the margin balance: a call
+            app.state.hub.poke()
+            call = await recv_json(u)
+            with app.state.lock:
                 ex.set_mark_price(SYMBOL, "27000")
             app.state.hub.poke()
-            return await recv_json(f), [await recv_json(u) for _ in range(3)]
+            return call, await recv_json(f), [await recv_json(u) for _ in range(3)]
 
-    force, (order, account, fee) = asyncio.run(main())
+    call, force, (order, account, fee) = asyncio.run(main())
+    assert (call["e"], call["cw"], call["p"][0]["mp"], call["p"][0]["mm"]) == (
+        "MARGIN_CALL", "99.4", "27650", "4.424")
     assert (force["e"], force["o"]["s"], force["o"]["S"], force["o"]["q"], force["o"]["p"],
             force["o"]["X"]) == ("forceOrder", SYMBOL, "SELL", "0.04", "27000", "FILLED")
     o = order["o"]

@@ -41,6 +41,7 @@ Deltas (money in 10⁻⁸ USDT, prices in ticks, quantities in lots; ``status`` 
     (CONFIG, account, time, symbol, leverage)
     (PRINT, None, time, symbol, price, lots, buyer_maker, trade_id)
     (LIQUIDATION, account, time, symbol, pside, qty, price, realized_e8, trade_id)
+    (MARGIN_CALL, account, time, wallet_e8, ((symbol, pside, qty, mark, upnl_e8, mm_e8), ...))
     (PLACE, account, time, order_id)     # an order placed that rests unfilled
     (CANCEL, account, time, order_id)    # an unfilled order cancelled
 
@@ -95,12 +96,12 @@ if TYPE_CHECKING:
     from engine.core.txn import UndoLog
 
 __all__ = [
-    "ACCOUNT", "CANCEL", "CONFIG", "DEFAULT_CAPACITY", "LIQUIDATION", "ORDER", "PLACE", "PRINT",
-    "ROW", "TRADE", "Batch", "EventGap", "EventLog",
+    "ACCOUNT", "CANCEL", "CONFIG", "DEFAULT_CAPACITY", "LIQUIDATION", "MARGIN_CALL", "ORDER",
+    "PLACE", "PRINT", "ROW", "TRADE", "Batch", "EventGap", "EventLog",
 ]
 
 #: delta kinds (the first item of every delta)
-ORDER, TRADE, ROW, ACCOUNT, CONFIG, PRINT, LIQUIDATION, CANCEL, PLACE = range(9)
+ORDER, TRADE, ROW, ACCOUNT, CONFIG, PRINT, LIQUIDATION, CANCEL, PLACE, MARGIN_CALL = range(10)
 
 #: events the ring keeps at least (it holds at most twice as many)
 DEFAULT_CAPACITY = 1 << 16

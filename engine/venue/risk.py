@@ -35,6 +35,13 @@ the position's current notional (:meth:`Risk.liquidation_price`).
 Both are reported in ticks: the first tick at or beyond the exact value (below
 it for a long, above it for a short).
 
+Margin call: at the same checks, an account that is not liquidated but whose
+maintenance margin is at least :data:`MARGIN_CALL_PCT` % of its margin balance
+yields a ``MARGIN_CALL`` event (:mod:`engine.core.events`; Binance's user-data
+``MARGIN_CALL``), at every such check — each mark move, each fill of the account —
+for as long as it stays there.  Binance documents no threshold; 80 % is the margin
+ratio its app first warns at.  It changes no state.
+
 Accounts whose names start with ``@`` are the venue's own (insurance, replayed
 tape liquidity): never margin-checked, never liquidated.
 """
@@ -54,7 +61,7 @@ from engine.core.enums import (
     PositionSide,
 )
 from engine.core.errors import reject
-from engine.core.events import LIQUIDATION
+from engine.core.events import LIQUIDATION, MARGIN_CALL
 from engine.core.instrument import E8
 from engine.venue.rule import Rule
 from engine.wire.params import parse_symbol
@@ -70,9 +77,12 @@ if TYPE_CHECKING:
     from engine.venue.firing import Firing
     from engine.venue.runner import Runner
 
-__all__ = ["INSURANCE", "Risk"]
+__all__ = ["INSURANCE", "MARGIN_CALL_PCT", "Risk"]
 
 INSURANCE = "@insurance"
+#: the margin ratio (maintenance margin ÷ margin balance, in %) from which a check
+#: yields a MARGIN_CALL event
+MARGIN_CALL_PCT = 80
 
 
 class Risk(Rule):
@@ -217,10 +227,28 @@ class Risk(Rule):
             if not any(p.qty for p in acct.positions.values()):
                 continue
             upnl, _im, mm = ledger.margin_figures(acct, self._instruments)
-            if acct.wallet_e8 + upnl <= mm:
+            balance = acct.wallet_e8 + upnl
+            if balance <= mm:
                 self._liquidate(acct)
                 liquidated = True
+            elif balance * MARGIN_CALL_PCT <= mm * 100:
+                self._margin_call(acct)
         return liquidated
+
+    def _margin_call(self, acct: AccountState) -> None:
+        """A MARGIN_CALL event: the account's positions, their marks, unrealized PnL and
+        maintenance margin (see :data:`MARGIN_CALL_PCT`)."""
+        rows = []
+        for (symbol, pside), pos in sorted(acct.positions.items()):
+            if not pos.qty:
+                continue
+            inst = self._instruments[symbol]
+            mark = self._markets[symbol].mark_price()
+            assert mark is not None
+            notional = pos.qty * mark * inst.notional_unit_e8
+            rows.append((symbol, pside._value_, pos.qty, mark, notional - pos.cost_e8,
+                         inst.maint_margin_e8(notional)))
+        self._events.other(MARGIN_CALL, acct.name, acct.wallet_e8, tuple(rows))
 
     def _insurance(self) -> AccountState:
         acct = self._ledger.accounts.get(INSURANCE)

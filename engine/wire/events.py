@@ -20,7 +20,9 @@ decimals are minimal strings, ids and times are numbers, flags booleans):
 * a wallet or position change → ``ACCOUNT_UPDATE`` with reason ``m`` (DEPOSIT,
   ORDER, FUNDING_FEE, INSURANCE_CLEAR), the USDT balance and the changed
   positions (none for a funding fee, which names its symbol in ``S``);
-* a leverage change → ``ACCOUNT_CONFIG_UPDATE`` (``ac``).
+* a leverage change → ``ACCOUNT_CONFIG_UPDATE`` (``ac``);
+* a risk check that finds the margin ratio high (:mod:`engine.venue.risk`) →
+  ``MARGIN_CALL`` (``cw`` and each position's ``pa``, ``mp``, ``up``, ``mm``).
 
 Choices where Binance's documents are silent: ``b``/``a`` (open bid/ask
 notional) are "0" as in the REST answers; the expiry reason ``er`` is
@@ -37,7 +39,17 @@ from typing import Any
 
 from engine.core.decimals import fmt_ratio
 from engine.core.enums import IOC, MARKET, TRAILING_STOP_MARKET
-from engine.core.events import ACCOUNT, CANCEL, CONFIG, LIQUIDATION, ORDER, PLACE, ROW, TRADE
+from engine.core.events import (
+    ACCOUNT,
+    CANCEL,
+    CONFIG,
+    LIQUIDATION,
+    MARGIN_CALL,
+    ORDER,
+    PLACE,
+    ROW,
+    TRADE,
+)
 from engine.core.instrument import money_str
 from engine.wire.orders import order_wire
 
@@ -133,6 +145,9 @@ def user_messages(time: int, delta: tuple, s: Any) -> list[dict[str, Any]]:
         symbol, leverage = delta[3:]
         return [{"e": "ACCOUNT_CONFIG_UPDATE", "E": time, "T": time,
                  "ac": {"s": symbol, "l": leverage}}]
+    if kind == MARGIN_CALL:
+        wallet, rows = delta[3:]
+        return [_margin_call(time, s.instruments, wallet, rows)]
     if kind == LIQUIDATION:
         symbol, pside, qty, price, realized, trade_id = delta[3:]
         return [_liquidation(time, s.instruments[symbol], pside, qty, price, realized, trade_id,
@@ -280,3 +295,14 @@ def _liquidation(
         "rp": money_str(realized), "V": "NONE", "pm": "NONE", "gtd": 0, "er": "0",
     }
     return {"e": "ORDER_TRADE_UPDATE", "E": time, "T": at, "o": body}
+
+
+def _margin_call(time: int, instruments: Any, wallet: int, rows: tuple) -> dict[str, Any]:
+    """Binance's MARGIN_CALL: the cross wallet and each position at risk (no ``T``)."""
+    out = []
+    for symbol, pside, qty, mark, upnl, mm in rows:
+        inst = instruments[symbol]
+        out.append({"s": symbol, "ps": pside, "pa": inst.signed_qty_str(qty), "mt": "CROSSED",
+                    "iw": "0", "mp": inst.price_str(mark), "up": money_str(upnl),
+                    "mm": money_str(mm)})
+    return {"e": "MARGIN_CALL", "E": time, "cw": money_str(wallet), "p": out}
