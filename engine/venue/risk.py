@@ -39,8 +39,10 @@ Margin call: at the same checks, an account that is not liquidated but whose
 maintenance margin is at least :data:`MARGIN_CALL_PCT` % of its margin balance
 yields a ``MARGIN_CALL`` event (:mod:`engine.core.events`; Binance's user-data
 ``MARGIN_CALL``), at every such check — each mark move, each fill of the account —
-for as long as it stays there.  Binance documents no threshold; 80 % is the margin
-ratio its app first warns at.  It changes no state.
+for as long as it stays there, in a command that changed something (a print that
+moved nothing yields none: the event's undo record would make it count as an
+update, and a backtest's skip-ahead relies on that count).  Binance documents no
+threshold; 80 % is the margin ratio its app first warns at.  It changes no state.
 
 Accounts whose names start with ``@`` are the venue's own (insurance, replayed
 tape liquidity): never margin-checked, never liquidated.
@@ -231,7 +233,9 @@ class Risk(Rule):
             if balance <= mm:
                 self._liquidate(acct)
                 liquidated = True
-            elif balance * MARGIN_CALL_PCT <= mm * 100:
+            elif balance * MARGIN_CALL_PCT <= mm * 100 and self._undo:
+                # only in a command that changed something: an event's undo record would
+                # turn a command that changed nothing into an update (engine.venue.tapeloop)
                 self._margin_call(acct)
         return liquidated
 
