@@ -124,7 +124,7 @@ def test_a_route_or_stream_that_is_not_served_refuses_the_handshake(served, path
 
 
 def test_numeric_suffix_connections_subscribe_by_frames_and_list_them(served):
-    _ex, url, _app = served
+    _ex, url, app = served
 
     async def main():
         async with websockets.connect(ws_base(url) + "/public/ws/7") as ws:
@@ -137,6 +137,7 @@ def test_numeric_suffix_connections_subscribe_by_frames_and_list_them(served):
                                                                            "id": 4}
             assert (await ask(ws, "LIST_SUBSCRIPTIONS", rid=5))["result"] == [
                 "btcusdt@depth@100ms"]
+            app.state.hub._check()
 
     asyncio.run(main())
 
@@ -260,6 +261,7 @@ def test_listen_key_lifecycle_needs_only_the_api_key(served):
     r = requests.post(url + "/fapi/v1/listenKey", headers={"X-MBX-APIKEY": "nobody"},
                       timeout=10)
     assert (r.status_code, r.json()["code"]) == (401, -2015)
+    _app.state.hub.keys._check()
 
 
 @pytest.mark.parametrize("form", ["/private/ws/{key}", "/private/ws?listenKey={key}",
@@ -439,6 +441,9 @@ def test_a_subscriber_that_stops_reading_is_closed_and_no_one_else_waits(served,
         return received, elapsed
 
     received, elapsed = asyncio.run(main())
+    time.sleep(0.2)
+    app.state.hub._check()  # the closed ones left no subscription behind
+    assert not app.state.hub.conns and not app.state.hub.by_key
     assert received == 30 * TURNS  # every event reached the reader that keeps up
     assert app.state.hub.slow_closed == 1 and elapsed < 20
 
@@ -596,3 +601,20 @@ def test_past_the_connection_cap_a_handshake_is_refused_and_the_rest_are_served(
 
     assert asyncio.run(main()) == ["29300"] * 3
     assert app.state.hub.refused == 1
+
+
+def test_the_hubs_check_sees_a_subscription_left_behind(served):
+    from engine.core.errors import InvariantError
+
+    _ex, url, app = served
+    hub = app.state.hub
+    hub._check()
+    hub.by_stream["btcusdt@depth"] = {object(): 0}  # a subscriber that is no connection
+    with pytest.raises(InvariantError, match="no parsed name|not open"):
+        hub._check()
+    del hub.by_stream["btcusdt@depth"]
+    hub.keys.create("alice", "secret", 0)
+    hub._check()
+    del hub.keys.by_account["alice"]  # a key that its account no longer finds
+    with pytest.raises(InvariantError, match="listen keys: the indexes"):
+        hub._check()

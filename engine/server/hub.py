@@ -58,6 +58,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from engine.core.enums import BUY, SELL
+from engine.core.errors import InvariantError
 from engine.core.events import LIQUIDATION, EventGap
 from engine.server import frames
 from engine.server import payloads as pl
@@ -458,6 +459,27 @@ class Hub:
         """Drop every subscription of a closed connection."""
         self.conns.discard(conn)
         self.unsubscribe(conn, conn.subscriptions())
+
+    def _check(self) -> None:
+        """Every subscription is a live connection's and indexed both ways; every stream
+        subscribed has its parsed name; the listen keys' indexes agree."""
+        for name, subs in self.by_stream.items():
+            if not subs or name not in self.specs:
+                raise InvariantError(f"stream {name!r}: no subscriber or no parsed name")
+            for conn in subs:
+                if conn not in self.conns or name not in conn.streams:
+                    raise InvariantError(f"stream {name!r}: a subscriber that is not open")
+        for key, subs in self.by_key.items():
+            for conn in subs:
+                if conn not in self.conns or key not in conn.keys:
+                    raise InvariantError(f"listen key {key[:8]}…: a subscriber not open")
+        for conn in self.conns:
+            if any(conn not in self.by_stream.get(n, {}) for n in conn.streams) or any(
+                    conn not in self.by_key.get(k, {}) for k in conn.keys):
+                raise InvariantError("a connection's subscription is not indexed")
+        if set(self.specs) != set(self.by_stream):
+            raise InvariantError("parsed stream names outlived their subscribers")
+        self.keys._check()
 
     def stats(self) -> dict[str, int]:
         return {"connections": len(self.conns), "opened": self.opened,
