@@ -256,3 +256,21 @@ def test_a_margin_call_comes_at_80_percent_of_the_margin_balance_and_changes_not
         "up": risk["unRealizedProfit"], "mm": risk["maintMargin"]}]}
     assert risk["unRealizedProfit"] == "-94" and risk["positionAmt"] == "0.04"
     assert ex.state_hash() == before and not ex.ledger.liquidations
+
+
+def test_the_ring_stays_bounded_when_nothing_is_placed():
+    """Funding payments alone (wallet changes, no order placed) trim the ring too."""
+    ex = Exchange()
+    for name in ("a", "b"):
+        ex.create_account(name, balance="10000")
+    ex.client("b").new_order(symbol="BTCUSDT", side="SELL", type="LIMIT", timeInForce="GTC",
+                             quantity="0.010", price="30000")
+    ex.client("a").new_order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.010")
+    events = ex._s.events
+    events.capacity, events.limit = 4, 8
+    for _ in range(30):
+        ex.settle_funding("BTCUSDT", "0.0001")  # two ACCOUNT_UPDATEs each
+    assert len(events.ring) <= events.limit + 2 and ex._s.event_seq == events.last()
+    assert [s for s, _t, _d in events.read(events.base)] == list(
+        range(events.base + 1, ex._s.event_seq + 1))
+    ex.check_invariants()

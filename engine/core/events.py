@@ -198,22 +198,27 @@ class EventLog:
         the one a funding fee was paid on."""
         name = acct.name
         if name[0] != "@":
-            s = self._s
+            ring = self.ring
+            if len(ring) > self.limit:  # every fill and funding payment passes here
+                self.trim()
             self._undo.append(self.drop)
-            self.ring.append((ACCOUNT, name, s.now, reason, acct.wallet_e8,
-                              change_e8, positions, symbol))
+            ring.append((ACCOUNT, name, self._s.now, reason, acct.wallet_e8, change_e8,
+                         positions, symbol))
 
     def other(self, kind: int, account: str | None, *fields: object) -> None:
-        """A delta of another kind (CONFIG, PRINT, LIQUIDATION) with its ``fields``."""
-        s = self._s
-        self.emit((kind, account, s.now, *fields))
+        """A delta of another kind (CONFIG, PRINT, LIQUIDATION, MARGIN_CALL) with its
+        ``fields``."""
+        if len(self.ring) > self.limit:
+            self.trim()
+        self.emit((kind, account, self._s.now, *fields))
 
     # -- retention -------------------------------------------------------------------------
     def trim(self) -> None:
         """Drop the oldest events, keeping the newest ``capacity``.  Called when the ring
-        passes :attr:`limit` as an order is placed (every command that emits much places
-        orders), so it holds at most about twice ``capacity``; the command in flight is
-        the ring's tail, far shorter than ``capacity``.  O(events dropped)."""
+        has passed :attr:`limit` as an order is placed, a wallet changes (every fill and
+        funding payment) or another event is emitted, so it holds at most about twice
+        ``capacity``; the command in flight is the ring's tail, far shorter than
+        ``capacity``.  O(events dropped)."""
         cut = len(self.ring) - self.capacity
         if cut > 0:
             del self.ring[:cut]

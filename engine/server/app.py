@@ -107,6 +107,7 @@ from engine.server.clock import VenueClock, wall_ms
 from engine.server.encoding import dumps
 from engine.server.frames import MAX_FRAME
 from engine.server.hub import Hub
+from engine.server.listenkeys import listen_key_routes
 from engine.server.market import market_routes
 from engine.server.routes import ROUTES, Endpoint
 from engine.server.state import SNAPSHOT_EVERY_S
@@ -374,7 +375,7 @@ def create_app(
     engine call holds."""
     facade = Facade(exchange, weight_limit, market, clock, venue_clock, state)
     hub = facade.hub = Hub(facade)
-    facade.routes = {**facade.routes, **hub.listen_key_routes()}
+    facade.routes = {**facade.routes, **listen_key_routes(hub)}
     admin = None if admin_token is None else Admin(facade, admin_token)
 
     async def endpoint(request: Request) -> Response:

@@ -556,12 +556,6 @@ class Hub:
         """The answer to one client frame (:func:`engine.server.frames.answer`)."""
         return frames.answer(self, conn, text, data)
 
-    def listen_key_routes(self) -> dict[str, Any]:
-        """The ``/fapi/v1/listenKey`` routes over this hub's keys."""
-        from engine.server.listenkeys import listen_key_routes
-
-        return listen_key_routes(self)
-
 
 def _monotonic_ms() -> int:
     """The server's monotonic clock, for stream cadences and inbound limits (never the

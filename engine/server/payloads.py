@@ -19,6 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from engine.core.enums import BUY, SELL
 from engine.core.events import LIQUIDATION
+from engine.server.market import klines as rest_klines
+from engine.server.market import premium_index, ticker_24hr
+from engine.venue import commands as c
 
 if TYPE_CHECKING:
     from engine.server.marketfeed import MarketFeed
@@ -71,12 +74,9 @@ def book_ticker(ex: Exchange, symbol: str) -> dict[str, Any]:
 
 def mark_price(ex: Exchange, market: MarketFeed | None, symbol: str) -> dict[str, Any]:
     """A ``markPriceUpdate`` from ``GET /fapi/v1/premiumIndex``'s answer for ``symbol``."""
-    if market is not None:
-        from engine.server.market import premium_index
-
-        row = premium_index(market, {"symbol": symbol})
-    else:
-        row = ex._views.mark_price_info({"symbol": symbol})
+    params = {"symbol": symbol}
+    row: Any = (premium_index(market, params) if market is not None
+                else c.mark_price_info(ex, params))
     return {"e": "markPriceUpdate", "E": ex.now, "s": symbol, "p": row["markPrice"],
             "ap": row["markPrice"], "i": row["indexPrice"],
             "P": row["estimatedSettlePrice"], "r": row["lastFundingRate"],
@@ -87,9 +87,7 @@ def kline(ex: Exchange, market: MarketFeed, symbol: str, interval: str,
           continuous: bool) -> dict[str, Any] | None:
     """A ``kline`` (or ``continuous_kline``) event of the open candle, from
     ``GET /fapi/v1/klines``'s last row; None before the market has a candle."""
-    from engine.server.market import klines
-
-    rows = klines(market, {"symbol": symbol, "interval": interval, "limit": "1"})
+    rows = rest_klines(market, {"symbol": symbol, "interval": interval, "limit": "1"})
     if not rows:
         return None
     ot, o, h, lo, c, v, ct, q, n, tv, tq, _ignore = rows[-1]
@@ -108,8 +106,6 @@ def kline(ex: Exchange, market: MarketFeed, symbol: str, interval: str,
 
 
 def _ticker_row(ex: Exchange, market: MarketFeed, symbol: str) -> dict[str, Any] | None:
-    from engine.server.market import ticker_24hr
-
     if not len(market.symbols[symbol].candles):
         return None
     return ticker_24hr(market, {"symbol": symbol})  # type: ignore[no-any-return]
