@@ -455,9 +455,8 @@ def _server(app: Starlette, log_level: str, limits: Limits) -> Any:
         timeout_graceful_shutdown=5, http=protocol_class(limits, guard),
         timeout_keep_alive=limits.keep_alive, backlog=ACCEPT_BATCH,
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,
-        # websockets (engine.server.hub): Binance's 3-minute pings, 10 minutes to pong
-        ws="websockets-sansio", ws_max_size=MAX_FRAME, ws_ping_interval=180.0,
-        ws_ping_timeout=600.0, ws_per_message_deflate=False,
+        ws="websockets-sansio", ws_max_size=MAX_FRAME, ws_per_message_deflate=False,
+        ws_ping_interval=180.0, ws_ping_timeout=600.0,  # Binance's: ping 3 min, pong 10
     )
     return uvicorn.Server(config)
 
