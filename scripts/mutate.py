@@ -91,7 +91,7 @@ SELECTION = [
     "--ignore=tests/test_server_transport.py", "--ignore=tests/test_server_market.py",
     "--ignore=tests/test_server_state.py", "--ignore=tests/test_server_replay.py",
     "--ignore=tests/test_server_admin.py", "--ignore=tests/test_freqtrade.py",
-    "--ignore=tests/freqtrade",
+    "--ignore=tests/freqtrade", "--ignore-glob=tests/test_streams*.py",
 ]
 PYTEST_ARGS = ["-q", "-p", "no:cacheprovider", "--no-header", "-o", "addopts="]
 

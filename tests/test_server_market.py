@@ -147,6 +147,47 @@ def test_a_market_order_walks_the_ladder(served):
     assert abs(float(done["avgPrice"]) - last) / last < 0.001
 
 
+def test_a_bots_trades_are_prints_in_every_market_view(served):
+    """A bot's MARKET order walks the ladder: each fill is a print of its own (price,
+    quantity, the taker's side) after the market's last, in aggTrades, trades, the
+    candle and the tickers; the market's next prints number on after them."""
+    ex, feed, clock, alice, app = served
+    clock.now = T0 + 60_000 + 30_000
+    caught_up(app, clock)
+    before = get(alice, "/fapi/v1/aggTrades", symbol=SYMBOL, limit=1)[1][-1]
+    candle = get(alice, "/fapi/v1/klines", symbol=SYMBOL, interval="1m", limit=1)[1][-1]
+    fills = []
+    for side, qty in (("BUY", "0.500"), ("SELL", "0.200")):
+        done = alice.ok("POST", "/fapi/v1/order", {
+            "symbol": SYMBOL, "side": side, "type": "MARKET", "quantity": qty},
+            body=True, timestamp=clock.now)
+        trades = alice.ok("GET", "/fapi/v1/userTrades", {
+            "symbol": SYMBOL, "orderId": done["orderId"]}, timestamp=clock.now)
+        fills += [(t["price"], t["qty"], side == "SELL", t["time"]) for t in trades]
+    assert len(fills) >= 4 and len({f[0] for f in fills}) >= 3  # it walked levels
+    status, rows = get(alice, "/fapi/v1/aggTrades", symbol=SYMBOL, fromId=before["a"] + 1)
+    assert status == 200
+    assert [(r["p"], r["q"], r["m"], r["T"]) for r in rows] == fills
+    assert [r["a"] for r in rows] == list(range(before["a"] + 1, before["a"] + 1 + len(fills)))
+    assert all(r["f"] == r["l"] for r in rows)  # one trade each
+    last = fills[-1][0]
+    assert get(alice, "/fapi/v1/ticker/price", symbol=SYMBOL)[1]["price"] == last
+    assert get(alice, "/fapi/v1/trades", symbol=SYMBOL, limit=1)[1][0]["price"] == last
+    now = get(alice, "/fapi/v1/klines", symbol=SYMBOL, interval="1m", limit=1)[1][-1]
+    assert now[0] == candle[0] and now[4] == last and now[8] == candle[8] + len(fills)
+    assert Decimal(now[5]) == Decimal(candle[5]) + sum(Decimal(f[1]) for f in fills)
+    assert Decimal(now[9]) == Decimal(candle[9]) + sum(  # the taker buys' volume
+        Decimal(f[1]) for f in fills if not f[2])
+    clock.now += 60_000  # the market prints on, numbered after the bot's
+    caught_up(app, clock)
+    later = get(alice, "/fapi/v1/aggTrades", symbol=SYMBOL, fromId=before["a"] + 1)[1]
+    assert [r["a"] for r in later] == list(range(before["a"] + 1, before["a"] + 1 + len(later)))
+    times = [r["T"] for r in later]
+    assert len(later) > len(fills) and times == sorted(times)
+    with app.state.lock:
+        feed.symbols[SYMBOL].prints._check()
+
+
 def test_funding_settles_every_eight_hours(served):
     ex, feed, clock, alice, app = served
     alice.ok("POST", "/fapi/v1/order", {"symbol": SYMBOL, "side": "BUY", "type": "MARKET",

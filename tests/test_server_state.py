@@ -124,6 +124,7 @@ def test_however_the_market_is_advanced_a_resume_gives_the_same_venue(tmp_path_f
             if command:
                 bot_step(venue, rng)
     assert ex.state_hash() == plain.state_hash() and feed.position() == plain_feed.position()
+    assert feed.state() == plain_feed.state()  # the stores too: the bots' trades included
     want = ex.state_hash()
     ex.journal.flush()
     state.close()

@@ -519,6 +519,39 @@ def test_market_streams_say_what_rest_says(moving):
     assert float(depth["b"][0][0]) < float(depth["a"][0][0])
 
 
+def test_a_bots_trades_reach_the_agg_trade_stream_as_rest_has_them(moving):
+    """A MARKET order walking the ladder: its fills are aggTrade events, in order and
+    numbered on from the market's, as ``GET /fapi/v1/aggTrades`` has them."""
+    ex, url, app = moving
+    alice = RawClient(url, ALICE_KEY, ALICE_SECRET)
+
+    async def main():
+        got: list[dict] = []
+        async with websockets.connect(f"{ws_base(url)}/market/ws/btcusdt@aggTrade") as ws:
+            done = await asyncio.to_thread(alice.ok, "POST", "/fapi/v1/order", dict(
+                symbol=SYMBOL, side="BUY", type="MARKET", quantity="0.500"))
+            fills = await asyncio.to_thread(alice.ok, "GET", "/fapi/v1/userTrades", dict(
+                symbol=SYMBOL, orderId=done["orderId"]))
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and not any(
+                    g["T"] == fills[-1]["time"] and g["p"] == fills[-1]["price"] for g in got):
+                got += await quiet(ws, 0.2)
+        return fills, got
+
+    fills, got = asyncio.run(main())
+    assert len({f["price"] for f in fills}) >= 2  # it walked the ladder
+    mine = [(f["price"], f["qty"], False, f["time"]) for f in fills]
+    rows = [(g["p"], g["q"], g["m"], g["T"]) for g in got]
+    at = rows.index(mine[0])
+    assert rows[at:at + len(mine)] == mine
+    ids = [g["a"] for g in got]
+    assert ids == list(range(ids[0], ids[0] + len(ids)))  # none missed, none twice
+    rest = requests.get(url + "/fapi/v1/aggTrades", params=dict(
+        symbol=SYMBOL, fromId=got[at]["a"], limit=len(mine)), timeout=10).json()
+    assert [(r["a"], r["p"], r["q"], r["m"], r["T"]) for r in rest] == [
+        (g["a"], g["p"], g["q"], g["m"], g["T"]) for g in got[at:at + len(mine)]]
+
+
 def test_a_liquidation_reaches_force_order_and_the_owners_stream(served):
     ex, url, app = served
     ex.create_account("carol", "100", api_key="carol-key-0003", api_secret="carol-secret-0003")

@@ -465,8 +465,13 @@ def test_ccxt_watch_order_book_on_a_moving_market(moving):
                                           [list(r) for r in ob["asks"]])
 
             watcher = asyncio.ensure_future(watch())
-            snaps = []
-            for _ in range(25):
+            # the ladder moves only when a print leaves its basis-point cell, which a calm
+            # stretch of the random walk may not do for seconds: sample until it has moved
+            # three times (or 15 s), not for a fixed time
+            snaps: list[dict] = []
+            deadline = time.monotonic() + 15
+            while len(snaps) < 25 or (len({s["lastUpdateId"] for s in snaps}) < 4
+                                      and time.monotonic() < deadline):
                 snaps.append(await rest(get, url, "/fapi/v1/depth", symbol=SYMBOL, limit=1000))
                 await asyncio.sleep(0.1)
             last = snaps[-1]["lastUpdateId"]
@@ -483,7 +488,7 @@ def test_ccxt_watch_order_book_on_a_moving_market(moving):
         finally:
             await step(bot.close())
 
-    asyncio.run(asyncio.wait_for(story(), 30))
+    asyncio.run(asyncio.wait_for(story(), 45))
 
 
 def test_ccxt_watch_trades_and_ohlcv(moving):

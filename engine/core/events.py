@@ -266,6 +266,14 @@ class EventLog:
             out.append(Batch(first, time, deltas))
         return out
 
+    def prints_after(self, after: int) -> list[tuple]:
+        """The ``PRINT`` deltas numbered above ``after``, oldest first (:class:`EventGap`
+        as :meth:`batches_after`).  O(events after ``after``); nothing is rebuilt."""
+        base = self.base
+        if after < base:
+            raise EventGap(f"events {after + 1}..{base} are no longer held")
+        return [e for e in self.ring[after - base:] if e.__class__ is tuple and e[0] == PRINT]
+
     def read(self, after: int) -> list[tuple[int, int, tuple]]:
         """Every held event numbered above ``after``, as ``(number, time, delta)``,
         oldest first (:class:`EventGap` as :meth:`batches_after`)."""

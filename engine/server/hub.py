@@ -236,6 +236,8 @@ class Hub:
         with facade.lock:
             if facade.market is None:  # no market ticks the clock: keep venue time moving
                 facade.catch_up(facade.venue_clock.target())
+            else:  # the bots' trades since the last turn, for aggTrade and the klines
+                facade.market.take_venue_prints()
             s = ex._s
             if s.event_seq != self.cursor:
                 try:

@@ -90,8 +90,15 @@ here, SPEC 9, where Binance pads to its precision), "int" an id or ms time:
   venue has none to give.  Weight 0, ``limit`` default 30, max 500, "Only the data
   of the latest 1 month is available".
 
-The prints are the feed's; a bot's own fills against other accounts are not in them
-yet.
+The prints are the market's and the venue's own trades: a bot's order matched in the
+book — against the tape's ladder or another bot's order — is a print of its own at
+its fill's price and quantity, ``m`` from its taker's side
+(:meth:`~engine.server.marketfeed.MarketFeed.take_venue_prints`, from the venue's
+event log); so it moves ``aggTrades``, ``trades``, the klines and the tickers as on
+Binance.  One print per fill: Binance would aggregate a taker's fills at one price
+into one ``aggTrades`` row.  A bot's resting order that the market's print reaches
+trades within that print, which is recorded once.  The trade ids of prints (``f``,
+``l``, ``id``) are the market's own count, not the ids ``userTrades`` gives.
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from engine.backtest.marketdata import MINUTE_MS, Candles, Prints
+from engine.core.events import EventGap
 
 if TYPE_CHECKING:
     from engine.core.instrument import Instrument
@@ -125,6 +126,8 @@ class MarketFeed:
         self.reached = now_ms
         #: the market has nothing more to apply (a replay whose data ran out)
         self.ended = False
+        #: the number of the last venue event :meth:`take_venue_prints` has looked at
+        self._heard = exchange._s.event_seq
 
     def _open(self, now_ms: int, opening: Iterable[tuple[Instrument, int]]) -> None:
         """Put the venue in tape mode with each symbol's mark and ladder at its opening
@@ -160,6 +163,7 @@ class MarketFeed:
             raise ValueError(f"a market line says {params!r}; the market is at "
                              f"{self.position()}")
         self._advance(to, prints - self.applied)
+        self.take_venue_prints()
         return self.position()
 
     def advance(self, now_ms: int, budget: int | None = None) -> int:
@@ -171,11 +175,40 @@ class MarketFeed:
         (:meth:`position`; replayed by :meth:`redo`), not a line per print."""
         journal = self.exchange.journal
         if journal is None:
-            return self._advance(now_ms, budget)
-        before = (self.applied, self.reached)
-        return journal.defer(  # type: ignore[no-any-return]
-            "market", lambda: self._advance(now_ms, budget), self.position,
-            lambda: (self.applied, self.reached) != before)
+            reached = self._advance(now_ms, budget)
+        else:
+            before = (self.applied, self.reached)
+            reached = journal.defer(
+                "market", lambda: self._advance(now_ms, budget), self.position,
+                lambda: (self.applied, self.reached) != before)
+        self.take_venue_prints()
+        return reached  # type: ignore[no-any-return]
+
+    def take_venue_prints(self) -> None:
+        """Record the venue's own trades since the last call — a bot's order matched in
+        the book (the tape's ladder or another bot's order), ``PRINT`` events of the
+        venue's log — in the stores, after the prints recorded before them: so
+        ``aggTrades``, ``trades``, the klines, the tickers and their streams show them as
+        Binance shows every trade.  Only the stores change, never the venue, so when it
+        is called does not matter to the venue; the stores' order is the log's, and the
+        log's place of the market's own prints (each :meth:`_print` takes what came
+        before it).  Call between commands: after each command and before each print.
+        A print of a bot's maker order the market's print reaches is that print (it is
+        recorded once, as the market's)."""
+        events = self.exchange._s.events
+        if events.last() == self._heard:
+            return
+        try:
+            prints = events.prints_after(self._heard)
+        except EventGap:  # cannot happen between two commands; never stop the market
+            prints = events.prints_after(events.base)
+        self._heard = events.last()
+        symbols = self.symbols
+        for _kind, _acct, t, sym, price, lots, buyer_maker, _trade_id in prints:
+            feed = symbols.get(sym)
+            if feed is not None:
+                feed.prints.add(t, price, lots, buyer_maker)
+                feed.candles.add_print(t, price, lots, buyer_maker)
 
     def _advance(self, now_ms: int, budget: int | None) -> int:
         raise NotImplementedError
@@ -203,15 +236,19 @@ class MarketFeed:
     def _print(self, feed: SymbolMarket, t: int, price: int, qty: int, maker: bool) -> None:
         ex, sym = self.exchange, feed.inst.symbol
         t = max(t, ex.now)
+        self.take_venue_prints()
         minute = t // MINUTE_MS
         if not feed.own_marks and feed.last_minute is not None and minute > feed.last_minute:
-            # a minute closed: the mark moves to its close (the last print), whether or
-            # not the candles were already filled to this minute
-            ex.tape_mark(sym, int(feed.candles.column("close")[-1]), t)
+            # a minute closed: the mark moves to its close, whether or not the candles
+            # were already filled to this minute, or a bot's trade opened it
+            opens, close = feed.candles.column("open_time"), feed.candles.column("close")
+            i = len(close) - 1 - (int(opens[-1]) >= minute * MINUTE_MS)
+            ex.tape_mark(sym, int(close[i]), t)
         feed.last_minute = minute
         ex.tape_ladder(sym, *ladder(feed.inst, price), t)  # around the print, then print
+        self.take_venue_prints()  # what the mark fired
         ex.tape_trade(sym, price, qty, maker, t)
-        feed.prints.add(t, price, qty, maker)
+        feed.prints.add(t, price, qty, maker)  # then what the print fired
         feed.candles.add_print(t, price, qty, maker)
 
     def _settle(self, t: int, rates: Iterable[tuple[str, int]]) -> None:
@@ -230,7 +267,10 @@ class MarketFeed:
     def state(self) -> dict[str, Any]:
         """The feed's progress as plain values (bytes for the stores), for
         :meth:`restore_state` on a feed rebuilt from :attr:`params` with
-        ``open_venue=False``."""
+        ``open_venue=False``.  The stores take the venue's trades first
+        (:meth:`take_venue_prints`): a restored feed hears only the events after the
+        snapshot's."""
+        self.take_venue_prints()
         return {"applied": self.applied, "reached": self.reached, **self._state(),
                 "symbols": {sym: {**f.state(), **self._symbol_state(f)}
                             for sym, f in self.symbols.items()}}
