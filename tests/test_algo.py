@@ -214,9 +214,10 @@ def test_fired_row_reports_its_child_and_refuses_cancel_with_2090(ex):
     ex.set_mark_price(SYMBOL, "31000")
     view = cmd.query_algo_order(ex, acct(ex, "alice"), {"algoId": a["algoId"]})
     child = int(view["actualOrderId"])
-    assert (view["algoStatus"], view["triggerTime"]) == ("TRIGGERED", ex.now)
-    assert ex.client("alice").query_order(symbol=SYMBOL, orderId=child)["origType"] == (
-        "STOP_MARKET")
+    # its MARKET order met an empty book and expired: the row's life is FINISHED
+    assert (view["algoStatus"], view["triggerTime"]) == ("FINISHED", ex.now)
+    placed = ex.client("alice").query_order(symbol=SYMBOL, orderId=child)
+    assert (placed["origType"], placed["status"]) == ("STOP_MARKET", "EXPIRED")
     refused(ex, lambda: cmd.cancel_algo_order(ex, acct(ex, "alice"), {"algoId": a["algoId"]}),
             -2090, f"Trigger order {a['algoId']} has already triggered; it placed order {child}.")
 

@@ -31,6 +31,7 @@ from engine.core.errors import ClientError
 from engine.core.events import CANCEL, ORDER, PLACE, ROW, TRADE, EventGap, EventLog
 from engine.core.txn import InjectedFault, UndoLog, inject_fault
 from engine.testing import VenueMachine, ci_settings
+from engine.venue.commands import new_algo_order, query_algo_order
 from engine.wire.events import order_at, owner_of, user_messages
 
 OPEN = ("NEW", "PARTIALLY_FILLED")
@@ -119,10 +120,15 @@ class EventViewMachine(VenueMachine):
                 q["positionSide"], q["reduceOnly"], q["selfTradePreventionMode"])
         for aid, a in view.algos.items():
             q = client.query_order(symbol=a["s"], orderId=aid)
+            algo = query_algo_order(self.ex, self.ex.account_state(name), {"algoId": aid})
             assert (a["X"], a["q"], a["tp"], a["p"], a["caid"], a["o"], a["S"], a["R"]) == (
-                q["status"], q["origQty"], q["stopPrice"], q["price"], q["clientOrderId"],
-                q["origType"], q["side"], q["reduceOnly"]), (a, q)
-            assert a["ai"] == str(q.get("triggeredOrderId", "")), (a, q)
+                algo["algoStatus"], q["origQty"], q["stopPrice"], q["price"],
+                q["clientOrderId"], q["origType"], q["side"], q["reduceOnly"]), (a, q, algo)
+            assert a["ai"] == str(q.get("triggeredOrderId", "")) == algo["actualOrderId"]
+            if a["X"] == "FINISHED":  # its order's fills, as the order's own events say
+                child = view.orders[int(a["ai"])]
+                assert (a["ap"], a["aq"]) == (child["ap"], child["z"]) == (
+                    algo["actualPrice"], child["z"]), (a, child, algo)
         open_orders = {i for i, o in view.orders.items() if o["X"] in OPEN}
         open_rows = {i for i, a in view.algos.items() if a["X"] == "NEW"}
         assert open_orders | open_rows == set(listed), (open_orders, open_rows, set(listed))
@@ -274,3 +280,64 @@ def test_the_ring_stays_bounded_when_nothing_is_placed():
     assert [s for s, _t, _d in events.read(events.base)] == list(
         range(events.base + 1, ex._s.event_seq + 1))
     ex.check_invariants()
+
+
+def test_a_fired_row_says_triggering_then_its_orders_fate_as_the_algo_query_does():
+    """TRIGGERING then TRIGGERED (its order placed) or REJECTED (refused by the margin
+    check, with the reason); FINISHED after the event that ends its order, with that
+    order's fills; ``GET /fapi/v1/algoOrder`` says the same status at each step."""
+    ex = Exchange()
+    ex.set_mark_price("BTCUSDT", "30000")
+    ex.create_account("a", balance="1000")
+    ex.create_account("b", balance="10000")
+    ex.client("b").new_order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
+                             quantity="0.010", price="30000")
+    ex.client("b").new_order(symbol="BTCUSDT", side="SELL", type="LIMIT", timeInForce="GTC",
+                             quantity="1.000", price="30700")  # what the margin check walks
+    a = ex.account_state("a")
+
+    def algo(**p: str) -> int:
+        return query_algo_order(ex, a, {"algoId": new_algo_order(ex, a, {
+            "algoType": "CONDITIONAL", "symbol": "BTCUSDT", "workingType": "MARK_PRICE",
+            "triggerPrice": "30500", **p})["algoId"]})["algoId"]
+
+    rests = algo(side="BUY", type="STOP", quantity="0.010", price="29000")
+    fills = algo(side="SELL", type="TAKE_PROFIT_MARKET", quantity="0.010")
+    too_big = algo(side="BUY", type="STOP_MARKET", quantity="1.000")  # 1535 USDT margin
+    status = lambda aid: query_algo_order(ex, a, {"algoId": aid})  # noqa: E731
+    before = ex._s.event_seq
+    ex.set_mark_price("BTCUSDT", "30600")
+
+    def algo_events(after: int) -> dict[int, list[dict]]:
+        out: dict[int, list[dict]] = {}
+        for b in ex._s.events.batches_after(after):
+            for d in b.deltas:
+                for m in user_messages(b.time, d, ex._s):
+                    if m["e"] == "ALGO_UPDATE":
+                        out.setdefault(m["o"]["aid"], []).append(m["o"])
+        return out
+
+    got = algo_events(before)
+    assert {aid: [o["X"] for o in v] for aid, v in got.items()} == {
+        rests: ["TRIGGERING", "TRIGGERED"], fills: ["TRIGGERING", "TRIGGERED", "FINISHED"],
+        too_big: ["TRIGGERING", "REJECTED"]}
+    for aid, v in got.items():
+        assert v[0]["ai"] == "" and "ap" not in v[0] and v[0]["tt"] == ex.now
+        assert v[1]["ai"] == status(aid)["actualOrderId"] != "" and v[1]["tt"] == ex.now
+    assert (got[rests][1]["ap"], got[rests][1]["aq"], got[rests][1]["act"]) == (
+        "0", "0", "LIMIT")
+    assert "ap" not in got[too_big][1] and got[too_big][1]["rm"] == "Margin is insufficient."
+    assert got[rests][1]["rm"] == "" and "ap" in got[fills][1]
+    assert (got[fills][2]["ap"], got[fills][2]["aq"]) == ("30000", "0.01")
+    assert [status(i)["algoStatus"] for i in (rests, fills, too_big)] == [
+        "TRIGGERED", "FINISHED", "REJECTED"]
+    child = int(status(rests)["actualOrderId"])
+    before = ex._s.event_seq
+    ex.client("a").cancel_order(symbol="BTCUSDT", orderId=child)
+    finished = algo_events(before)[rests]
+    assert [(o["X"], o["ai"], o["aq"], o["ap"]) for o in finished] == [
+        ("FINISHED", str(child), "0", "0")]
+    assert status(rests)["algoStatus"] == "FINISHED"
+    restored = Exchange.restore(ex.snapshot())  # the map of fired orders is rebuilt
+    assert restored._s.events.fired_by(child) == rests
+    restored.check_invariants()

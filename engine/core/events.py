@@ -122,7 +122,7 @@ class Batch(NamedTuple):
 class EventLog:
     """The deltas of the venue's recent commands (see the module docstring)."""
 
-    __slots__ = ("ring", "base", "limit", "drop", "_undo", "_s", "capacity")
+    __slots__ = ("ring", "base", "limit", "drop", "_undo", "_s", "capacity", "_fired")
 
     def __init__(self, undo: UndoLog, venue: Any, capacity: int = DEFAULT_CAPACITY,
                  last: int = 0) -> None:
@@ -142,6 +142,8 @@ class EventLog:
         self._undo = undo
         self._s = venue
         self.capacity = capacity
+        #: order id → the id of the trigger row that placed it (built on first use)
+        self._fired: dict[int, int] | None = None
 
     def last(self) -> int:
         """The number of the newest event (0 before the first)."""
@@ -173,6 +175,21 @@ class EventLog:
             self._undo.append(self.drop)
             self.ring.append((ROW, name, s.now, r.order_id, r.status._value_,
                               r.qty, r.update_time, r.triggered_id))
+            fired = self._fired
+            if r.triggered_id is not None and fired is not None:
+                self._undo.append((fired.pop, r.triggered_id))
+                fired[r.triggered_id] = r.order_id
+
+    def fired_by(self, order_id: int) -> int | None:
+        """The id of the trigger row that placed order ``order_id`` when it fired (None:
+        no row did).  The map is built from the order index on first use (after a
+        restore too), then kept with each firing.  Call between commands."""
+        fired = self._fired
+        if fired is None:
+            fired = self._fired = {
+                o.triggered_id: o.order_id for o in self._s.index.by_id.values()
+                if o.is_trigger and o.triggered_id is not None}
+        return fired.get(order_id)
 
     def trade(
         self, o: Order, lots: int, price: int, fee_e8: int, realized_e8: int, maker: bool,
@@ -281,9 +298,13 @@ class EventLog:
                 for i, d in enumerate(deltas)]
 
     def _check(self) -> None:
-        """Event times do not decrease along the ring; every bare id is a known order."""
+        """Event times do not decrease along the ring; every bare id is a known order;
+        the fired map names each order's row."""
         prev = None
         by_id = self._s.index.by_id
+        for child, row in (self._fired or {}).items():
+            if by_id[row].triggered_id != child:  # type: ignore[attr-defined]
+                raise InvariantError(f"order {child} was not placed by row {row}")
         for entry in self.ring:
             if entry.__class__ is int and (entry if entry > 0 else ~entry) not in by_id:
                 raise InvariantError(f"an event of an unknown order: {entry}")

@@ -34,10 +34,12 @@ The algo object
 ``activatePrice`` and ``callbackRate``.  Never ``orderId``, ``status``,
 ``type`` or ``origQty``: ccxt reads those before the algo names.
 
-``algoStatus`` is ``NEW`` while the row is PENDING or ARMED, then
-``TRIGGERED``, ``CANCELED`` or ``EXPIRED``.  (Binance also shows TRIGGERING and
-FINISHED; here a row fires and places its child in one transaction, so it is
-never seen in between.)
+``algoStatus`` is ``NEW`` while the row is PENDING or ARMED, then ``CANCELED``
+or ``EXPIRED``, or once it fired, by the order it placed: ``TRIGGERED`` while that
+order is open, ``FINISHED`` once it is filled, cancelled or expired, ``REJECTED``
+when the margin check refused it.  (Binance also shows TRIGGERING, between the
+condition and the placement; here a row fires and places its order in one
+transaction, so a query never sees it — the user-data stream sends it.)
 
 Cancels
 -------
@@ -108,9 +110,18 @@ _RENAMES = (
 _LIST_MAX = 1000
 
 
-def algo_status(row: TriggerRow) -> str:
-    """The ``algoStatus`` of a row: NEW while untriggered, else its final status."""
-    return row.status._value_
+def algo_status(row: TriggerRow, child: Order | None = None) -> str:
+    """The ``algoStatus`` of a row: NEW while untriggered, CANCELED or EXPIRED; once
+    fired, by the order it placed (``child``): REJECTED if the margin check refused
+    it, FINISHED once it is filled, cancelled or expired, else TRIGGERED."""
+    if row.status is not OrderStatus.TRIGGERED or child is None:
+        return row.status._value_
+    status = child.status
+    if status is OrderStatus.REJECTED:
+        return "REJECTED"
+    if status is OrderStatus.NEW or status is OrderStatus.PARTIALLY_FILLED:
+        return "TRIGGERED"
+    return "FINISHED"
 
 
 def algo_wire(row: TriggerRow, child: Order | None) -> dict[str, Any]:
@@ -128,7 +139,7 @@ def algo_wire(row: TriggerRow, child: Order | None) -> dict[str, Any]:
         "positionSide": row.pside._value_,
         "timeInForce": row.tif._value_,
         "quantity": inst.qty_str(row.qty),
-        "algoStatus": algo_status(row),
+        "algoStatus": algo_status(row, child),
         "triggerPrice": ps(row.stop_price),
         "price": ps(row.price),
         "actualOrderId": "" if row.triggered_id is None else str(row.triggered_id),

@@ -14,9 +14,13 @@ decimals are minimal strings, ids and times are numbers, flags booleans):
   (as Binance sends it); a liquidation → ``ORDER_TRADE_UPDATE`` of order type
   LIQUIDATION, execution type CALCULATED, client id ``autoclose-<tradeId>``;
 * a trigger row (attached TP/SL, standalone conditional order) →
-  ``ALGO_UPDATE`` with ``X`` NEW, CANCELED, EXPIRED or TRIGGERED (``ai`` the id
-  of the order it placed, as a string); that order then reports through
-  ``ORDER_TRADE_UPDATE`` like any other;
+  ``ALGO_UPDATE`` with ``X`` NEW, CANCELED or EXPIRED; when it fires, TRIGGERING
+  (condition met) and then TRIGGERED (its order placed; ``ai`` that order's id as a
+  string, ``ap``/``aq``/``act``) or REJECTED (the margin check refused the order it
+  would place; ``rm`` says so) — Binance's Algo Service sends these apart, here one
+  transaction does both; that order then reports through ``ORDER_TRADE_UPDATE``
+  like any other, and the event that ends it (filled, cancelled, expired) is followed
+  by the row's FINISHED with the order's ``ap`` and ``aq``;
 * a wallet or position change → ``ACCOUNT_UPDATE`` with reason ``m`` (DEPOSIT,
   ORDER, FUNDING_FEE, INSURANCE_CLEAR), the USDT balance and the changed
   positions (none for a funding fee, which names its symbol in ``S``);
@@ -38,7 +42,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.core.decimals import fmt_ratio
-from engine.core.enums import IOC, MARKET, TRAILING_STOP_MARKET
+from engine.core.enums import IOC, MARKET, REJECTED, TRAILING_STOP_MARKET
 from engine.core.events import (
     ACCOUNT,
     CANCEL,
@@ -113,10 +117,14 @@ def user_messages(time: int, delta: tuple, s: Any) -> list[dict[str, Any]]:
     kind = delta[0]
     if kind == ORDER:
         oid, x, status, executed, cum, upd = delta[3:]
-        return [_order_update(time, s.index.by_id[oid], x, status, executed, cum, upd)]
+        o = s.index.by_id[oid]
+        return _finished([_order_update(time, o, x, status, executed, cum, upd)], s, o,
+                         time, status, executed, cum, upd)
     if kind == CANCEL or kind == PLACE:  # the hot paths' short forms: an unfilled order
         x = "CANCELED" if kind == CANCEL else "NEW"
-        return [_order_update(time, s.index.by_id[delta[3]], x, x, 0, 0, delta[2])]
+        o = s.index.by_id[delta[3]]
+        return _finished([_order_update(time, o, x, x, 0, 0, delta[2])], s, o, time, x, 0, 0,
+                         delta[2])
     if kind == TRADE:
         (oid, status, executed, cum, upd, lots, price, fee, realized, maker,
          trade_id) = delta[3:]
@@ -135,10 +143,18 @@ def user_messages(time: int, delta: tuple, s: Any) -> list[dict[str, Any]]:
             "p": body["p"], "m": maker, "c": body["c"], "S": body["S"], "L": body["L"],
             "l": body["l"], "t": trade_id, "i": o.order_id,
         }
-        return [lite, out]
+        return _finished([lite, out], s, o, time, status, executed, cum, upd)
     if kind == ROW:
         oid, status, qty, upd, triggered = delta[3:]
-        return [_algo_update(time, s.index.by_id[oid], status, qty, upd, triggered)]
+        r = s.index.by_id[oid]
+        if status != "TRIGGERED":
+            return [_algo_update(time, r, status, qty, upd, None)]
+        # it fired: condition met (TRIGGERING), then its order placed (TRIGGERED) or
+        # refused by the margin check (REJECTED), in one transaction here
+        placed = s.index.by_id[triggered].status is not REJECTED  # final from birth
+        return [_algo_update(time, r, "TRIGGERING", qty, upd, None, upd),
+                _algo_update(time, r, "TRIGGERED" if placed else "REJECTED", qty, upd,
+                             triggered, upd, "0" if placed else None)]
     if kind == ACCOUNT:
         return [_account_update(time, s.instruments, *delta[3:])]
     if kind == CONFIG:
@@ -212,12 +228,34 @@ def _order_update(
     return {"e": "ORDER_TRADE_UPDATE", "E": time, "T": upd, "o": body}
 
 
+def _finished(out: list[dict[str, Any]], s: Any, o: Any, time: int, status: str,
+              executed: int, cum: int, upd: int) -> list[dict[str, Any]]:
+    """``out``, and when ``o`` is the order a trigger row placed and this event ended it
+    (filled, cancelled, expired), the row's ``ALGO_UPDATE`` FINISHED after it."""
+    if status in _ENDED and o.orig_type is not o.type:
+        aid = s.events.fired_by(o.order_id)
+        if aid is not None:
+            r = s.index.by_id[aid]
+            out.append(_algo_update(
+                time, r, "FINISHED", r.qty, upd, o.order_id, r.update_time,
+                _avg(o.inst, cum, executed), o.inst.qty_str(executed) if executed else "0"))
+    return out
+
+
+_ENDED = frozenset({"FILLED", "CANCELED", "EXPIRED"})
+#: ``rm`` of a row whose order the margin check refused (Binance's -2019 message)
+_REJECTED_REASON = "Margin is insufficient."
+
+
 def _algo_update(
     time: int, r: Any, status: str, qty: int, upd: int, triggered: int | None,
+    fired_at: int = 0, ap: str | None = None, aq: str = "0",
 ) -> dict[str, Any]:
+    """One row's ``ALGO_UPDATE``: ``fired_at`` its trigger time (``tt``, 0 before it
+    fired); ``ap`` (None: not placed in the matching engine, so no ``ap``/``aq``/
+    ``act``) and ``aq`` its order's average price and executed quantity."""
     inst = r.inst
     price = inst.price_str
-    fired = status == "TRIGGERED"
     body: dict[str, Any] = {
         "caid": r.client_order_id,
         "aid": r.order_id,
@@ -231,10 +269,9 @@ def _algo_update(
         "X": status,
         "ai": "" if triggered is None else str(triggered),
     }
-    if fired:
-        # the order it placed has just been placed: nothing executed yet
-        body["ap"] = "0"
-        body["aq"] = "0"
+    if ap is not None:
+        body["ap"] = ap
+        body["aq"] = aq
         body["act"] = "LIMIT" if r.price else "MARKET"
     body["tp"] = price(r.stop_price)
     body["p"] = price(r.price)
@@ -244,8 +281,9 @@ def _algo_update(
     body["cp"] = r.close_position
     body["pP"] = r.price_protect
     body["R"] = r.reduce_only
-    body["tt"] = upd if fired else 0
+    body["tt"] = fired_at
     body["gtd"] = 0
+    body["rm"] = _REJECTED_REASON if status == "REJECTED" else ""
     if r.orig_type is TRAILING_STOP_MARKET:
         body["ia"] = r.activation is not None
     return {"e": "ALGO_UPDATE", "T": upd, "E": time, "o": body}
