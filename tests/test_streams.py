@@ -651,3 +651,63 @@ def test_the_hubs_check_sees_a_subscription_left_behind(served):
     del hub.keys.by_account["alice"]  # a key that its account no longer finds
     with pytest.raises(InvariantError, match="listen keys: the indexes"):
         hub._check()
+
+
+def test_past_300_handshakes_from_an_ip_in_5_minutes_the_next_is_refused_429(served):
+    """Binance's 300 connections per 5 minutes per IP (here 3 per 0.5 s): the next
+    handshake gets HTTP 429 with -1003 and opens nothing; refused ones do not count,
+    and once the window has passed the address is admitted again."""
+    ex, url, app = served
+    hub = app.state.hub
+    hub.handshakes.limit, hub.handshakes.window_ms = 3, 500
+
+    async def main():
+        first = [await websockets.connect(ws_base(url) + "/ws/btcusdt@bookTicker")
+                 for _ in range(3)]
+        for ws in first:  # closing frees no handshake: the window counts attempts
+            await ws.close()
+        refusals = []
+        for _ in range(3):
+            with pytest.raises(websockets.exceptions.InvalidStatus) as e:
+                await websockets.connect(ws_base(url) + "/ws/btcusdt@bookTicker")
+            refusals.append((e.value.response.status_code, json.loads(e.value.response.body)))
+        opened = hub.opened
+        await asyncio.sleep(0.6)
+        async with websockets.connect(ws_base(url) + "/ws/btcusdt@bookTicker") as ws:
+            assert await ask(ws, "LIST_SUBSCRIPTIONS") == {"result": ["btcusdt@bookTicker"],
+                                                          "id": 1}
+        return refusals, opened
+
+    refusals, opened = asyncio.run(main())
+    assert refusals == [(429, {"code": -1003, "msg": "Too many requests; current limit is 3 "
+                               "websocket connections per 500 ms per IP."})] * 3
+    assert opened == 3 and hub.handshakes.refused == 3
+    hub._check()
+
+
+def test_a_connection_is_closed_after_24_hours_of_venue_time_in_lockstep():
+    ex = make_venue()
+    app = create_app(ex, venue_clock=VenueClock(0, start=ex.now))
+    with running(app) as url:
+        async def main():
+            async with websockets.connect(f"{ws_base(url)}/market/ws/btcusdt@markPrice") as ws, \
+                    websockets.connect(f"{ws_base(url)}/market/ws") as fresh:
+                with app.state.lock:
+                    ex.advance(24 * 3_600_000 - 1)
+                await asyncio.sleep(1.3)  # a lifetime check has run: one ms short, open
+                assert (await ask(ws, "LIST_SUBSCRIPTIONS"))["result"] == ["btcusdt@markPrice"]
+                async with websockets.connect(f"{ws_base(url)}/market/ws") as late:
+                    with app.state.lock:
+                        ex.advance(1)
+                    with pytest.raises(websockets.exceptions.ConnectionClosed) as e:
+                        while True:
+                            await asyncio.wait_for(ws.recv(), 3)
+                    # the connection opened a day later is still served
+                    assert await ask(late, "LIST_SUBSCRIPTIONS") == {"result": [], "id": 1}
+                with pytest.raises(websockets.exceptions.ConnectionClosed):
+                    await asyncio.wait_for(fresh.recv(), 3)
+                return e.value.rcvd
+
+        closed = asyncio.run(main())
+        assert (closed.code, closed.reason) == (1000, "connection open for 24 hours: reconnect")
+        assert app.state.hub.aged_closed == 2

@@ -21,9 +21,10 @@ answered ``{"result": …, "id": …}``; a bad frame gets Binance's error frame
 one) and changes nothing; the connection stays open.  Limits, Binance's:
 :data:`MAX_STREAMS` streams per connection (past it, code 2); more than
 :data:`MAX_INBOUND_PER_S` frames in a second closes the connection (1008); at most
-:data:`MAX_CONNECTIONS` connections at once (past it the handshake is refused, 403).
-Protocol pings are answered by the websocket layer; the server pings every 3
-minutes (uvicorn's ``ws_ping_interval``).
+:data:`MAX_CONNECTIONS` connections at once (past it the handshake is refused, 403);
+300 handshakes per IP in 5 minutes (past it, 429 -1003) and 24 hours of venue time
+per connection (:mod:`engine.server.wslimits`).  Protocol pings are answered by the
+websocket layer; the server pings every 3 minutes (uvicorn's ``ws_ping_interval``).
 
 Fan-out
 -------
@@ -55,6 +56,7 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from starlette.responses import Response
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from engine.core.enums import BUY, SELL
@@ -65,6 +67,7 @@ from engine.server import payloads as pl
 from engine.server.encoding import dumps
 from engine.server.listenkeys import ListenKeys
 from engine.server.streamnames import Stream, parse_stream
+from engine.server.wslimits import MAX_LIFETIME_MS, Handshakes
 from engine.venue.commands import event_owner as owner_of
 from engine.venue.commands import user_events as user_messages
 
@@ -94,7 +97,7 @@ class Conn:
     """One websocket connection: its route, subscriptions and outgoing queue."""
 
     __slots__ = ("ws", "category", "combined", "streams", "keys", "queue", "ready", "closed",
-                 "inbound", "hub", "farewell")
+                 "inbound", "hub", "farewell", "opened_at")
 
     def __init__(self, hub: Hub, ws: WebSocket, category: str | None, combined: bool) -> None:
         self.hub = hub
@@ -112,6 +115,9 @@ class Conn:
         self.inbound: deque[int] = deque()
         #: the close to send once the queue is sent (:meth:`close` with ``drain``)
         self.farewell: tuple[int, str] | None = None
+        #: the venue time it opened at (:data:`~engine.server.wslimits.MAX_LIFETIME_MS`):
+        #: the clock's, which the venue may not have caught up with yet
+        self.opened_at = max(hub.exchange.now, hub.facade.venue_clock.target())
 
     def push(self, raw: str, wrapped: str) -> None:
         """Queue one message (``wrapped`` when this connection is combined)."""
@@ -140,6 +146,16 @@ class Conn:
 
     def subscriptions(self) -> list[str]:
         return [*self.streams, *self.keys]
+
+
+async def _deny(ws: WebSocket, status: int, body: dict) -> None:
+    """Refuse a handshake with an HTTP answer where the websocket layer can send one
+    (else plainly: 403)."""
+    if "websocket.http.response" in ws.scope.get("extensions", {}):
+        await ws.send_denial_response(Response(dumps(body), status,
+                                               media_type="application/json"))
+    else:
+        await ws.close(1008)
 
 
 async def _close(ws: WebSocket, code: int, reason: str) -> None:
@@ -176,6 +192,9 @@ class Hub:
         #: symbol -> the market's print row to send from next
         self._prints: dict[str, int] = {}
         self.slow_closed = self.rate_closed = self.opened = self.refused = 0
+        self.aged_closed = 0
+        self.handshakes = Handshakes()
+        self._aged_due = 0  # monotonic ms of the next lifetime check
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread = 0
@@ -258,7 +277,14 @@ class Hub:
                 out.append(("@" + lk.key, {"e": "listenKeyExpired", "E": str(ex.now),
                                            "listenKey": lk.key}))
             self._due_streams(now_ms, out)
+            venue_now = ex.now
         self._deliver_user(user)
+        if now_ms >= self._aged_due:  # Binance's 24 hours (wslimits), checked each second
+            self._aged_due = now_ms + 1000
+            self.handshakes.prune(now_ms)
+            for conn in [c for c in self.conns if venue_now - c.opened_at >= MAX_LIFETIME_MS]:
+                self.aged_closed += 1
+                conn.close(1000, "connection open for 24 hours: reconnect", drain=True)
         for target, payload in out:
             if target.startswith("@"):
                 key = target[1:]
@@ -482,11 +508,13 @@ class Hub:
         if set(self.specs) != set(self.by_stream):
             raise InvariantError("parsed stream names outlived their subscribers")
         self.keys._check()
+        self.handshakes._check()
 
     def stats(self) -> dict[str, int]:
         return {"connections": len(self.conns), "opened": self.opened,
                 "slow_closed": self.slow_closed, "rate_closed": self.rate_closed,
-                "refused": self.refused}
+                "refused": self.refused, "ip_refused": self.handshakes.refused,
+                "aged_closed": self.aged_closed}
 
     # -- a connection's life ---------------------------------------------------------------
     async def serve(self, ws: WebSocket) -> None:
@@ -497,6 +525,9 @@ class Hub:
             if route is not None:
                 self.refused += 1
             await ws.close(1008)  # before accepting: the handshake is refused (403)
+            return
+        if not self.handshakes.admit(ws.client.host if ws.client else "", _monotonic_ms()):
+            await _deny(ws, 429, self.handshakes.refusal())
             return
         category, combined, names = route
         conn = Conn(self, ws, category, combined)
