@@ -88,7 +88,11 @@ def busy_session(ex: Exchange) -> list[Any]:
     add(c.new_order(symbol="SOLUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
                     quantity="10", price="99.5", stopLossPrice="95"))
     add(c.new_order(symbol="SOLUSDT", side="SELL", type="LIMIT", timeInForce="GTC",
-                    quantity="10", price="101"))
+                    quantity="10", price="101", newClientOrderId="sol-ask"))
+    add(c.modify_order(symbol="SOLUSDT", side="SELL", quantity="12", price="100.5",
+                       origClientOrderId="sol-ask"))  # amended: a new price and size
+    add(answer(lambda: c.modify_order(symbol="SOLUSDT", side="SELL", quantity="12",
+                                      price="100.5", origClientOrderId="sol-ask")))  # -5027
     bids = [o["orderId"] for o in c.get_orders(symbol="BTCUSDT") if o["side"] == "BUY"]
     add(c.cancel_order(symbol="BTCUSDT", orderId=bids[0]))  # the inline fast path
     add(c.cancel_batch_order("BTCUSDT", [*bids[1:], 424242, Decimal(1)], None))

@@ -94,13 +94,13 @@ class EventViewMachine(VenueMachine):
             if name is None:
                 continue
             view = self.views.setdefault(name, UserView())
-            for msg in user_messages(time, delta, ex._s):
+            for msg in user_messages(time, delta, ex._s, seq):
                 assert msg["E"] == time
                 view.apply(msg)
             if seq == ex._s.event_seq and delta[0] in (ORDER, TRADE, ROW, CANCEL, PLACE):
                 # the last event of an order is its state now, exactly as REST says it
                 o = ex._s.index.by_id[delta[3]]
-                assert order_at(delta, ex._s) == self.clients[name].query_order(
+                assert order_at(delta, ex._s, seq) == self.clients[name].query_order(
                     symbol=o.inst.symbol, orderId=o.order_id
                 )
         self.cursor = ex._s.event_seq

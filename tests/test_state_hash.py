@@ -48,6 +48,9 @@ NOT_STATE: dict[tuple[str, str], str] = {
     ("Ledger", "_undo"): "the shared undo log",
     ("Ledger", "_mark_of"): "a callback reading the markets' marks, which are hashed",
     ("OrderIndex", "_undo"): "the shared undo log",
+    ("Level", "requeued"): "whether a removal records the level's queue for its rollback "
+        "(an amended order rests there, out of id order): the queue itself, which the "
+        "hash reads, is what it protects",
     ("OrderBook", "update_id"): "the book's change count (lastUpdateId of depth/bookTicker): "
         "the levels it counts are hashed; snapshots carry it and replay rebuilds it "
         "(tests/test_book_update_id.py); hashing it would move every hash pinned in "
@@ -94,6 +97,8 @@ def rich_venue() -> Exchange:
     a.new_order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
                 quantity="0.004", price="28900", stopLossPrice="28000")
     a.cancel_order(symbol="BTCUSDT", orderId=ex._s.last_id - 1)  # a cancelled parent
+    c.modify_order(symbol="BTCUSDT", side="BUY", quantity="0.060", price="29975",
+                   origClientOrderId="bid2")  # an amended order
     # a reduce-only limit; standalone stops, one by client id; an algo row
     a.new_order(symbol="BTCUSDT", side="SELL", type="LIMIT", timeInForce="GTC",
                 quantity="0.001", price="30500", reduceOnly="true")

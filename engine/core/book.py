@@ -67,13 +67,18 @@ if TYPE_CHECKING:
 
 
 class Level:
-    """All resting orders at one price, FIFO, with their total leaves in lots."""
+    """All resting orders at one price, FIFO, with their total leaves in lots.
 
-    __slots__ = ("orders", "total")
+    Orders queue in id order — but for an amended order, which rejoins at the back
+    (``requeued`` is then True while the level lives): a removal there records the
+    queue so a rollback puts the order back at its very place."""
+
+    __slots__ = ("orders", "total", "requeued")
 
     def __init__(self) -> None:
         self.orders: dict[int, Order] = {}
         self.total = 0
+        self.requeued = False
 
     def __repr__(self) -> str:
         return f"Level(total={self.total}, orders={list(self.orders)})"
@@ -162,7 +167,8 @@ class OrderBook:
         level = levels[key]
         leaves = order.qty - order.executed
         u = self._undo
-        u.append((self._unremove, levels, key, order, leaves))
+        u.append((self._unremove, levels, key, order, leaves,
+                  list(level.orders) if level.requeued else None))
         del level.orders[order.order_id]
         level.total -= leaves
         self.update_id += 1
@@ -189,12 +195,16 @@ class OrderBook:
         level.total += lots
         self.update_id -= 1
 
-    def _unremove(self, levels: SortedDict, key: int, order: Order, leaves: int) -> None:
-        self._restore(levels, key, order, leaves)
+    def _unremove(self, levels: SortedDict, key: int, order: Order, leaves: int,
+                  queue: list[int] | None) -> None:
+        self._restore(levels, key, order, leaves, queue)
         self.update_id -= 1
 
     @staticmethod
-    def _restore(levels: SortedDict, key: int, order: Order, leaves: int) -> None:
+    def _restore(levels: SortedDict, key: int, order: Order, leaves: int,
+                 queue: list[int] | None = None) -> None:
+        """Put ``order`` back on its level: at its place in ``queue`` (the level's ids
+        before it left, for a requeued level), else in id order."""
         level = levels.get(key)
         if level is None:
             level = Level()
@@ -202,11 +212,24 @@ class OrderBook:
         orders = level.orders
         needs_sort = bool(orders) and next(reversed(orders)) > order.order_id
         orders[order.order_id] = order
-        if needs_sort:
+        if queue is not None:
+            items = [(oid, orders[oid]) for oid in queue]
+            orders.clear()
+            orders.update(items)
+        elif needs_sort:
             items = sorted(orders.items())
             orders.clear()
             orders.update(items)
         level.total += leaves
+
+    def requeue(self, order: Order) -> None:
+        """Mark the level ``order`` rests on as holding an order out of id order (an
+        amended one, at the back) — undoable."""
+        levels = self.bids if order.side is BUY else self.asks
+        level = levels[-order.price if order.side is BUY else order.price]
+        if not level.requeued and any(oid > order.order_id for oid in level.orders):
+            self._undo.append((setattr, level, "requeued", False))
+            level.requeued = True
 
     # -- checks -------------------------------------------------------------------------
     def _check(self) -> None:
@@ -218,7 +241,7 @@ class OrderBook:
                 total = 0
                 prev = 0
                 for oid, o in level.orders.items():
-                    if oid != o.order_id or oid <= prev:
+                    if oid != o.order_id or (oid <= prev and not level.requeued):
                         raise InvariantError(f"{self.inst.symbol}: level {sign * key} not FIFO")
                     prev = oid
                     if o.side is not side or o.price != sign * key or o.inst is not self.inst:

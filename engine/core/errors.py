@@ -289,6 +289,10 @@ ERRORS: dict[str, tuple[int, str, str]] = {
         "GTX_ORDER_REJECT",
         "Due to the order could not be executed as maker, the Post Only order will be rejected.",
     ),
+    "MODIFY_LIMIT": (
+        -5026, "Exceed_Maximum_Modify_Order_Limit", "Exceed maximum modify order limit.",
+    ),
+    "SAME_ORDER": (-5027, "SAME_ORDER", "No need to modify the order."),
     "INVALID_PRICE_MATCH": (-5037, "INVALID_PRICE_MATCH", "Invalid price match"),
     "INVALID_SELF_TRADE_PREVENTION_MODE": (
         -5039,

@@ -66,6 +66,7 @@ COMMANDS: dict[str, Command] = {
     "new_algo_order": _acct(_a.new_algo_order),
     "cancel_algo_order": _acct(_a.cancel_algo_order),
     "cancel_algo_open_orders": _acct(_a.cancel_algo_open_orders),
+    "modify_order": _acct(_a.modify_order),
     # replay mode (backtests) and funding
     "enable_tape": _venue(Exchange.enable_tape, ("fill", "queue", "slippage_ticks"),
                           keywords=True),

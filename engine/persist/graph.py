@@ -93,7 +93,9 @@ from engine.core.txn import UndoLog
 from engine.venue.state import Account, VenueState
 from engine.venue.tape import TapeConfig
 
-__all__ = ["CLASSES", "ENUMS", "METHODS", "RESET", "Refused", "from_tree", "gc_paused", "to_tree"]
+__all__ = [
+    "ADDED", "CLASSES", "ENUMS", "METHODS", "RESET", "Refused", "from_tree", "gc_paused", "to_tree",
+]
 
 #: values nest at most this deep (the engine's state nests 4 deep)
 MAX_DEPTH = 32
@@ -121,6 +123,10 @@ RESET: dict[type, dict[str, Any]] = {
     TriggerRow: {"tmpl": lambda: None},
     VenueState: {"journal": lambda: None, "events": lambda: None},
 }
+#: fields added to a class after snapshot format 3 was first written, and the value a
+#: snapshot written before them loads with (such a snapshot lists none of them)
+ADDED: dict[type, dict[str, Any]] = {VenueState: {"amendments": dict},
+                                     Level: {"requeued": lambda: False}}
 #: not written either: the venue's undo log, which every owner shares (rebuilt empty)
 _UNDO_FIELD = "undo"
 
@@ -314,6 +320,9 @@ class _Reader:
                 object.__setattr__(obj, name, value)
             for name, fresh in RESET.get(cls, {}).items():
                 object.__setattr__(obj, name, fresh())
+            for name, fresh in ADDED.get(cls, {}).items():
+                if name not in names:
+                    object.__setattr__(obj, name, fresh())
         setattr(venue, _UNDO_FIELD, self.undo)
         return venue
 
@@ -326,8 +335,9 @@ class _Reader:
         if cls is None:
             raise Refused(f"class {rec[0]!r} is not allowed in a snapshot")
         names = _array(rec[1], f"the fields of {rec[0]}")
-        if not all(type(n) is str for n in names) or len(set(names)) != len(names) or set(
-                names) != set(_FIELDS[cls]):
+        missing = set(_FIELDS[cls]) - set(names)
+        if not all(type(n) is str for n in names) or len(set(names)) != len(names) or not (
+                set(names) <= set(_FIELDS[cls]) and missing <= set(ADDED.get(cls, ()))):
             raise Refused(f"the fields of {rec[0]} are {names!r}, not "
                           f"{sorted(_FIELDS[cls])!r}")
         return cls, tuple(names)

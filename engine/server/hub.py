@@ -314,7 +314,7 @@ class Hub:
             owner = owner_of(delta)
             if owner is None or owner not in keyed:
                 continue
-            for msg in user_messages(self.exchange, when, delta):
+            for msg in user_messages(self.exchange, when, delta, seq):
                 for key in keyed[owner]:
                     conns = self.by_key.get(key)  # a connection may have closed meanwhile
                     if conns:

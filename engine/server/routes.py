@@ -146,6 +146,7 @@ ROUTES: dict[str, dict[str, Endpoint]] = {
         "GET": signed(lambda ex, a, p: c.query_order(ex, a, p)),
         "DELETE": signed(lambda ex, a, p: c.cancel_order(
             ex, a, p.get("symbol"), p.get("orderId"), p.get("origClientOrderId"))),
+        "PUT": signed(lambda ex, a, p: c.modify_order(ex, a, p), 0, order=True),
     },
     "/fapi/v1/batchOrders": {
         "DELETE": signed(lambda ex, a, p: c.cancel_batch(

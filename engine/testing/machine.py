@@ -375,6 +375,39 @@ class VenueMachine(RuleBasedStateMachine):
 
         self.step(act, cancelled)
 
+    @rule(pick=st.integers(0, 10**6), off=st.integers(-25, 25), lots=lot_counts,
+          same=st.booleans())
+    def amend(self, pick: int, off: int, lots: int, same: bool) -> None:
+        """Modify an open ordinary order (``PUT /fapi/v1/order``): a new price near the
+        centre and a new size.  Refusals (not LIMIT, the same price and size, margin)
+        change nothing; an amendment that cancels the order (a size at most what
+        filled, a post-only price that would trade) takes its untriggered rows with it."""
+        model = self.model
+        ordinary = sorted(oid for oid in model.open_ids if not model.orders[oid].is_row)
+        if not ordinary:
+            return
+        rec = model.orders[ordinary[pick % len(ordinary)]]
+        wire = self.clients[rec.owner].query_order(symbol=rec.symbol, orderId=rec.order_id)
+        params = dict(symbol=rec.symbol, side=wire["side"], orderId=rec.order_id,
+                      price=wire["price"] if same else price_text(rec.symbol, off),
+                      quantity=wire["origQty"] if same else qty_text(rec.symbol, lots))
+
+        def act() -> None:
+            resp, err = self.call(rec.owner, "modify_order", **params)
+            if same or wire["type"] != "LIMIT":
+                assert err is not None and err.error_code == (
+                    -5027 if wire["type"] == "LIMIT" else -1116), (err, resp)
+            elif err is None:
+                assert resp["orderId"] == rec.order_id and resp["status"] in (
+                    "NEW", "PARTIALLY_FILLED", "FILLED", "CANCELED", "EXPIRED")
+                if resp["status"] not in ("CANCELED", "EXPIRED"):
+                    assert (Decimal(resp["price"]), Decimal(resp["origQty"])) == (
+                        Decimal(params["price"]), Decimal(params["quantity"]))
+            else:
+                assert err.error_code in (-2019, -4016, -4024), err
+
+        self.step(act, {rec.order_id, *model.cascade_of(rec.order_id)})
+
     @rule(
         pick=st.integers(0, 10**6), foreign=st.booleans(),
         status=st.sampled_from(("TRIGGERED", "CANCELED", "EXPIRED")),

@@ -35,7 +35,7 @@ class Client:
     what :mod:`engine.venue.commands` does for the REST routes and the journal.
     """
 
-    __slots__ = ("_ex", "_acct", "_entry", "_cancels", "_settings", "_views")
+    __slots__ = ("_ex", "_acct", "_entry", "_cancels", "_settings", "_views", "_amends")
 
     def __init__(self, exchange: Exchange, acct: AccountState) -> None:
         self._ex = exchange
@@ -44,6 +44,7 @@ class Client:
         self._cancels = exchange._cancels
         self._settings = exchange._settings
         self._views = exchange._views
+        self._amends = exchange._amends
 
     def __repr__(self) -> str:
         return f"Client({self._acct.name!r})"
@@ -98,6 +99,20 @@ class Client:
         """:meth:`cancel_order` without the response dict: same rules, same refusals
         (``ClientError``), same cascade, same state; returns None."""
         self._cancels.cancel_order(self._acct, symbol, orderId, origClientOrderId, False)
+
+    def modify_order(
+        self, symbol: str, side: str, quantity: Any, price: Any, orderId: int | None = None,
+        origClientOrderId: str | None = None, **kwargs: Any,
+    ) -> dict:
+        """``PUT /fapi/v1/order``: a new price and quantity for an open LIMIT order
+        (:mod:`engine.venue.amend`); the order object."""
+        params: dict[str, Any] = {"symbol": symbol, "side": side, "quantity": quantity,
+                                  "price": price, **kwargs}
+        if orderId is not None:
+            params["orderId"] = orderId
+        if origClientOrderId is not None:
+            params["origClientOrderId"] = origClientOrderId
+        return self._amends.modify_order(self._acct, params)
 
     def cancel_batch_order(
         self, symbol: str, orderIdList: list | None, origClientOrderIdList: list | None,

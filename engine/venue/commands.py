@@ -43,6 +43,7 @@ __all__ = [
     "commission_rate", "countdown_cancel", "depth", "exchange_info", "get_account_trades",
     "get_all_orders", "get_income_history", "get_open_order", "get_orders",
     "get_position_mode", "get_position_risk", "leverage_brackets", "mark_price_info",
+    "modify_order",
     "new_algo_order", "new_order", "open_algo_orders", "query_algo_order", "query_order",
     "event_owner", "user_events",
 ]
@@ -54,6 +55,11 @@ Params = Mapping[str, Any]
 def new_order(ex: Exchange, acct: AccountState, params: Params) -> dict:
     """``POST /fapi/v1/order``: place an order (and its TP/SL) — SPEC 4, 5."""
     return ex._entry.new_order(acct, params)  # type: ignore[no-any-return]
+
+
+def modify_order(ex: Exchange, acct: AccountState, params: Params) -> dict:
+    """``PUT /fapi/v1/order``: amend an open LIMIT order's price and quantity."""
+    return ex._amends.modify_order(acct, params)
 
 
 def cancel_order(
@@ -212,16 +218,16 @@ ACCOUNT_COMMANDS: dict[str, Callable[..., Any]] = {
     f.__name__: f for f in (
         new_order, cancel_order, cancel_batch, cancel_open_orders, countdown_cancel,
         change_leverage, change_position_mode, new_algo_order, cancel_algo_order,
-        cancel_algo_open_orders,
+        cancel_algo_open_orders, modify_order,
     )
 }
 
 
 # -- the event log, for readers outside the venue (the stream hub) ---------------------------
-def user_events(ex: Exchange, time: int, delta: tuple) -> list[dict]:
-    """The user-data messages of one of ``ex``'s event-log deltas, published at ``time``
-    (:func:`engine.wire.events.user_messages`)."""
-    return user_messages(time, delta, ex._s)
+def user_events(ex: Exchange, time: int, delta: tuple, seq: int = 0) -> list[dict]:
+    """The user-data messages of one of ``ex``'s event-log deltas, event number ``seq``,
+    published at ``time`` (:func:`engine.wire.events.user_messages`)."""
+    return user_messages(time, delta, ex._s, seq)
 
 
 def event_owner(delta: tuple) -> str | None:

@@ -383,14 +383,9 @@ class Entry(Rule):
         mark = market.mark_price()
         direction = 1 if order.side is BUY else -1
         if order.type is LIMIT:
-            q = order.qty - reducible if order.qty > reducible else 0
-            if not q:
+            need = frozen = self.limit_margin(order, market, reducible)
+            if not need:
                 return 0
-            price = order.price
-            need = -(-price * q * unit // lev)
-            if mark is not None and direction * (price - mark) > 0:
-                need += q * direction * (price - mark) * unit
-            frozen = need
         else:
             skip = reducible
             notional = loss = 0
@@ -408,6 +403,22 @@ class Entry(Rule):
         if need and need > self._ledger.available_e8(acct, self._instruments):
             return None
         return frozen
+
+    def limit_margin(self, order: Order, market: Market, reducible: int) -> int:
+        """The margin a LIMIT ``order`` of its whole quantity freezes: its notional
+        beyond what it would reduce, over the leverage, plus the loss its price
+        locks in against the mark (none for the part that reduces)."""
+        q = order.qty - reducible if order.qty > reducible else 0
+        if not q:
+            return 0
+        price = order.price
+        unit = order.inst.notional_unit_e8
+        need = -(-price * q * unit // order.owner.leverage_of(order.inst.symbol))
+        mark = market.mark_price()
+        direction = 1 if order.side is BUY else -1
+        if mark is not None and direction * (price - mark) > 0:
+            need += q * direction * (price - mark) * unit
+        return need
 
     # -- attached TP/SL at entry -------------------------------------------------------
     def _check_legs(self, req: OrderRequest, market: Market) -> None:

@@ -88,6 +88,7 @@ from engine.core.instrument import Instrument, default_instruments, money_str
 from engine.core.ledger import AccountState, Ledger
 from engine.core.market import Market
 from engine.venue.algo import Algo
+from engine.venue.amend import Amends
 from engine.venue.cancel import Cancels
 from engine.venue.entry import Entry
 from engine.venue.firing import Firing
@@ -169,6 +170,7 @@ class Exchange:
         tape = self._tape = Tape(s)
         algo = self._algo = Algo(s)
         views = self._views = Views(s)
+        amends = self._amends = Amends(s)
         runner.bind(firing=firing, risk=risk)
         matching.bind(firing=firing, tape=tape)
         firing.bind(matching=matching, entry=entry)
@@ -179,7 +181,9 @@ class Exchange:
         tape.bind(runner=runner, cancels=cancels, matching=matching, risk=risk)
         algo.bind(runner=runner, entry=entry, cancels=cancels)
         views.bind(risk=risk)
-        self._rules = (runner, matching, firing, entry, cancels, settings, risk, tape, algo, views)
+        amends.bind(runner=runner, entry=entry, matching=matching, cancels=cancels)
+        self._rules = (runner, matching, firing, entry, cancels, settings, risk, tape, algo, views,
+                       amends)
 
     # -- instruments -----------------------------------------------------------------------
     def add_instrument(self, inst: Instrument) -> None:
@@ -572,6 +576,9 @@ class Exchange:
             # read only when it is not the default: hashes recorded before the setting
             # existed (tests/fixtures/pre_layout) still hold
             state += (("max_num_algo_orders", s.max_num_algo_orders),)
+        if s.amendments:  # likewise: only a venue with an amended order reads it
+            state += (("amendments", tuple(sorted((k, tuple(v))
+                                                  for k, v in s.amendments.items()))),)
         return hashlib.sha256(repr(state).encode()).hexdigest()
 
 

@@ -115,7 +115,7 @@ class VenueState:
         "instruments", "symbols", "markets", "ledger", "index", "registry", "accounts",
         "by_key", "countdowns", "now", "last_id", "update_id", "tape", "max_num_algo_orders",
         "undo", "events", "journal", "fast_paths", "dirty", "touched",
-        "risk_names", "risk_all",
+        "risk_names", "risk_all", "amendments",
     )
 
     def __init__(
@@ -145,6 +145,9 @@ class VenueState:
         self.touched: dict[tuple[str, str], AccountState] = {}
         self.risk_names: set[str] = set()
         self.risk_all = False
+        #: order id -> its amendments, oldest first (engine.venue.amend): each
+        #: (event number, time, price before, price after, qty before, qty after)
+        self.amendments: dict[int, list[tuple[int, int, int, int, int, int]]] = {}
 
     @property
     def event_seq(self) -> int:
@@ -188,6 +191,12 @@ class VenueState:
             raise InvariantError("the ledger's accounts are not the venue's")
         if any(a.name != n for n, a in self.accounts.items()):
             raise InvariantError("an account is filed under another name")
+        for oid, amends in self.amendments.items():
+            o = self.index.by_id.get(oid)
+            if o is None or not amends or (o.price, o.qty) != amends[-1][3::2] or any(
+                    a[0] >= b[0] or a[3::2] != b[2::2] for a, b in zip(amends, amends[1:],
+                                                                       strict=False)):
+                raise InvariantError(f"order {oid}: its amendments do not chain to it")
 
     def clear_scratch(self) -> None:
         """Forget what the command in flight was to settle (it is being rolled back)."""

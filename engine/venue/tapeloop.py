@@ -188,7 +188,7 @@ class OrderWatch:
             for i in range(seen + 1 - first if first <= seen else 0, len(deltas)):
                 d = deltas[i]
                 if d[0] in _ORDER_KINDS and d[1] == name:
-                    out.append(order_at(d, s))  # type: ignore[arg-type]
+                    out.append(order_at(d, s, first + i))  # type: ignore[arg-type]
         self._seen = s.event_seq
         return out
 

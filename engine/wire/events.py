@@ -10,7 +10,8 @@ User-data events (Binance's field names, letters, key order and JSON types —
 decimals are minimal strings, ids and times are numbers, flags booleans):
 
 * an ordinary order's update → ``ORDER_TRADE_UPDATE`` with execution type
-  ``x`` NEW, CANCELED, EXPIRED or TRADE, and for a fill ``TRADE_LITE`` first
+  ``x`` NEW, CANCELED, EXPIRED, AMENDMENT (a modify: its new ``p`` and ``q``, the
+  status unchanged) or TRADE, and for a fill ``TRADE_LITE`` first
   (as Binance sends it); a liquidation → ``ORDER_TRADE_UPDATE`` of order type
   LIQUIDATION, execution type CALCULATED, client id ``autoclose-<tradeId>``;
 * a trigger row (attached TP/SL, standalone conditional order) →
@@ -71,9 +72,21 @@ def owner_of(delta: tuple) -> str | None:
     return delta[1]  # type: ignore[no-any-return]
 
 
-def order_at(delta: tuple, s: Any) -> dict[str, Any] | None:
+def _as_of(s: Any, o: Any, seq: int) -> tuple[int, int]:
+    """The price and quantity order ``o`` had at event number ``seq`` (0: now) — an
+    amendment (:mod:`engine.venue.amend`) may have changed them since."""
+    amends = s.amendments.get(o.order_id) if seq else None
+    if amends:
+        for a in amends:
+            if a[0] > seq:
+                return a[2], a[4]
+    return o.price, o.qty
+
+
+def order_at(delta: tuple, s: Any, seq: int = 0) -> dict[str, Any] | None:
     """The REST order object (with ``time``) of an order or row as this event left it;
-    None for other deltas.  ``s``: the venue's state."""
+    None for other deltas.  ``s``: the venue's state; ``seq``: the event's number
+    (its price and quantity as then; 0: as now)."""
     kind = delta[0]
     if kind == ORDER:
         oid, _x, status, executed, cum, upd = delta[3:]
@@ -100,6 +113,9 @@ def order_at(delta: tuple, s: Any) -> dict[str, Any] | None:
     o = s.index.by_id[oid]
     d = order_wire(o)
     inst = o.inst
+    price, qty = _as_of(s, o, seq)
+    d["price"] = inst.price_str(price)
+    d["origQty"] = inst.qty_str(qty)
     d["status"] = status
     ex = inst.qty_str(executed) if executed else "0"
     d["executedQty"] = d["cumQty"] = ex
@@ -110,27 +126,30 @@ def order_at(delta: tuple, s: Any) -> dict[str, Any] | None:
     return d
 
 
-def user_messages(time: int, delta: tuple, s: Any) -> list[dict[str, Any]]:
+def user_messages(time: int, delta: tuple, s: Any, seq: int = 0) -> list[dict[str, Any]]:
     """The user-data messages of one delta published at event time ``time`` (a fill
     gives two: TRADE_LITE, then ORDER_TRADE_UPDATE; a market print gives none).
-    ``s``: the venue's state."""
+    ``s``: the venue's state; ``seq``: the delta's event number, so an order shows the
+    price and quantity it had then (0: as now, right for a reader that reads each
+    command's events before the next command)."""
     kind = delta[0]
     if kind == ORDER:
         oid, x, status, executed, cum, upd = delta[3:]
         o = s.index.by_id[oid]
-        return _finished([_order_update(time, o, x, status, executed, cum, upd)], s, o,
-                         time, status, executed, cum, upd)
+        return _finished([_order_update(time, o, x, status, executed, cum, upd,
+                                        _as_of(s, o, seq))], s, o, time, status, executed,
+                         cum, upd)
     if kind == CANCEL or kind == PLACE:  # the hot paths' short forms: an unfilled order
         x = "CANCELED" if kind == CANCEL else "NEW"
         o = s.index.by_id[delta[3]]
-        return _finished([_order_update(time, o, x, x, 0, 0, delta[2])], s, o, time, x, 0, 0,
-                         delta[2])
+        return _finished([_order_update(time, o, x, x, 0, 0, delta[2], _as_of(s, o, seq))],
+                         s, o, time, x, 0, 0, delta[2])
     if kind == TRADE:
         (oid, status, executed, cum, upd, lots, price, fee, realized, maker,
          trade_id) = delta[3:]
         o = s.index.by_id[oid]
         inst = o.inst
-        out = _order_update(time, o, "TRADE", status, executed, cum, upd)
+        out = _order_update(time, o, "TRADE", status, executed, cum, upd, _as_of(s, o, seq))
         body = out["o"]
         body["l"] = inst.qty_str(lots)
         body["L"] = inst.price_str(price)
@@ -185,6 +204,7 @@ def _expiry_reason(o: Any, status: str) -> str:
 
 def _order_update(
     time: int, o: Any, x: str, status: str, executed: int, cum: int, upd: int,
+    then: tuple[int, int],
 ) -> dict[str, Any]:
     inst = o.inst
     price = inst.price_str
@@ -194,8 +214,8 @@ def _order_update(
         "S": o.side._value_,
         "o": o.type._value_,
         "f": o.tif._value_,
-        "q": inst.qty_str(o.qty),
-        "p": price(o.price),
+        "q": inst.qty_str(then[1]),
+        "p": price(then[0]),
         "ap": _avg(inst, cum, executed),
         "sp": price(o.stop_price),
         "x": x,

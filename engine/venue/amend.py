@@ -1,0 +1,175 @@
+"""Order modify (``PUT /fapi/v1/order``): a resting LIMIT order's new price and quantity.
+
+Binance's rules (USDⓈ-M *Modify Order (TRADE)*), in the order they are judged:
+
+1. ``symbol`` (-1102 / -1121), ``orderId`` or ``origClientOrderId`` (``orderId``
+   wins; neither: -1102), ``side``, ``quantity`` and ``price`` (each -1102 when
+   missing; both must be sent on USDⓈ-M) — then the order: unknown, another
+   account's, on another symbol or no longer open → -2013 "Order does not exist.";
+   a trigger row or any type but LIMIT → -1116 ("currently only LIMIT order
+   modification is supported"); ``side`` other than the order's → -1117.
+2. The new price and quantity on the filters, as a placement checks them
+   (PRICE_FILTER, LOT_SIZE; PERCENT_PRICE against the mark) — refused, the order
+   stays as it is.  The same price and quantity → -5027 "No need to modify the
+   order."; an order amended 10,000 times already → -5026.
+3. The order is *cancelled by the amendment* (status CANCELED, its untriggered
+   TP/SL rows with it, as a cancel) when it is partially filled and the new
+   quantity is at most ``executedQty``, or when it is GTX (post-only) and the new
+   price would trade at once.
+4. Otherwise it leaves the book, its frozen margin is released and frozen again for
+   the new price and quantity (what is left of it, as a placement margins it;
+   -2019 when the new margin exceeds the available balance, and nothing changes),
+   and it is matched like a new taker at its new price: what is left rests at the
+   back of its price's queue — "modified orders will be reordered in the match
+   queue", so even a smaller quantity at the same price loses its place.
+
+One transaction: an amendment is all of that or nothing.  It yields an
+``ORDER_TRADE_UPDATE`` with execution type ``AMENDMENT`` (status unchanged), then
+the fills it made; the amendment is kept in ``VenueState.amendments`` (event
+number, time, price and quantity before and after), which ``GET
+/fapi/v1/orderAmendment`` will read and which lets an earlier event of the order
+format with the price and quantity it had then (:mod:`engine.wire.events`).
+The answer is the order object (``PUT`` answers as ``POST`` does).
+
+Choices where the USDⓈ-M page is silent: ``selfTradePreventionMode`` is kept (the
+coin-margined page says modify resets it to NONE); MIN_NOTIONAL is not re-checked
+(the page names only the three filters above); a reduce-only order freezes nothing,
+before and after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from engine.core.decimals import parse_int, present
+from engine.core.enums import BUY, GTX, LIMIT, OPEN_STATUSES, Side
+from engine.core.errors import reject
+from engine.venue.rule import Rule
+from engine.wire.orders import order_wire
+from engine.wire.params import parse_price, parse_quantity, parse_symbol
+
+if TYPE_CHECKING:
+    from engine.core.events import EventLog
+    from engine.core.instrument import Instrument
+    from engine.core.ledger import AccountState, Ledger
+    from engine.core.market import Market
+    from engine.core.order import Order
+    from engine.core.orderindex import OrderIndex
+    from engine.core.txn import UndoLog
+    from engine.venue.cancel import Cancels
+    from engine.venue.entry import Entry
+    from engine.venue.matching import Matching
+    from engine.venue.runner import Runner
+
+__all__ = ["MAX_AMENDMENTS", "Amends"]
+
+#: amendments one order may have (Binance: "less than 10000 times")
+MAX_AMENDMENTS = 10_000
+
+
+class Amends(Rule):
+    """Order modify (see the module docstring).
+
+    Room: the undo log, the event log, the instruments and markets, the ledger, the
+    order index and the amendments; peers: the runner, entry (margin), matching
+    (the new taker) and cancels (an amendment that cancels).
+    """
+
+    PEERS = ("runner", "entry", "matching", "cancels")
+
+    _undo: UndoLog
+    _events: EventLog
+    _instruments: dict[str, Instrument]
+    _markets: dict[str, Market]
+    _ledger: Ledger
+    _index: OrderIndex
+    _amendments: dict[int, list[tuple[int, int, int, int, int, int]]]
+    _runner: Runner
+    _entry: Entry
+    _matching: Matching
+    _cancels: Cancels
+
+    def modify_order(self, acct: AccountState, params: Mapping[str, Any]) -> dict:
+        """``PUT /fapi/v1/order``: amend ``acct``'s open LIMIT order; its order object."""
+        journal = self._s.journal
+        if journal is not None:
+            return journal.record("modify_order", acct, params)  # type: ignore[no-any-return]
+        return self._runner.run_fmt(self._modify, order_wire, acct, params)  # type: ignore
+
+    def _modify(self, acct: AccountState, params: Mapping[str, Any]) -> Order:
+        inst = parse_symbol(params, self._instruments)
+        market = self._markets[inst.symbol]
+        get = params.get
+        oid_v, cid = get("orderId"), get("origClientOrderId")
+        if not present(oid_v) and not present(cid):
+            raise reject("EITHER_PARAM", "orderId", "origClientOrderId")
+        for name in ("side", "quantity", "price"):
+            if not present(get(name)):
+                raise reject("MANDATORY_PARAM", name)
+        if present(oid_v):
+            oid = oid_v if type(oid_v) is int else parse_int(oid_v, "orderId")
+            order = self._index.by_id.get(oid)
+        else:
+            order = self._index.find_cid(acct.name, cid) if isinstance(cid, str) else None
+        if (order is None or order.owner is not acct or order.inst is not inst
+                or order.status not in OPEN_STATUSES):
+            raise reject("NO_SUCH_ORDER")
+        if order.is_trigger or order.type is not LIMIT:
+            raise reject("INVALID_ORDER_TYPE")
+        if get("side") not in (Side.BUY._value_, Side.SELL._value_) or (
+                get("side") != order.side._value_):
+            raise reject("INVALID_SIDE")
+        price = parse_price(get("price"), inst)
+        qty = parse_quantity(get("quantity"), inst, False)
+        mark = market.mark_price()
+        if mark is not None:
+            if price * inst.pct_den > mark * inst.up_num:
+                raise reject("PRICE_HIGHTER_THAN_MULTIPLIER_UP")
+            if price * inst.pct_den < mark * inst.down_num:
+                raise reject("PRICE_LOWER_THAN_MULTIPLIER_DOWN")
+        if price == order.price and qty == order.qty:
+            raise reject("SAME_ORDER")
+        past = self._amendments.get(order.order_id)
+        if past is not None and len(past) >= MAX_AMENDMENTS:
+            raise reject("MODIFY_LIMIT")
+        # -- commit --
+        buy = order.side is BUY
+        best = market.book.best(Side.SELL if buy else Side.BUY)
+        crosses = best is not None and (price >= best if buy else price <= best)
+        if (order.executed and qty <= order.executed) or (order.tif is GTX and crosses):
+            self._cancels.cancel_commit(order)  # cancelled by the amendment
+            return order
+        market.book.remove(order)
+        frozen = order.frozen_e8()
+        if frozen:
+            self._ledger.release(acct, frozen)
+        u = self._undo
+        u.append((_restore, order, order.price, order.qty, order.margin0_e8, order.update_time))
+        before = (order.price, order.qty)
+        order.price, order.qty, order.update_time = price, qty, self._s.now
+        if not order.reduce_only:
+            margin0 = self._entry.limit_margin(order, market, self._matching.reducible(order))
+            order.margin0_e8 = margin0
+            frozen = order.frozen_e8()
+            if frozen > self._ledger.available_e8(acct, self._instruments):
+                raise reject("MARGIN_NOT_SUFFICIENT")
+            self._ledger.freeze(acct, frozen)
+        events = self._events
+        events.order(order, "AMENDMENT")
+        record = (events.last(), self._s.now, before[0], price, before[1], qty)
+        if past is None:
+            u.append((self._amendments.pop, order.order_id))
+            self._amendments[order.order_id] = [record]
+        else:
+            u.append((past.pop,))
+            past.append(record)
+        self._matching.take(order, market)
+        book = market.book
+        if order.status in OPEN_STATUSES and book.contains(order):
+            book.requeue(order)  # at the back of its level, behind younger ids
+        return order
+
+
+def _restore(order: Order, price: int, qty: int, margin0: int, upd: int) -> None:
+    order.price, order.qty, order.margin0_e8, order.update_time = price, qty, margin0, upd
