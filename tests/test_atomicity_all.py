@@ -49,6 +49,15 @@ def book_both_sides() -> Exchange:
     return ex
 
 
+def with_alice_bid() -> Exchange:
+    """carol's book both sides, and alice's bid 0.004 @ 29500 (client id "bid")."""
+    ex = book_both_sides()
+    ex.client("alice").new_order(symbol="BTCUSDT", side="BUY", type="LIMIT",
+                                 timeInForce="GTC", quantity="0.004", price="29500",
+                                 newClientOrderId="bid")
+    return ex
+
+
 def alice_long_with_a_dormant_trailing_stop() -> Exchange:
     """alice long 0.004 BTC with a trailing stop that activates at 30100 (mark 30000)."""
     ex = alice_long()
@@ -318,6 +327,22 @@ CASES: dict[str, tuple[Callable[[], Exchange], Callable[[Exchange], object], int
         lambda ex: cmd.cancel_algo_open_orders(ex, ex.account_state("bob"),
                                               {"symbol": "ETHUSDT"}), 4),
     "deposit": (three_accounts, lambda ex: ex.deposit("alice", "250.5"), 2),
+    # -- order modify ------------------------------------------------------------------------
+    "modify_order rests behind an older order": (
+        with_alice_bid,
+        lambda ex: ex.client("alice").modify_order(
+            symbol="BTCUSDT", side="BUY", quantity="0.006", price="29980",
+            origClientOrderId="bid"), 6),
+    "modify_order crosses and trades": (
+        with_alice_bid,
+        lambda ex: ex.client("alice").modify_order(
+            symbol="BTCUSDT", side="BUY", quantity="0.010", price="30015",
+            origClientOrderId="bid"), 10),
+    "modify_order cancels the order and its rows": (
+        venue_with_protected_partial_fill,
+        lambda ex: ex.client("alice").modify_order(
+            symbol="BTCUSDT", side="BUY", quantity="0.005", price="30000",
+            origClientOrderId="parent"), 4),
     # -- replayed market data ---------------------------------------------------------------
     "enable_tape": (three_accounts, lambda ex: ex.enable_tape(), 2),
     "tape_trade fills resting orders": (
