@@ -158,6 +158,7 @@ def build_venue(start_time: int | None = None) -> Exchange:
 ENDPOINTS: dict[str, tuple[str, str, bool]] = {
     "new_order": ("POST", "/fapi/v1/order", True),
     "cancel_order": ("DELETE", "/fapi/v1/order", True),
+    "modify_order": ("PUT", "/fapi/v1/order", True),
     "cancel_batch_order": ("DELETE", "/fapi/v1/batchOrders", True),
     "cancel_open_orders": ("DELETE", "/fapi/v1/allOpenOrders", True),
     "countdown_cancel_order": ("POST", "/fapi/v1/countdownCancelAll", True),
@@ -1083,6 +1084,41 @@ _add("mark_price", "symbol-list", {"symbol": [BTC]}, -1121, BAD_SYMBOL)
 _add("book_ticker", "symbol-unknown", {"symbol": "ETH"}, -1121, BAD_SYMBOL)
 _add("book_ticker", "symbol-emoji", {"symbol": "\U0001f680USDT"}, -1121, BAD_SYMBOL)
 _add("book_ticker", "symbol-dict", {"symbol": {}}, -1121, BAD_SYMBOL)
+
+# -- modify_order (PUT /fapi/v1/order): the request, then the order ------------------------
+
+
+def modify(name: str, code: int, msg: str, *, caller: str = "alice", **changes: Any) -> None:
+    base = {"symbol": BTC, "side": "BUY", "quantity": "0.010", "price": "29100",
+            "orderId": S(Id.OPEN_BID), "origClientOrderId": None}
+    _add("modify_order", name, with_(base, **changes), code, msg, caller=caller)
+
+
+SAME_ORDER = "No need to modify the order."
+modify("symbol-not-sent", -1102, mandatory("symbol"), symbol=None)
+modify("symbol-unknown", -1121, BAD_SYMBOL, symbol="BTCUSD")
+modify("no-id-sent", -1102, either("orderId", "origClientOrderId"), orderId=None)
+modify("side-not-sent", -1102, mandatory("side"), side=None)
+modify("quantity-not-sent", -1102, mandatory("quantity"), quantity=None)
+modify("price-not-sent", -1102, mandatory("price"), price=None)
+modify("order-id-text", -1100, illegal_int("orderId"), orderId="twenty-three")
+modify("unknown-order", -2013, NO_SUCH_ORDER, orderId=S(Id.NEXT))
+modify("another-accounts-order", -2013, NO_SUCH_ORDER, orderId=S(Id.BOB_ASK))
+modify("another-accounts-client-id", -2013, NO_SUCH_ORDER, orderId=None,
+       origClientOrderId="bob-ask")
+modify("a-filled-order", -2013, NO_SUCH_ORDER, orderId=S(Id.FILLED_PARENT))
+modify("a-cancelled-order", -2013, NO_SUCH_ORDER, orderId=S(Id.CANCELED_PARENT))
+modify("an-order-of-another-symbol", -2013, NO_SUCH_ORDER, orderId=S(Id.ETH_BID))
+modify("a-trigger-row", -1116, BAD_TYPE, orderId=S(Id.STANDALONE_STOP), side="SELL")
+modify("the-other-side", -1117, BAD_SIDE, side="SELL")
+modify("side-lowercase", -1117, BAD_SIDE, side="buy")
+modify("price-off-tick", -4014, OFF_TICK, price="29100.15")
+modify("price-below-the-band", -4024, BELOW_BAND, price="10000")
+modify("quantity-zero", -4003, QTY_NOT_POSITIVE, quantity="0")
+modify("quantity-too-precise", -1111, BAD_PRECISION, quantity="0.0101")
+modify("the-same-price-and-size", -5027, SAME_ORDER, price="29000",
+       orderId=None, origClientOrderId="alice-bid")
+modify("more-than-the-margin", -2019, MARGIN, quantity="9.000")
 
 #: Every case, in the order above.
 CASES: tuple[Case, ...] = tuple(_CASES)
