@@ -159,6 +159,7 @@ ENDPOINTS: dict[str, tuple[str, str, bool]] = {
     "new_order": ("POST", "/fapi/v1/order", True),
     "cancel_order": ("DELETE", "/fapi/v1/order", True),
     "modify_order": ("PUT", "/fapi/v1/order", True),
+    "get_order_modify_history": ("GET", "/fapi/v1/orderAmendment", True),
     "cancel_batch_order": ("DELETE", "/fapi/v1/batchOrders", True),
     "cancel_open_orders": ("DELETE", "/fapi/v1/allOpenOrders", True),
     "countdown_cancel_order": ("POST", "/fapi/v1/countdownCancelAll", True),
@@ -1119,6 +1120,21 @@ modify("quantity-too-precise", -1111, BAD_PRECISION, quantity="0.0101")
 modify("the-same-price-and-size", -5027, SAME_ORDER, price="29000",
        orderId=None, origClientOrderId="alice-bid")
 modify("more-than-the-margin", -2019, MARGIN, quantity="9.000")
+
+
+
+def history(name: str, code: int, msg: str, **changes: Any) -> None:
+    base = {"symbol": BTC, "orderId": S(Id.OPEN_BID), "origClientOrderId": None}
+    _add("get_order_modify_history", name, with_(base, **changes), code, msg)
+
+
+history("symbol-not-sent", -1102, mandatory("symbol"), symbol=None)
+history("no-id-sent", -1102, either("orderId", "origClientOrderId"), orderId=None)
+history("unknown-order", -2013, NO_SUCH_ORDER, orderId=S(Id.NEXT))
+history("another-accounts-order", -2013, NO_SUCH_ORDER, orderId=S(Id.BOB_ASK))
+history("limit-zero", -1130, invalid("limit"), limit="0")
+history("limit-101", -1130, invalid("limit"), limit="101")
+history("start-time-text", -1100, illegal_int("startTime"), startTime="yesterday")
 
 #: Every case, in the order above.
 CASES: tuple[Case, ...] = tuple(_CASES)

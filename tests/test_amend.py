@@ -163,6 +163,29 @@ def test_an_earlier_event_read_after_the_amendment_shows_the_order_as_it_was(ex)
         (295000, 294000, 10, 20), (294000, 293000, 20, 30)]
 
 
+def test_the_modify_history_lists_each_amendment_as_binance_shapes_it(ex):
+    oid = place(ex, "alice", "BUY", "29500", newClientOrderId="mine")["orderId"]
+    assert ex.client("alice").get_order_modify_history(symbol=SYMBOL, orderId=oid) == []
+    modify(ex, "alice", oid, "BUY", "29400", "0.020")
+    ex.advance(60_000)
+    modify(ex, "alice", oid, "BUY", "29300", "0.020")
+    got = ex.client("alice").get_order_modify_history(symbol=SYMBOL,
+                                                      origClientOrderId="mine")
+    first, second = (a[0] for a in ex._s.amendments[oid])
+    assert got == [
+        {"amendmentId": first, "symbol": SYMBOL, "pair": SYMBOL, "orderId": oid,
+         "clientOrderId": "mine", "time": ex.now - 60_000,
+         "amendment": {"price": {"before": "29500", "after": "29400"},
+                       "origQty": {"before": "0.01", "after": "0.02"}, "count": 1}},
+        {"amendmentId": second, "symbol": SYMBOL, "pair": SYMBOL, "orderId": oid,
+         "clientOrderId": "mine", "time": ex.now,
+         "amendment": {"price": {"before": "29400", "after": "29300"},
+                       "origQty": {"before": "0.02", "after": "0.02"}, "count": 2}}]
+    c = ex.client("alice")
+    assert c.get_order_modify_history(symbol=SYMBOL, orderId=oid, startTime=ex.now) == got[1:]
+    assert c.get_order_modify_history(symbol=SYMBOL, orderId=oid, limit=1) == got[:1]
+
+
 def test_an_order_amended_as_often_as_binance_allows_is_refused_5026(ex, monkeypatch):
     monkeypatch.setattr(amend, "MAX_AMENDMENTS", 2)
     oid = place(ex, "alice", "BUY", "29500")["orderId"]
@@ -216,6 +239,11 @@ def test_binance_futures_connector_modifies_and_the_stream_says_amendment():
         assert (amended["e"], amended["o"]["x"], amended["o"]["X"], amended["o"]["p"],
                 amended["o"]["q"]) == ("ORDER_TRADE_UPDATE", "AMENDMENT", "NEW", "29100", "0.02")
         assert client.query_order(symbol=SYMBOL, orderId=o["orderId"])["price"] == "29100"
+        (history,) = client.sign_request("GET", "/fapi/v1/orderAmendment",
+                                         {"symbol": SYMBOL, "orderId": o["orderId"]})
+        assert history["amendment"] == {"price": {"before": "29000", "after": "29100"},
+                                        "origQty": {"before": "0.01", "after": "0.02"},
+                                        "count": 1}
         with pytest.raises(Exception) as e:  # the connector's ClientError
             client.modify_order(symbol=SYMBOL, side="BUY", quantity="0.020", price="29100",
                                 orderId=o["orderId"])

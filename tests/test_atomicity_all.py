@@ -58,6 +58,23 @@ def with_alice_bid() -> Exchange:
     return ex
 
 
+def with_alice_bid_amended() -> Exchange:
+    ex = with_alice_bid()
+    ex.client("alice").modify_order(symbol="BTCUSDT", side="BUY", quantity="0.003",
+                                    price="29450", origClientOrderId="bid")
+    return ex
+
+
+def with_fired_rows_read(build: Callable[[], Exchange]) -> Callable[[], Exchange]:
+    """``build``, then a reader of the event log asks which row placed an order (the
+    map it keeps from then on is undone with a rolled-back firing)."""
+    def built() -> Exchange:
+        ex = build()
+        ex._s.events.fired_by(0)
+        return ex
+    return built
+
+
 def alice_long_with_a_dormant_trailing_stop() -> Exchange:
     """alice long 0.004 BTC with a trailing stop that activates at 30100 (mark 30000)."""
     ex = alice_long()
@@ -186,6 +203,9 @@ CASES: dict[str, tuple[Callable[[], Exchange], Callable[[Exchange], object], int
     "set_mark_price fires a stop loss": (
         venue_with_mark_watched_protection,
         lambda ex: (ex.set_mark_price("BTCUSDT", "29450"), ex.client("alice").account()), 15),
+    "set_mark_price fires a stop loss, a stream reading the fired rows": (
+        with_fired_rows_read(venue_with_mark_watched_protection),
+        lambda ex: (ex.set_mark_price("BTCUSDT", "29450"), ex._s.events.fired_by(0)), 15),
     "set_mark_price fires a trailing stop": (
         alice_long_with_trailing_stop,
         lambda ex: (ex.set_mark_price("BTCUSDT", "29880"),
@@ -332,6 +352,15 @@ CASES: dict[str, tuple[Callable[[], Exchange], Callable[[Exchange], object], int
         with_alice_bid,
         lambda ex: ex.client("alice").modify_order(
             symbol="BTCUSDT", side="BUY", quantity="0.006", price="29980",
+            origClientOrderId="bid"), 6),
+    "modify_order rests behind a younger order": (
+        with_alice_bid,  # carol's bid 6 joins alice's 7 at 29500: out of id order
+        lambda ex: ex.client("carol").modify_order(
+            symbol="BTCUSDT", side="BUY", quantity="0.004", price="29500", orderId=6), 7),
+    "modify_order a second time": (
+        with_alice_bid_amended,
+        lambda ex: ex.client("alice").modify_order(
+            symbol="BTCUSDT", side="BUY", quantity="0.002", price="29400",
             origClientOrderId="bid"), 6),
     "modify_order crosses and trades": (
         with_alice_bid,

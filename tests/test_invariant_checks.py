@@ -213,6 +213,23 @@ def _delta(ex: Exchange, i: int, change: Callable[[tuple], tuple]) -> None:
     ring[i] = change(ring[i])
 
 
+def _fired_elsewhere(ex: Exchange) -> None:
+    """The map of which row placed which order names another row for one of them."""
+    events = ex._s.events
+    events.fired_by(0)  # built on first use
+    fired = events._fired
+    child = min(fired)
+    other = next(o.order_id for o in ex._index.by_id.values() if o.is_trigger
+                 and o.order_id != fired[child])
+    fired[child] = other
+
+
+def _amendment(ex: Exchange, change: Callable[[tuple], tuple]) -> None:
+    """Replace the last amendment of the (only) amended order with ``change(it)``."""
+    (amends,) = ex._s.amendments.values()
+    amends[-1] = change(amends[-1])
+
+
 CASES: list[tuple[str, Callable[..., None], str]] = [
     # the books
     ("an empty price level", lambda ex: ex._markets["BTCUSDT"].book.asks.__setitem__(
@@ -316,6 +333,10 @@ CASES: list[tuple[str, Callable[..., None], str]] = [
      "an event goes back in time"),
     ("an event of an unknown order", lambda ex: ex._s.events.ring.append(10**9),
      "an event of an unknown order"),
+    ("a placed order filed under another row", _fired_elsewhere, "order "),
+    # order modify: the amendments kept chain to the order as it is
+    ("an amendment's price after", lambda ex: _amendment(ex, lambda a: (*a[:3], a[3] + 1, *a[4:])),
+     "order "),
     # the account views
     ("a view of the balance", _views_disagree, "alice: wallet differs"),
     ("a view that is not an amount of money", _view_not_money, "'1.5e3' is not an amount"),

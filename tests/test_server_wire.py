@@ -56,7 +56,8 @@ CLIENT_PATHS = {
     "change_position_mode": "/fapi/v1/positionSide/dual",
     "get_position_mode": "/fapi/v1/positionSide/dual",
     "commission_rate": "/fapi/v1/commissionRate",
-    "leverage_brackets": "/fapi/v1/leverageBracket",
+    "leverage_brackets": "/fapi/v1/leverageBracket", "modify_order": "/fapi/v1/order",
+    "get_order_modify_history": "/fapi/v1/orderAmendment",
 }
 
 
@@ -81,10 +82,10 @@ def test_unknown_path_is_404_with_a_json_body_and_a_weight_header(served):
 
 def test_wrong_verb_is_405_with_a_json_body_and_the_allowed_verbs(served):
     _ex, raw = served
-    r = raw.signed("PUT", "/fapi/v1/order", {"symbol": SYMBOL, "orderId": 1})
+    r = raw.signed("PUT", "/fapi/v1/allOpenOrders", {"symbol": SYMBOL})
     assert (r.status_code, r.headers["content-type"]) == (405, "application/json")
     assert r.json() == {"code": -1020, "msg": "This operation is not supported."}
-    assert r.headers["allow"] == "POST, GET, DELETE"
+    assert r.headers["allow"] == "DELETE"
 
 
 def test_order_error_is_400_json_code_and_msg(served):

@@ -161,6 +161,7 @@ ROUTES: dict[str, dict[str, Endpoint]] = {
             ex, a, p.get("symbol"), p.get("countdownTime")), 10),
     },
     "/fapi/v1/openOrder": {"GET": signed(lambda ex, a, p: c.get_open_order(ex, a, p))},
+    "/fapi/v1/orderAmendment": {"GET": signed(lambda ex, a, p: c.order_amendments(ex, a, p))},
     "/fapi/v1/openOrders": {
         "GET": signed(lambda ex, a, p: c.get_orders(ex, a, p), by_symbol(1, 40)),
     },

@@ -35,13 +35,14 @@ except ImportError as e:  # pragma: no cover - depends on the environment
     ) from e
 
 from engine.testing.checks import check_replays, check_venue, refused_changes_nothing, value_e8
-from engine.testing.machine import VenueMachine, ci_settings, run
+from engine.testing.machine import VenueMachine, run
 from engine.testing.model import OPEN, TERMINAL, CascadeModel, Rec
 from engine.testing.strategies import (
     ACCOUNTS,
     MARKETS,
     SYMBOLS,
     Call,
+    ci_settings,
     conditional_orders,
     invalid_cancels,
     invalid_commands,

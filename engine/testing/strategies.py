@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from engine.core.errors import ClientError
@@ -268,3 +269,13 @@ def invalid_commands(account: Any = accounts) -> st.SearchStrategy[Call]:
     """Any command that must be refused, whatever the venue's state; see the docstring."""
     return st.one_of(invalid_orders(account), invalid_cancels(account),
                      invalid_settings(account))
+
+
+def ci_settings(**overrides: Any) -> settings:
+    """The CI profile of the state machines: 200 examples × 50 steps."""
+    base: dict[str, Any] = dict(
+        max_examples=200, stateful_step_count=50, deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
+    base.update(overrides)
+    return settings(**base)

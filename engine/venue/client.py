@@ -114,6 +114,15 @@ class Client:
             params["origClientOrderId"] = origClientOrderId
         return self._amends.modify_order(self._acct, params)
 
+    def get_order_modify_history(
+        self, symbol: str, orderId: int | None = None, origClientOrderId: str | None = None,
+        **kwargs: Any,
+    ) -> list[dict]:
+        """``GET /fapi/v1/orderAmendment``: the order's amendments, oldest first."""
+        return self._views.order_amendments(
+            self._acct, {"symbol": symbol, "orderId": orderId,
+                         "origClientOrderId": origClientOrderId, **kwargs})
+
     def cancel_batch_order(
         self, symbol: str, orderIdList: list | None, origClientOrderIdList: list | None,
         **kwargs: Any,

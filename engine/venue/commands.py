@@ -43,7 +43,7 @@ __all__ = [
     "commission_rate", "countdown_cancel", "depth", "exchange_info", "get_account_trades",
     "get_all_orders", "get_income_history", "get_open_order", "get_orders",
     "get_position_mode", "get_position_risk", "leverage_brackets", "mark_price_info",
-    "modify_order",
+    "modify_order", "order_amendments",
     "new_algo_order", "new_order", "open_algo_orders", "query_algo_order", "query_order",
     "event_owner", "user_events",
 ]
@@ -60,6 +60,11 @@ def new_order(ex: Exchange, acct: AccountState, params: Params) -> dict:
 def modify_order(ex: Exchange, acct: AccountState, params: Params) -> dict:
     """``PUT /fapi/v1/order``: amend an open LIMIT order's price and quantity."""
     return ex._amends.modify_order(acct, params)
+
+
+def order_amendments(ex: Exchange, acct: AccountState, params: Params) -> list[dict]:
+    """``GET /fapi/v1/orderAmendment``: an order's amendments, oldest first."""
+    return ex._views.order_amendments(acct, params)
 
 
 def cancel_order(

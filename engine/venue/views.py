@@ -95,6 +95,7 @@ class Views(Rule):
     _markets: dict[str, Market]
     _ledger: Ledger
     _index: OrderIndex
+    _amendments: dict[int, list[tuple[int, int, int, int, int, int]]]
     # the rules it calls
     _risk: Risk
 
@@ -120,6 +121,29 @@ class Views(Rule):
         if not order.is_open:
             raise reject("NO_SUCH_ORDER")
         return order_wire_timed(order)
+
+    def order_amendments(self, acct: AccountState, params: Mapping[str, Any]) -> list[dict]:
+        """``GET /fapi/v1/orderAmendment``: one order's amendments (:mod:`engine.venue.amend`),
+        oldest first, within ``startTime``..``endTime``, at most ``limit`` (default 50,
+        at most 100).  ``amendmentId`` is the amendment's event number (unique and
+        increasing across the venue), ``count`` its ordinal among the order's."""
+        order = self._lookup(acct, params)
+        start, end = _opt_int(params, "startTime"), _opt_int(params, "endTime")
+        limit = _limit(params, 50, 100)
+        inst, out = order.inst, []
+        ps, qs = inst.price_str, inst.qty_str
+        for n, (seq, t, pb, pa, qb, qa) in enumerate(self._amendments.get(order.order_id, ()), 1):
+            if (start is not None and t < start) or (end is not None and t > end):
+                continue
+            out.append({
+                "amendmentId": seq, "symbol": inst.symbol, "pair": inst.symbol,
+                "orderId": order.order_id, "clientOrderId": order.client_order_id, "time": t,
+                "amendment": {"price": {"before": ps(pb), "after": ps(pa)},
+                              "origQty": {"before": qs(qb), "after": qs(qa)}, "count": n},
+            })
+            if len(out) == limit:
+                break
+        return out
 
     def get_orders(self, acct: AccountState, params: Mapping[str, Any]) -> list[dict]:
         symbol = None
