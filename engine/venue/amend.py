@@ -42,9 +42,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from engine.core.decimals import parse_int, present
+from engine.core.decimals import present
 from engine.core.enums import BUY, GTX, LIMIT, OPEN_STATUSES, Side
 from engine.core.errors import reject
+from engine.venue.entry import check_band
 from engine.venue.rule import Rule
 from engine.wire.orders import order_wire
 from engine.wire.params import parse_price, parse_quantity, parse_symbol
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
     from engine.venue.entry import Entry
     from engine.venue.matching import Matching
     from engine.venue.runner import Runner
+    from engine.venue.views import Views
 
 __all__ = ["MAX_AMENDMENTS", "Amends"]
 
@@ -73,10 +75,11 @@ class Amends(Rule):
 
     Room: the undo log, the event log, the instruments and markets, the ledger, the
     order index and the amendments; peers: the runner, entry (margin), matching
-    (the new taker) and cancels (an amendment that cancels).
+    (the new taker), cancels (an amendment that cancels) and views (the lookup of
+    an order by id or client id, as a query finds it).
     """
 
-    PEERS = ("runner", "entry", "matching", "cancels")
+    PEERS = ("runner", "entry", "matching", "cancels", "views")
 
     _undo: UndoLog
     _events: EventLog
@@ -89,6 +92,7 @@ class Amends(Rule):
     _entry: Entry
     _matching: Matching
     _cancels: Cancels
+    _views: Views
 
     def modify_order(self, acct: AccountState, params: Mapping[str, Any]) -> dict:
         """``PUT /fapi/v1/order``: amend ``acct``'s open LIMIT order; its order object."""
@@ -98,36 +102,25 @@ class Amends(Rule):
         return self._runner.run_fmt(self._modify, order_wire, acct, params)  # type: ignore
 
     def _modify(self, acct: AccountState, params: Mapping[str, Any]) -> Order:
-        inst = parse_symbol(params, self._instruments)
-        market = self._markets[inst.symbol]
         get = params.get
-        oid_v, cid = get("orderId"), get("origClientOrderId")
-        if not present(oid_v) and not present(cid):
-            raise reject("EITHER_PARAM", "orderId", "origClientOrderId")
+        parse_symbol(params, self._instruments)
         for name in ("side", "quantity", "price"):
             if not present(get(name)):
                 raise reject("MANDATORY_PARAM", name)
-        if present(oid_v):
-            oid = oid_v if type(oid_v) is int else parse_int(oid_v, "orderId")
-            order = self._index.by_id.get(oid)
-        else:
-            order = self._index.find_cid(acct.name, cid) if isinstance(cid, str) else None
-        if (order is None or order.owner is not acct or order.inst is not inst
-                or order.status not in OPEN_STATUSES):
+        order = self._views.lookup(acct, params)  # -1102 without an id, -2013 not the caller's
+        if order.status not in OPEN_STATUSES:
             raise reject("NO_SUCH_ORDER")
         if order.is_trigger or order.type is not LIMIT:
             raise reject("INVALID_ORDER_TYPE")
-        if get("side") not in (Side.BUY._value_, Side.SELL._value_) or (
-                get("side") != order.side._value_):
+        if get("side") != order.side._value_:
             raise reject("INVALID_SIDE")
+        inst = order.inst
+        market = self._markets[inst.symbol]
         price = parse_price(get("price"), inst)
         qty = parse_quantity(get("quantity"), inst, False)
         mark = market.mark_price()
         if mark is not None:
-            if price * inst.pct_den > mark * inst.up_num:
-                raise reject("PRICE_HIGHTER_THAN_MULTIPLIER_UP")
-            if price * inst.pct_den < mark * inst.down_num:
-                raise reject("PRICE_LOWER_THAN_MULTIPLIER_DOWN")
+            check_band(inst, price, mark)
         if price == order.price and qty == order.qty:
             raise reject("SAME_ORDER")
         past = self._amendments.get(order.order_id)

@@ -131,6 +131,14 @@ def _order_id(result: tuple[Order, list[TriggerRow] | None]) -> int:
     return result[0].order_id
 
 
+def check_band(inst: Instrument, price: int, mark: int) -> None:
+    """PERCENT_PRICE: a LIMIT price within the mark's multiplier cap and floor."""
+    if price * inst.pct_den > mark * inst.up_num:
+        raise reject("PRICE_HIGHTER_THAN_MULTIPLIER_UP")
+    if price * inst.pct_den < mark * inst.down_num:
+        raise reject("PRICE_LOWER_THAN_MULTIPLIER_DOWN")
+
+
 def _closing(acct: AccountState, side: Side, pside: PositionSide) -> bool:
     """Hedge mode: BUY SHORT and SELL LONG close a position."""
     return acct.dual_side and (side is BUY) == (pside is SHORT)
@@ -281,10 +289,7 @@ class Entry(Rule):
         price = req.price
         mark = market.mark_price()
         if limit and mark is not None:
-            if price * inst.pct_den > mark * inst.up_num:
-                raise reject("PRICE_HIGHTER_THAN_MULTIPLIER_UP")
-            if price * inst.pct_den < mark * inst.down_num:
-                raise reject("PRICE_LOWER_THAN_MULTIPLIER_DOWN")
+            check_band(inst, price, mark)
         if not reduce:
             ref = price if limit else mark
             if ref is not None and ref * req.qty * inst.notional_unit_e8 < inst.min_notional_e8:

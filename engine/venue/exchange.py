@@ -181,7 +181,7 @@ class Exchange:
         tape.bind(runner=runner, cancels=cancels, matching=matching, risk=risk)
         algo.bind(runner=runner, entry=entry, cancels=cancels)
         views.bind(risk=risk)
-        amends.bind(runner=runner, entry=entry, matching=matching, cancels=cancels)
+        amends.bind(runner=runner, entry=entry, matching=matching, cancels=cancels, views=views)
         self._rules = (runner, matching, firing, entry, cancels, settings, risk, tape, algo, views,
                        amends)
 

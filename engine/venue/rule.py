@@ -1,7 +1,7 @@
 """What a rule object is: a room in the venue's state, and the peers it calls.
 
 Each rule of the venue (``entry``, ``matching``, ``firing``, ``cancel``,
-``settings``, ``risk``, ``tape``, ``algo``, ``views``, and the ``runner``) is
+``settings``, ``risk``, ``tape``, ``algo``, ``views``, ``amend``, and the ``runner``) is
 a :class:`Rule`.  Its class body declares, as annotated private attributes,
 
 * its *room*: ``_ledger: Ledger`` means it touches the venue state's

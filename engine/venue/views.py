@@ -100,7 +100,9 @@ class Views(Rule):
     _risk: Risk
 
     # -- orders ---------------------------------------------------------------------------
-    def _lookup(self, acct: AccountState, params: Mapping[str, Any]) -> Order:
+    def lookup(self, acct: AccountState, params: Mapping[str, Any]) -> Order:
+        """The caller's order named by ``orderId`` or ``origClientOrderId`` on ``symbol``
+        (-1102 without either; -2013 when it is not the caller's there)."""
         inst = parse_symbol(params, self._instruments)
         oid_v, cid_v = params.get("orderId"), params.get("origClientOrderId")
         if present(oid_v):
@@ -114,10 +116,10 @@ class Views(Rule):
         return order
 
     def query_order(self, acct: AccountState, params: Mapping[str, Any]) -> dict:
-        return order_wire_timed(self._lookup(acct, params))
+        return order_wire_timed(self.lookup(acct, params))
 
     def get_open_order(self, acct: AccountState, params: Mapping[str, Any]) -> dict:
-        order = self._lookup(acct, params)
+        order = self.lookup(acct, params)
         if not order.is_open:
             raise reject("NO_SUCH_ORDER")
         return order_wire_timed(order)
@@ -127,7 +129,7 @@ class Views(Rule):
         oldest first, within ``startTime``..``endTime``, at most ``limit`` (default 50,
         at most 100).  ``amendmentId`` is the amendment's event number (unique and
         increasing across the venue), ``count`` its ordinal among the order's."""
-        order = self._lookup(acct, params)
+        order = self.lookup(acct, params)
         start, end = _opt_int(params, "startTime"), _opt_int(params, "endTime")
         limit = _limit(params, 50, 100)
         inst, out = order.inst, []
