@@ -381,17 +381,17 @@ class Entry(Rule):
 
     def entry_margin(self, order: Order, market: Market, reducible: int) -> int | None:
         """Margin to freeze for ``order`` (0 for MARKET), or None when it exceeds available."""
-        inst = order.inst
         acct = order.owner
-        lev = acct.leverage_of(inst.symbol)
-        unit = inst.notional_unit_e8
-        mark = market.mark_price()
-        direction = 1 if order.side is BUY else -1
         if order.type is LIMIT:
             need = frozen = self.limit_margin(order, market, reducible)
             if not need:
                 return 0
         else:
+            inst = order.inst
+            lev = acct.leverage_of(inst.symbol)
+            unit = inst.notional_unit_e8
+            mark = market.mark_price()
+            direction = 1 if order.side is BUY else -1
             skip = reducible
             notional = loss = 0
             for price, lots in self._matching.walk(market.book, order.side, order.qty, None):
