@@ -17,7 +17,7 @@ from engine import Exchange
 from engine.core.errors import ClientError
 from engine.venue import amend
 from engine.venue import commands as cmd
-from engine.wire.events import user_messages
+from engine.wire.events import frozen_after, user_messages
 
 
 @pytest.fixture
@@ -159,8 +159,31 @@ def test_an_earlier_event_read_after_the_amendment_shows_the_order_as_it_was(ex)
            if m["e"] == "ORDER_TRADE_UPDATE"]
     assert got == [("NEW", "29500", "0.01"), ("AMENDMENT", "29400", "0.02"),
                    ("AMENDMENT", "29300", "0.03")]
-    assert [a[2:] for a in ex._s.amendments[oid]] == [
+    assert [a[2:6] for a in ex._s.amendments[oid]] == [
         (295000, 294000, 10, 20), (294000, 293000, 20, 30)]
+
+
+def test_the_margin_each_event_left_frozen_is_the_ledgers_at_that_time_read_later(ex):
+    """Events read after two amendments and a fill still say what each left frozen."""
+    alice = ex.account_state("alice")
+    before = ex._s.event_seq
+    ledger = []  # alice's frozen margin after each command (each at its own time)
+    oid = place(ex, "alice", "BUY", "29500")["orderId"]
+    for step in (lambda: modify(ex, "alice", oid, "BUY", "29000", "0.030"),
+                 lambda: ex.client("bob").new_order(symbol=SYMBOL, side="SELL",
+                                                    type="MARKET", quantity="0.010"),
+                 lambda: modify(ex, "alice", oid, "BUY", "29100", "0.025")):
+        ledger.append(alice.frozen_e8)
+        ex.advance(1_000)
+        step()
+    ledger.append(alice.frozen_e8)
+    got = []
+    for b in ex._s.events.batches_after(before):
+        frozen = [f for i, d in enumerate(b.deltas) if d[1] == "alice"
+                  and (f := frozen_after(d, ex._s, b.first + i)) is not None]
+        if frozen:
+            got.append(frozen[-1])
+    assert got == ledger == [1_475_000_000, 4_350_000_000, 2_900_000_000, 2_182_500_000]
 
 
 def test_the_modify_history_lists_each_amendment_as_binance_shapes_it(ex):

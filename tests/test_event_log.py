@@ -29,10 +29,11 @@ from hypothesis.stateful import invariant
 from engine import Exchange
 from engine.core.errors import ClientError
 from engine.core.events import CANCEL, ORDER, PLACE, ROW, TRADE, EventGap, EventLog
+from engine.core.instrument import money_str
 from engine.core.txn import InjectedFault, UndoLog, inject_fault
 from engine.testing import VenueMachine, ci_settings
 from engine.venue.commands import new_algo_order, query_algo_order
-from engine.wire.events import order_at, owner_of, user_messages
+from engine.wire.events import frozen_after, order_at, owner_of, user_messages
 
 OPEN = ("NEW", "PARTIALLY_FILLED")
 
@@ -46,6 +47,7 @@ class UserView:
         self.wallet: str | None = None
         self.positions: dict[tuple[str, str], dict] = {}
         self.leverage: dict[str, int] = {}
+        self.frozen: dict[int, int] = {}  # order margin each order's last event left frozen
 
     def apply(self, msg: dict) -> None:
         kind = msg["e"]
@@ -97,6 +99,9 @@ class EventViewMachine(VenueMachine):
             for msg in user_messages(time, delta, ex._s, seq):
                 assert msg["E"] == time
                 view.apply(msg)
+            frozen = frozen_after(delta, ex._s, seq)
+            if frozen is not None:
+                view.frozen[delta[3]] = frozen
             if seq == ex._s.event_seq and delta[0] in (ORDER, TRADE, ROW, CANCEL, PLACE):
                 # the last event of an order is its state now, exactly as REST says it
                 o = ex._s.index.by_id[delta[3]]
@@ -132,8 +137,11 @@ class EventViewMachine(VenueMachine):
         open_orders = {i for i, o in view.orders.items() if o["X"] in OPEN}
         open_rows = {i for i, a in view.algos.items() if a["X"] == "NEW"}
         assert open_orders | open_rows == set(listed), (open_orders, open_rows, set(listed))
-        assets = {a["asset"]: a for a in client.account()["assets"]}
+        account = client.account()
+        assets = {a["asset"]: a for a in account["assets"]}
         assert view.wallet == assets["USDT"]["walletBalance"]
+        # the order margin frozen, to the last unit, from the events alone
+        assert money_str(sum(view.frozen.values())) == account["totalOpenOrderInitialMargin"]
         risk = {(r["symbol"], r["positionSide"]): r for r in client.get_position_risk()}
         for key, p in view.positions.items():
             r = risk.get(key)

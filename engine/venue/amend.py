@@ -26,7 +26,7 @@ Binance's rules (USDⓈ-M *Modify Order (TRADE)*), in the order they are judged:
 One transaction: an amendment is all of that or nothing.  It yields an
 ``ORDER_TRADE_UPDATE`` with execution type ``AMENDMENT`` (status unchanged), then
 the fills it made; the amendment is kept in ``VenueState.amendments`` (event
-number, time, price and quantity before and after), which ``GET
+number, time, price, quantity and margin before and after), which ``GET
 /fapi/v1/orderAmendment`` will read and which lets an earlier event of the order
 format with the price and quantity it had then (:mod:`engine.wire.events`).
 The answer is the order object (``PUT`` answers as ``POST`` does).
@@ -87,7 +87,7 @@ class Amends(Rule):
     _markets: dict[str, Market]
     _ledger: Ledger
     _index: OrderIndex
-    _amendments: dict[int, list[tuple[int, int, int, int, int, int]]]
+    _amendments: dict[int, list[tuple[int, int, int, int, int, int, int, int]]]
     _runner: Runner
     _entry: Entry
     _matching: Matching
@@ -139,7 +139,7 @@ class Amends(Rule):
             self._ledger.release(acct, frozen)
         u = self._undo
         u.append((_restore, order, order.price, order.qty, order.margin0_e8, order.update_time))
-        before = (order.price, order.qty)
+        before = (order.price, order.qty, order.margin0_e8)
         order.price, order.qty, order.update_time = price, qty, self._s.now
         if not order.reduce_only:
             margin0 = self._entry.limit_margin(order, market, self._matching.reducible(order))
@@ -150,7 +150,8 @@ class Amends(Rule):
             self._ledger.freeze(acct, frozen)
         events = self._events
         events.order(order, "AMENDMENT")
-        record = (events.last(), self._s.now, before[0], price, before[1], qty)
+        record = (events.last(), self._s.now, before[0], price, before[1], qty, before[2],
+                  order.margin0_e8)
         if past is None:
             u.append((self._amendments.pop, order.order_id))
             self._amendments[order.order_id] = [record]

@@ -145,9 +145,9 @@ class VenueState:
         self.touched: dict[tuple[str, str], AccountState] = {}
         self.risk_names: set[str] = set()
         self.risk_all = False
-        #: order id -> its amendments, oldest first (engine.venue.amend): each
-        #: (event number, time, price before, price after, qty before, qty after)
-        self.amendments: dict[int, list[tuple[int, int, int, int, int, int]]] = {}
+        #: order id -> its amendments, oldest first (engine.venue.amend): each (event
+        #: number, time, price, qty and margin0 before, then after, interleaved)
+        self.amendments: dict[int, list[tuple[int, int, int, int, int, int, int, int]]] = {}
 
     @property
     def event_seq(self) -> int:
@@ -191,11 +191,12 @@ class VenueState:
             raise InvariantError("the ledger's accounts are not the venue's")
         if any(a.name != n for n, a in self.accounts.items()):
             raise InvariantError("an account is filed under another name")
-        for oid, amends in self.amendments.items():
+        for oid, amends in self.amendments.items():  # each "after" is the next "before"
             o = self.index.by_id.get(oid)
-            if o is None or not amends or (o.price, o.qty) != amends[-1][3::2] or any(
-                    a[0] >= b[0] or a[3::2] != b[2::2] for a, b in zip(amends, amends[1:],
-                                                                       strict=False)):
+            now = None if o is None else (o.price, o.qty, o.margin0_e8)
+            if not amends or now != amends[-1][3::2] or any(
+                    a[0] >= b[0] or a[3::2] != b[2::2]
+                    for a, b in zip(amends, amends[1:], strict=False)):
                 raise InvariantError(f"order {oid}: its amendments do not chain to it")
 
     def clear_scratch(self) -> None:

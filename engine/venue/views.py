@@ -95,7 +95,7 @@ class Views(Rule):
     _markets: dict[str, Market]
     _ledger: Ledger
     _index: OrderIndex
-    _amendments: dict[int, list[tuple[int, int, int, int, int, int]]]
+    _amendments: dict[int, list[tuple[int, int, int, int, int, int, int, int]]]
     # the rules it calls
     _risk: Risk
 
@@ -134,7 +134,8 @@ class Views(Rule):
         limit = _limit(params, 50, 100)
         inst, out = order.inst, []
         ps, qs = inst.price_str, inst.qty_str
-        for n, (seq, t, pb, pa, qb, qa) in enumerate(self._amendments.get(order.order_id, ()), 1):
+        for n, (seq, t, pb, pa, qb, qa, *_margin) in enumerate(
+                self._amendments.get(order.order_id, ()), 1):
             if (start is not None and t < start) or (end is not None and t > end):
                 continue
             out.append({

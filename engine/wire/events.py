@@ -29,6 +29,10 @@ decimals are minimal strings, ids and times are numbers, flags booleans):
 * a risk check that finds the margin ratio high (:mod:`engine.venue.risk`) →
   ``MARGIN_CALL`` (``cw`` and each position's ``pa``, ``mp``, ``up``, ``mm``).
 
+Beyond Binance's events: :func:`frozen_after` — the order margin an order's event
+left frozen for it (what an event froze or released is the change from the order's
+previous event), which Binance's events do not carry and an operator's view needs.
+
 Choices where Binance's documents are silent: ``b``/``a`` (open bid/ask
 notional) are "0" as in the REST answers; the expiry reason ``er`` is
 "9" for a MARKET remainder, "2" for an IOC one, "4" for a reduce-only order
@@ -58,7 +62,7 @@ from engine.core.events import (
 from engine.core.instrument import money_str
 from engine.wire.orders import order_wire
 
-__all__ = ["order_at", "owner_of", "user_messages"]
+__all__ = ["frozen_after", "order_at", "owner_of", "user_messages"]
 
 
 def _avg(inst: Any, cum_e8: int, executed: int) -> str:
@@ -81,6 +85,35 @@ def _as_of(s: Any, o: Any, seq: int) -> tuple[int, int]:
             if a[0] > seq:
                 return a[2], a[4]
     return o.price, o.qty
+
+
+def frozen_after(delta: tuple, s: Any, seq: int = 0) -> int | None:
+    """The order margin (10⁻⁸ USDT) an ordinary order's event left frozen for it —
+    ``ceil(margin × leaves / quantity)`` while it is open, 0 once it is closed — or
+    None for any other delta.  What one event froze or released is the difference
+    from the order's previous event (0 before its first).  The venue's margin
+    ledger freezes exactly this much per order (``check_invariants``); Binance's
+    events do not carry it, so an operator's view reads it here."""
+    kind = delta[0]
+    if kind == PLACE or kind == CANCEL:
+        oid, status, executed = delta[3], "NEW" if kind == PLACE else "CANCELED", 0
+    elif kind == ORDER:
+        oid, status, executed = delta[3], delta[5], delta[6]
+    elif kind == TRADE:
+        oid, status, executed = delta[3], delta[4], delta[5]
+    else:
+        return None
+    if status != "NEW" and status != "PARTIALLY_FILLED":
+        return 0
+    o = s.index.by_id[oid]
+    margin, qty = o.margin0_e8, o.qty
+    amends = s.amendments.get(oid) if seq else None
+    if amends:
+        for a in amends:
+            if a[0] > seq:
+                margin, qty = a[6], a[4]
+                break
+    return -(-margin * (qty - executed) // qty) if margin else 0
 
 
 def order_at(delta: tuple, s: Any, seq: int = 0) -> dict[str, Any] | None:
