@@ -711,3 +711,37 @@ def test_a_connection_is_closed_after_24_hours_of_venue_time_in_lockstep():
         closed = asyncio.run(main())
         assert (closed.code, closed.reason) == (1000, "connection open for 24 hours: reconnect")
         assert app.state.hub.aged_closed == 2
+
+
+def test_the_four_direct_cancel_refusals_of_a_trigger_row_send_nothing():
+    """A trigger row cancelled directly when it has fired (-2090), was cancelled (-2091),
+    expired (-2092) or is another account's (-2093): refused, and neither the caller's
+    nor the owner's user-data stream hears anything (the catalogue's prepared venue
+    has a row in each state)."""
+    from catalogue import ACCOUNTS, Id, build_venue
+
+    ex = build_venue()
+    (a_key, a_secret), (b_key, _b_secret) = ACCOUNTS["alice"], ACCOUNTS["bob"]
+    with live(ex) as (url, app):
+        alice = RawClient(url, a_key, a_secret)
+        keys = [listen_key(url, a_key), listen_key(url, b_key)]
+
+        async def main():
+            async with websockets.connect(f"{ws_base(url)}/private/ws/{keys[0]}") as a, \
+                    websockets.connect(f"{ws_base(url)}/private/ws/{keys[1]}") as b:
+                await asyncio.sleep(0.2)
+                with app.state.lock:
+                    seq = ex._s.event_seq
+                codes = []
+                for row in (Id.TRIGGERED_SL, Id.OCO_CANCELED_TP, Id.EXPIRED_TP, Id.BOB_TP):
+                    r = await asyncio.to_thread(alice.signed, "DELETE", "/fapi/v1/order",
+                                                {"symbol": SYMBOL, "orderId": row})
+                    codes.append(r.json()["code"])
+                heard = await quiet(a), await quiet(b)
+                with app.state.lock:
+                    assert ex._s.event_seq == seq  # the log has nothing to send
+                return codes, heard
+
+        codes, heard = asyncio.run(main())
+        assert codes == [-2090, -2091, -2092, -2093]
+        assert heard == ([], [])
