@@ -48,9 +48,9 @@ NOT_STATE: dict[tuple[str, str], str] = {
     ("Ledger", "_undo"): "the shared undo log",
     ("Ledger", "_mark_of"): "a callback reading the markets' marks, which are hashed",
     ("OrderIndex", "_undo"): "the shared undo log",
-    ("Level", "requeued"): "whether a removal records the level's queue for its rollback "
-        "(an amended order rests there, out of id order): the queue itself, which the "
-        "hash reads, is what it protects",
+    ("Level", "rank"): "the place keys of amended orders in their level's queue, for a "
+        "rollback to put an order back at its place: the queue itself, which the hash "
+        "reads, is what they describe (and Level._check holds it to them)",
     ("OrderBook", "update_id"): "the book's change count (lastUpdateId of depth/bookTicker): "
         "the levels it counts are hashed; snapshots carry it and replay rebuilds it "
         "(tests/test_book_update_id.py); hashing it would move every hash pinned in "

@@ -69,16 +69,19 @@ if TYPE_CHECKING:
 class Level:
     """All resting orders at one price, FIFO, with their total leaves in lots.
 
-    Orders queue in id order — but for an amended order, which rejoins at the back
-    (``requeued`` is then True while the level lives): a removal there records the
-    queue so a rollback puts the order back at its very place."""
+    Orders queue in the order they joined the level: an order placed joins in id
+    order; an amended one joins at the back when it is amended, and ``rank`` (None
+    until then) holds its place key — ``(2 × the last id issued then + 1, the
+    amendment's event number)`` against ``(2 × id, 0)`` for an order that joined by
+    placement — so a rollback puts a removed order back at its very place
+    (:meth:`OrderBook._restore`), and no removal pays for it."""
 
-    __slots__ = ("orders", "total", "requeued")
+    __slots__ = ("orders", "total", "rank")
 
     def __init__(self) -> None:
         self.orders: dict[int, Order] = {}
         self.total = 0
-        self.requeued = False
+        self.rank: dict[int, tuple[int, int]] | None = None
 
     def __repr__(self) -> str:
         return f"Level(total={self.total}, orders={list(self.orders)})"
@@ -167,8 +170,7 @@ class OrderBook:
         level = levels[key]
         leaves = order.qty - order.executed
         u = self._undo
-        u.append((self._unremove, levels, key, order, leaves,
-                  list(level.orders) if level.requeued else None))
+        u.append((self._unremove, levels, key, order, leaves))
         del level.orders[order.order_id]
         level.total -= leaves
         self.update_id += 1
@@ -195,41 +197,42 @@ class OrderBook:
         level.total += lots
         self.update_id -= 1
 
-    def _unremove(self, levels: SortedDict, key: int, order: Order, leaves: int,
-                  queue: list[int] | None) -> None:
-        self._restore(levels, key, order, leaves, queue)
+    def _unremove(self, levels: SortedDict, key: int, order: Order, leaves: int) -> None:
+        self._restore(levels, key, order, leaves)
         self.update_id -= 1
 
     @staticmethod
-    def _restore(levels: SortedDict, key: int, order: Order, leaves: int,
-                 queue: list[int] | None = None) -> None:
-        """Put ``order`` back on its level: at its place in ``queue`` (the level's ids
-        before it left, for a requeued level), else in id order."""
+    def _restore(levels: SortedDict, key: int, order: Order, leaves: int) -> None:
+        """Put ``order`` back on its level at its place in the queue (see :class:`Level`)."""
         level = levels.get(key)
         if level is None:
             level = Level()
             levels[key] = level
         orders = level.orders
-        needs_sort = bool(orders) and next(reversed(orders)) > order.order_id
+        rank = level.rank
+        needs_sort = bool(orders) and (
+            rank is not None or next(reversed(orders)) > order.order_id)
         orders[order.order_id] = order
-        if queue is not None:
-            items = [(oid, orders[oid]) for oid in queue]
-            orders.clear()
-            orders.update(items)
-        elif needs_sort:
-            items = sorted(orders.items())
+        if needs_sort:
+            items = sorted(orders.items()) if rank is None else sorted(
+                orders.items(), key=lambda kv: rank.get(kv[0], (2 * kv[0], 0)))
             orders.clear()
             orders.update(items)
         level.total += leaves
 
-    def requeue(self, order: Order) -> None:
-        """Mark the level ``order`` rests on as holding an order out of id order (an
-        amended one, at the back) — undoable."""
+    def requeue(self, order: Order, place: tuple[int, int]) -> None:
+        """Record that ``order`` joined its level (at the back) by an amendment, with the
+        place key ``place`` (see :class:`Level`) — undoable."""
         levels = self.bids if order.side is BUY else self.asks
         level = levels[-order.price if order.side is BUY else order.price]
-        if not level.requeued and any(oid > order.order_id for oid in level.orders):
-            self._undo.append((setattr, level, "requeued", False))
-            level.requeued = True
+        u = self._undo
+        if level.rank is None:
+            u.append((setattr, level, "rank", None))
+            level.rank = {}
+        rank, oid = level.rank, order.order_id
+        old = rank.get(oid)
+        u.append((rank.pop, oid) if old is None else (rank.__setitem__, oid, old))
+        rank[oid] = place
 
     # -- checks -------------------------------------------------------------------------
     def _check(self) -> None:
@@ -239,11 +242,13 @@ class OrderBook:
                 if not level.orders:
                     raise InvariantError(f"{self.inst.symbol}: empty level at {sign * key}")
                 total = 0
-                prev = 0
+                prev = (0, 0)
+                rank = level.rank or {}
                 for oid, o in level.orders.items():
-                    if oid != o.order_id or (oid <= prev and not level.requeued):
+                    place = rank.get(oid, (2 * oid, 0))
+                    if oid != o.order_id or place <= prev:
                         raise InvariantError(f"{self.inst.symbol}: level {sign * key} not FIFO")
-                    prev = oid
+                    prev = place
                     if o.side is not side or o.price != sign * key or o.inst is not self.inst:
                         raise InvariantError(f"{o!r} rests in the wrong place")
                     if o.status not in OPEN_STATUSES or o.qty - o.executed <= 0:

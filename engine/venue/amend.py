@@ -161,7 +161,7 @@ class Amends(Rule):
         self._matching.take(order, market)
         book = market.book
         if order.status in OPEN_STATUSES and book.contains(order):
-            book.requeue(order)  # at the back of its level, behind younger ids
+            book.requeue(order, (2 * self._s.last_id + 1, record[0]))  # behind younger ids
         return order
 
 

@@ -182,8 +182,7 @@ class Cancels(Rule):
         now = s.now
         try:
             ring = self._events.ring
-            u.append((_uncancel_plain, o, book, key, level, qty, m, o.update_time, table, ring,
-                      list(level.orders) if level.requeued else None))
+            u.append((_uncancel_plain, o, book, key, level, qty, m, o.update_time, table, ring))
             ring.append(~oid)  # the cancel's event (engine.core.events), undone by that record
             orders = level.orders
             del orders[oid]
@@ -377,7 +376,7 @@ class Cancels(Rule):
 
 def _uncancel_plain(
     o: Order, book: OrderBook, key: int, level: Any, leaves: int, frozen: int,
-    update_time: int, table: dict, ring: list, queue: list[int] | None,
+    update_time: int, table: dict, ring: list,
 ) -> None:
     """Inverse of ``_cancel_plain``: the order back at its FIFO place, margin re-frozen,
     the book's update id back, the cancel's event off the event log."""
@@ -388,7 +387,7 @@ def _uncancel_plain(
     levels = book.bids if o.side is BUY else book.asks
     if key not in levels:
         levels[key] = level
-    OrderBook._restore(levels, key, o, leaves, queue)
+    OrderBook._restore(levels, key, o, leaves)
     book.update_id -= 1
 
 
