@@ -2,12 +2,13 @@
 
 Binance's rules (USDⓈ-M *Modify Order (TRADE)*), in the order they are judged:
 
-1. ``symbol`` (-1102 / -1121), ``orderId`` or ``origClientOrderId`` (``orderId``
-   wins; neither: -1102), ``side``, ``quantity`` and ``price`` (each -1102 when
-   missing; both must be sent on USDⓈ-M) — then the order: unknown, another
-   account's, on another symbol or no longer open → -2013 "Order does not exist.";
-   a trigger row or any type but LIMIT → -1116 ("currently only LIMIT order
-   modification is supported"); ``side`` other than the order's → -1117.
+1. ``symbol`` (-1102 / -1121); ``side``, ``quantity`` and ``price`` (each -1102
+   when missing: USDⓈ-M wants both of the last two); ``orderId`` or
+   ``origClientOrderId`` (``orderId`` wins; neither: -1102) — then the order, found
+   as a query finds it: unknown, another account's, on another symbol or no longer
+   open → -2013 "Order does not exist."; a trigger row or any type but LIMIT →
+   -1116 ("currently only LIMIT order modification is supported"); ``side`` other
+   than the order's → -1117.
 2. The new price and quantity on the filters, as a placement checks them
    (PRICE_FILTER, LOT_SIZE; PERCENT_PRICE against the mark) — refused, the order
    stays as it is.  The same price and quantity → -5027 "No need to modify the
@@ -27,9 +28,10 @@ One transaction: an amendment is all of that or nothing.  It yields an
 ``ORDER_TRADE_UPDATE`` with execution type ``AMENDMENT`` (status unchanged), then
 the fills it made; the amendment is kept in ``VenueState.amendments`` (event
 number, time, price, quantity and margin before and after), which ``GET
-/fapi/v1/orderAmendment`` will read and which lets an earlier event of the order
+/fapi/v1/orderAmendment`` reads and which lets an earlier event of the order
 format with the price and quantity it had then (:mod:`engine.wire.events`).
-The answer is the order object (``PUT`` answers as ``POST`` does).
+The answer is the order object (``PUT`` answers as ``POST`` does); over REST it
+weighs 0 and counts as an order, as Binance's page says.
 
 Choices where the USDⓈ-M page is silent: ``selfTradePreventionMode`` is kept (the
 coin-margined page says modify resets it to NONE); MIN_NOTIONAL is not re-checked
