@@ -262,11 +262,7 @@ class EventLog:
         :class:`EventGap` when some of them are no longer held.  Call between commands.
         O(events returned)."""
         base = self.base
-        if after < base:
-            raise EventGap(
-                f"events {after + 1}..{base} are no longer held (the ring keeps the newest "
-                f"{self.capacity} events or more; the oldest is {base + 1})"
-            )
+        self._held(after)
         delta = self.delta
         out: list[Batch] = []
         deltas: list[tuple] = []
@@ -286,10 +282,18 @@ class EventLog:
     def prints_after(self, after: int) -> list[tuple]:
         """The ``PRINT`` deltas numbered above ``after``, oldest first (:class:`EventGap`
         as :meth:`batches_after`).  O(events after ``after``); nothing is rebuilt."""
+        self._held(after)
+        return [e for e in self.ring[after - self.base:]
+                if e.__class__ is tuple and e[0] == PRINT]
+
+    def _held(self, after: int) -> None:
+        """:class:`EventGap` unless every event numbered above ``after`` is held."""
         base = self.base
         if after < base:
-            raise EventGap(f"events {after + 1}..{base} are no longer held")
-        return [e for e in self.ring[after - base:] if e.__class__ is tuple and e[0] == PRINT]
+            raise EventGap(
+                f"events {after + 1}..{base} are no longer held (the ring keeps the newest "
+                f"{self.capacity} events or more; the oldest is {base + 1})"
+            )
 
     def read(self, after: int) -> list[tuple[int, int, tuple]]:
         """Every held event numbered above ``after``, as ``(number, time, delta)``,

@@ -76,15 +76,36 @@ def owner_of(delta: tuple) -> str | None:
     return delta[1]  # type: ignore[no-any-return]
 
 
-def _as_of(s: Any, o: Any, seq: int) -> tuple[int, int]:
-    """The price and quantity order ``o`` had at event number ``seq`` (0: now) — an
-    amendment (:mod:`engine.venue.amend`) may have changed them since."""
+def _then(s: Any, o: Any, seq: int) -> tuple[int, int, int]:
+    """The price, quantity and margin order ``o`` had at event number ``seq`` (0: now)
+    — an amendment (:mod:`engine.venue.amend`) may have changed them since: the
+    "before" of the first amendment after ``seq``."""
     amends = s.amendments.get(o.order_id) if seq else None
     if amends:
         for a in amends:
             if a[0] > seq:
-                return a[2], a[4]
-    return o.price, o.qty
+                return a[2], a[4], a[6]
+    return o.price, o.qty, o.margin0_e8
+
+
+def _as_of(s: Any, o: Any, seq: int) -> tuple[int, int]:
+    """The price and quantity order ``o`` had at event number ``seq`` (see :func:`_then`)."""
+    return _then(s, o, seq)[:2]
+
+
+def _ordinary(delta: tuple) -> tuple[int, str, str, int, int, int] | None:
+    """An ordinary order's delta as ``(order_id, x, status, executed, cum_quote_e8,
+    update_time)`` — the hot paths' short forms (an unfilled order placed or
+    cancelled) spelled out — or None for any other delta."""
+    kind = delta[0]
+    if kind == ORDER:
+        return delta[3:]  # type: ignore[return-value]
+    if kind == TRADE:
+        return (delta[3], "TRADE", *delta[4:8])  # type: ignore[return-value]
+    if kind == PLACE or kind == CANCEL:
+        x = "NEW" if kind == PLACE else "CANCELED"
+        return delta[3], x, x, 0, 0, delta[2]
+    return None
 
 
 def frozen_after(delta: tuple, s: Any, seq: int = 0) -> int | None:
@@ -94,25 +115,13 @@ def frozen_after(delta: tuple, s: Any, seq: int = 0) -> int | None:
     from the order's previous event (0 before its first).  The venue's margin
     ledger freezes exactly this much per order (``check_invariants``); Binance's
     events do not carry it, so an operator's view reads it here."""
-    kind = delta[0]
-    if kind == PLACE or kind == CANCEL:
-        oid, status, executed = delta[3], "NEW" if kind == PLACE else "CANCELED", 0
-    elif kind == ORDER:
-        oid, status, executed = delta[3], delta[5], delta[6]
-    elif kind == TRADE:
-        oid, status, executed = delta[3], delta[4], delta[5]
-    else:
+    fields = _ordinary(delta)
+    if fields is None:
         return None
+    oid, _x, status, executed, _cum, _upd = fields
     if status != "NEW" and status != "PARTIALLY_FILLED":
         return 0
-    o = s.index.by_id[oid]
-    margin, qty = o.margin0_e8, o.qty
-    amends = s.amendments.get(oid) if seq else None
-    if amends:
-        for a in amends:
-            if a[0] > seq:
-                margin, qty = a[6], a[4]
-                break
+    _price, qty, margin = _then(s, s.index.by_id[oid], seq)
     return -(-margin * (qty - executed) // qty) if margin else 0
 
 
@@ -121,13 +130,9 @@ def order_at(delta: tuple, s: Any, seq: int = 0) -> dict[str, Any] | None:
     None for other deltas.  ``s``: the venue's state; ``seq``: the event's number
     (its price and quantity as then; 0: as now)."""
     kind = delta[0]
-    if kind == ORDER:
-        oid, _x, status, executed, cum, upd = delta[3:]
-    elif kind == CANCEL or kind == PLACE:
-        oid, status, executed, cum, upd = (delta[3], "CANCELED" if kind == CANCEL else "NEW",
-                                           0, 0, delta[2])
-    elif kind == TRADE:
-        oid, status, executed, cum, upd = delta[3:8]
+    fields = _ordinary(delta)
+    if fields is not None:
+        oid, _x, status, executed, cum, upd = fields
     elif kind == ROW:
         oid, status, qty, upd, triggered = delta[3:]
         o = s.index.by_id[oid]
@@ -166,17 +171,12 @@ def user_messages(time: int, delta: tuple, s: Any, seq: int = 0) -> list[dict[st
     price and quantity it had then (0: as now, right for a reader that reads each
     command's events before the next command)."""
     kind = delta[0]
-    if kind == ORDER:
-        oid, x, status, executed, cum, upd = delta[3:]
+    if kind == ORDER or kind == CANCEL or kind == PLACE:
+        oid, x, status, executed, cum, upd = _ordinary(delta)  # type: ignore[misc]
         o = s.index.by_id[oid]
         return _finished([_order_update(time, o, x, status, executed, cum, upd,
                                         _as_of(s, o, seq))], s, o, time, status, executed,
                          cum, upd)
-    if kind == CANCEL or kind == PLACE:  # the hot paths' short forms: an unfilled order
-        x = "CANCELED" if kind == CANCEL else "NEW"
-        o = s.index.by_id[delta[3]]
-        return _finished([_order_update(time, o, x, x, 0, 0, delta[2], _as_of(s, o, seq))],
-                         s, o, time, x, 0, 0, delta[2])
     if kind == TRADE:
         (oid, status, executed, cum, upd, lots, price, fee, realized, maker,
          trade_id) = delta[3:]
