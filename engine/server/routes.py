@@ -16,6 +16,9 @@ Binance's order limits; the other market types a client library loads at start
 signed ``/sapi/v1/margin/isolated/allPairs`` and ``/sapi/v1/capital/config/getall``)
 answer with no symbols or assets.
 
+``POST /fapi/v1/order`` answers ``newOrderRespType=ACK`` unless RESULT is sent, as
+Binance does (:func:`ack_default`; in process the default is RESULT).
+
 Choices: ``/fapi/v2/...`` and ``/fapi/v3/...`` account, balance and
 positionRisk answer the same objects; conditional types are accepted on
 ``POST /fapi/v1/order`` as well as on ``/fapi/v1/algoOrder`` (SPEC 2.3);
@@ -90,6 +93,15 @@ def _either(params: Params, *names: str) -> str | None:
     return None
 
 
+def ack_default(params: Params) -> Params:
+    """The parameters with Binance's REST default ``newOrderRespType=ACK`` when none was
+    sent (in process the default is RESULT: SPEC 3).  The journal records what runs,
+    so a replay answers as the request was answered."""
+    if "newOrderRespType" in params:
+        return params
+    return {**params, "newOrderRespType": "ACK"}
+
+
 def _acct(a: AccountState | None) -> AccountState:
     assert a is not None, "signed endpoint without an account"
     return a
@@ -142,7 +154,7 @@ ROUTES: dict[str, dict[str, Endpoint]] = {
     },
     # -- orders --------------------------------------------------------------------------
     "/fapi/v1/order": {
-        "POST": signed(lambda ex, a, p: c.new_order(ex, a, p), 0, order=True),
+        "POST": signed(lambda ex, a, p: c.new_order(ex, a, ack_default(p)), 0, order=True),
         "GET": signed(lambda ex, a, p: c.query_order(ex, a, p)),
         "DELETE": signed(lambda ex, a, p: c.cancel_order(
             ex, a, p.get("symbol"), p.get("orderId"), p.get("origClientOrderId"))),

@@ -105,7 +105,7 @@ from engine.core.ledger import DEFAULT_LEVERAGE
 from engine.core.order import Order, TriggerRow, row_rises
 from engine.core.triggers import fires_at
 from engine.venue.rule import Rule
-from engine.wire.orders import order_result, order_wire
+from engine.wire.orders import order_ack, order_result, order_wire
 from engine.wire.params import _PLAIN_KEYS, _SIDES, OrderRequest, parse_new_order
 
 if TYPE_CHECKING:
@@ -170,7 +170,10 @@ class Entry(Rule):
     def new_order(
         self, acct: AccountState, params: Mapping[str, Any], respond: bool = True
     ) -> Any:
-        """Place an order for ``acct`` from wire parameters; the Binance response dict.
+        """Place an order for ``acct`` from wire parameters; the Binance response dict:
+        the order after matching (``newOrderRespType`` RESULT, the default here), or as
+        accepted, before it traded (ACK: :func:`~engine.wire.orders.order_ack`; the REST
+        route's default, as Binance's).
 
         ``respond=False`` (``Client.new_order_quiet``) applies the same rules and
         refusals but builds no response and returns the new ``orderId``.
@@ -183,9 +186,11 @@ class Entry(Rule):
             out = self._place_resting(acct, params, respond)
             if out is not None:
                 return out
-        return self._runner.run_fmt(
-            self.enter, order_result if respond else _order_id, acct, params
-        )
+        if not respond:
+            fmt: Any = _order_id
+        else:
+            fmt = order_ack if params.get("newOrderRespType") == "ACK" else order_result
+        return self._runner.run_fmt(self.enter, fmt, acct, params)
 
     def _place_resting(self, acct: AccountState, params: Mapping[str, Any], respond: bool) -> Any:
         """The hot path of placement: a plain LIMIT GTC/GTX (one-way mode, no client id,

@@ -121,6 +121,25 @@ def order_result(result: tuple[Order, list[TriggerRow] | None]) -> dict[str, Any
     return order_with_rows(*result)
 
 
+def order_ack(result: tuple[Order, list[TriggerRow] | None]) -> dict[str, Any]:
+    """``newOrderRespType=ACK``: the order object as the venue accepted it, before it
+    traded — ``status`` NEW, nothing executed, ``updateTime`` its creation time — and
+    its TP/SL rows as created (NEW, none fired), whatever matching did next.  The
+    keys are RESULT's: Binance's USDⓈ-M answers ACK with the same object."""
+    d = order_result(result)
+    _as_accepted(d, result[0].time)
+    for row in d.get("triggerOrders", ()):
+        _as_accepted(row, result[0].time)
+    return d
+
+
+def _as_accepted(d: dict[str, Any], time: int) -> None:
+    d["status"] = "NEW"
+    d["avgPrice"] = d["executedQty"] = d["cumQty"] = d["cumQuote"] = "0"
+    d["updateTime"] = time
+    d.pop("triggeredOrderId", None)
+
+
 def order_with_rows(o: Order, rows: list[TriggerRow] | None) -> dict[str, Any]:
     """``order_wire(o)`` plus ``triggerOrders`` when ``rows`` is not None."""
     d = order_wire(o)
