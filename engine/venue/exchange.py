@@ -74,15 +74,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from engine.core.decimals import usdt_e8
-from engine.core.enums import (
-    CANCELED,
-    FILLED,
-    NEW,
-    OrderStatus,
-    PositionSide,
-    TriggerState,
-)
-from engine.core.errors import InvariantError, UnknownAccount
+from engine.core.errors import UnknownAccount
 from engine.core.events import EventLog
 from engine.core.instrument import Instrument, default_instruments, money_str
 from engine.core.ledger import AccountState, Ledger
@@ -92,6 +84,7 @@ from engine.venue.amend import Amends
 from engine.venue.cancel import Cancels
 from engine.venue.entry import Entry
 from engine.venue.firing import Firing
+from engine.venue.invariants import check_orders, check_positions, order_state
 from engine.venue.matching import Matching
 from engine.venue.risk import Risk
 from engine.venue.runner import Runner
@@ -490,69 +483,9 @@ class Exchange:
         self._s._check()
         for rule in self._rules:
             rule._check()
-        self._check_orders()
-        self._check_positions()
+        check_orders(self._s, self._matching)
+        check_positions(self._s)
         self._views.check()
-    def _check_orders(self) -> None:
-        frozen: dict[str, int] = {name: 0 for name in self._ledger.accounts}
-        # each book's check has placed every resting order at its own symbol, side and
-        # price, so an order rests at most once
-        resting = {
-            oid for m in self._markets.values() for levels in (m.book.bids, m.book.asks)
-            for level in levels.values() for oid in level.orders
-        }
-        for oid, o in self._index.by_id.items():
-            if o.is_trigger:
-                self._check_row(o)  # type: ignore[arg-type]
-                continue
-            frozen[o.owner.name] += o.frozen_e8()
-            in_book = oid in resting
-            if o.is_open != in_book:
-                raise InvariantError(f"{o!r}: open={o.is_open} but in book={in_book}")
-            if o.executed > o.qty or o.executed < 0:
-                raise InvariantError(f"{o!r}: executed outside [0, qty]")
-            if o.status is FILLED and o.executed != o.qty:
-                raise InvariantError(f"{o!r}: FILLED with leaves")
-            if o.status is NEW and o.executed:  # the inline cancel relies on it
-                raise InvariantError(f"{o!r}: NEW with fills")
-        for name, acct in self._ledger.accounts.items():
-            if acct.frozen_e8 != frozen[name]:
-                raise InvariantError(
-                    f"{name}: frozen {acct.frozen_e8} != Σ open orders' frozen {frozen[name]}"
-                )
-
-    def _check_row(self, r: Any) -> None:
-        state = r.state
-        armed_indexed = r.order_id in self._registry.armed
-        if armed_indexed != (state is TriggerState.ARMED):
-            raise InvariantError(f"{r!r}: indexed={armed_indexed} but state {state}")
-        if state is TriggerState.ARMED and r.reduce_only and self._matching.reducible(r) == 0:
-            raise InvariantError(f"{r!r} ARMED on a flat position")
-        parent = r.parent
-        if parent is None:
-            if state is TriggerState.PENDING:
-                raise InvariantError(f"{r!r}: standalone row is PENDING")
-            return
-        if r not in (parent.rows or ()):
-            raise InvariantError(f"{r!r} missing from its parent's OCO group")
-        if state is TriggerState.PENDING and not parent.is_open:
-            raise InvariantError(f"{r!r} PENDING but parent {parent.status}")
-        if state is TriggerState.PENDING and parent.executed:
-            raise InvariantError(f"{r!r} PENDING but parent has fills")
-        if state is TriggerState.ARMED and parent.status is CANCELED:
-            raise InvariantError(f"{r!r} ARMED but parent CANCELED")
-        fired = sum(1 for s in parent.rows if s.status is OrderStatus.TRIGGERED)
-        if fired > 1:
-            raise InvariantError(f"parent {parent.order_id}: {fired} OCO rows TRIGGERED")
-
-    def _check_positions(self) -> None:
-        for symbol in self._s.symbols:
-            total = 0
-            for acct in self._ledger.accounts.values():
-                for pside in PositionSide:
-                    total += acct.position_qty(symbol, pside)
-            if total:
-                raise InvariantError(f"{symbol}: positions sum to {total}, not 0")
 
     def state_hash(self) -> str:
         """Hex SHA-256 of the whole venue state (canonical, order-independent of dicts).
@@ -561,7 +494,7 @@ class Exchange:
         one alone and checks the hash moves — except the machinery, the scratch of
         a command in flight, memos, and the fast-path switch, which that test names."""
         s = self._s
-        orders = tuple(_order_state(self._index.by_id[i]) for i in sorted(self._index.by_id))
+        orders = tuple(order_state(self._index.by_id[i]) for i in sorted(self._index.by_id))
         state: tuple = (
             s.now, s.last_id, s.update_id,
             None if s.tape is None else s.tape._state(),
@@ -580,21 +513,3 @@ class Exchange:
             state += (("amendments", tuple(sorted((k, tuple(v))
                                                   for k, v in s.amendments.items()))),)
         return hashlib.sha256(repr(state).encode()).hexdigest()
-
-
-def _order_state(o: Any) -> tuple:
-    # ``_value_`` is ``value`` without the enum property's call: the property tests hash
-    # the venue before every call, and this tuple is built for every order
-    base = (
-        o.order_id, o.owner.name, o.inst.symbol, o.side._value_, o.pside._value_,
-        o.type._value_, o.orig_type._value_, o.tif._value_, o.price, o.stop_price, o.qty,
-        o.executed, o.cum_quote_e8, o.reduce_only, o.status._value_, o.time, o.update_time,
-        o.cid, o.stp._value_, o.margin0_e8, o.working_type._value_,
-        None if o.rows is None else tuple(r.order_id for r in o.rows),
-    )
-    if not o.is_trigger:
-        return base
-    return base + (
-        o.armed, None if o.parent is None else o.parent.order_id, o.cap, o.close_position,
-        o.price_protect, o.activation, o.rate, o.extreme, o.triggered_id,
-    )
