@@ -161,6 +161,9 @@ ENDPOINTS: dict[str, tuple[str, str, bool]] = {
     "modify_order": ("PUT", "/fapi/v1/order", True),
     "get_order_modify_history": ("GET", "/fapi/v1/orderAmendment", True),
     "cancel_batch_order": ("DELETE", "/fapi/v1/batchOrders", True),
+    "new_batch_order": ("POST", "/fapi/v1/batchOrders", True),
+    "modify_batch_order": ("PUT", "/fapi/v1/batchOrders", True),
+    "new_order_test": ("POST", "/fapi/v1/order/test", True),
     "cancel_open_orders": ("DELETE", "/fapi/v1/allOpenOrders", True),
     "countdown_cancel_order": ("POST", "/fapi/v1/countdownCancelAll", True),
     "query_order": ("GET", "/fapi/v1/order", True),
@@ -1135,6 +1138,73 @@ history("another-accounts-order", -2013, NO_SUCH_ORDER, orderId=S(Id.BOB_ASK))
 history("limit-zero", -1130, invalid("limit"), limit="0")
 history("limit-101", -1130, invalid("limit"), limit="101")
 history("start-time-text", -1100, illegal_int("startTime"), startTime="yesterday")
+
+# -- batch placement and modify (POST / PUT /fapi/v1/batchOrders), the test order ----------
+
+
+def batch_of(method: str, name: str, code: int | None, msg: str | None, batchOrders: Any,
+             items: tuple[tuple[int, str], ...] | None = None) -> None:
+    _add(method, name, {"batchOrders": batchOrders}, code, msg,
+         status=400 if items is None else 200, items=items)
+
+
+def _json(items: list[dict[str, Any]]) -> str:
+    import json
+    return json.dumps(items, separators=(",", ":"))
+
+
+BAD_BATCH = invalid("batchOrders")
+_GOOD_ITEM = {"symbol": BTC, "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
+              "quantity": "0.010", "price": "29000"}
+_MODIFY_ITEM = {"symbol": BTC, "side": "BUY", "quantity": "0.010", "price": "29100",
+                "orderId": S(Id.OPEN_BID)}
+for _m, _item in (("new_batch_order", _GOOD_ITEM), ("modify_batch_order", _MODIFY_ITEM)):
+    batch_of(_m, "not-sent", -1102, mandatory("batchOrders"), None)
+    batch_of(_m, "empty-text", -1102, mandatory("batchOrders"), "")
+    batch_of(_m, "malformed-json", -1130, BAD_BATCH, "[{\"symbol\": ")
+    batch_of(_m, "json-object", -1130, BAD_BATCH, _json(_item)[0:-1] + "}")
+    batch_of(_m, "json-list-of-numbers", -1130, BAD_BATCH, "[1, 2]")
+    batch_of(_m, "json-list-of-lists", -1130, BAD_BATCH, "[[\"symbol\", \"BTCUSDT\"]]")
+    batch_of(_m, "json-nested-2000-deep", -1130, BAD_BATCH, "[" * 2000 + "]" * 2000)
+    batch_of(_m, "json-nan", -1130, BAD_BATCH, "NaN")
+    batch_of(_m, "no-item", -4082, "Invalid number of batch place orders: 0", "[]")
+    batch_of(_m, "six-items", -4082, "Invalid number of batch place orders: 6",
+             _json([_item] * 6))
+    batch_of(_m, "a-python-dict", -1130, BAD_BATCH, dict(_item))
+    batch_of(_m, "a-python-list-of-strings", -1130, BAD_BATCH, ["symbol=BTCUSDT"])
+    batch_of(_m, "six-python-items", -4082, "Invalid number of batch place orders: 6",
+             [_item] * 6)
+batch_of("new_batch_order", "every-item-refused", None, None, _json([
+    with_(_GOOD_ITEM, symbol="BTCUSD"), with_(_GOOD_ITEM, side="buy"),
+    with_(_GOOD_ITEM, price="abc"), with_(_GOOD_ITEM, quantity="9.000"),
+    with_(_GOOD_ITEM, reduceOnly="true", side="BUY")]),
+    items=((-1121, BAD_SYMBOL), (-1117, BAD_SIDE), (-1100, illegal("price")),
+           (-2019, MARGIN), (-2022, REDUCE_ONLY)))
+batch_of("new_batch_order", "items-with-odd-json-values", None, None,
+         '[{"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC", '
+         '"quantity": 1e400, "price": "29000"}, {"symbol": null, "side": "BUY"}, '
+         '{"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC", '
+         '"quantity": {"q": 1}, "price": "29000"}]',
+         items=((-1100, illegal("quantity")), (-1102, mandatory("symbol")),
+                (-1100, illegal("quantity"))))
+batch_of("modify_batch_order", "every-item-refused", None, None, _json([
+    with_(_MODIFY_ITEM, orderId=S(Id.NEXT)), with_(_MODIFY_ITEM, orderId=S(Id.BOB_ASK)),
+    with_(_MODIFY_ITEM, price="29000"), with_(_MODIFY_ITEM, quantity="9.000"),
+    with_(_MODIFY_ITEM, side="SELL")]),
+    items=((-2013, NO_SUCH_ORDER), (-2013, NO_SUCH_ORDER), (-5027, SAME_ORDER),
+           (-2019, MARGIN), (-1117, BAD_SIDE)))
+
+
+def order_test(name: str, code: int, msg: str, **changes: Any) -> None:
+    _add("new_order_test", name, with_(LIMIT, **changes), code, msg)
+
+
+order_test("symbol-unknown", -1121, BAD_SYMBOL, symbol="BTCUSD")
+order_test("side-lowercase", -1117, BAD_SIDE, side="buy")
+order_test("type-unknown", -1116, BAD_TYPE, type="LIMITED")
+order_test("price-text", -1100, illegal("price"), price="abc")
+order_test("more-than-the-margin", -2019, MARGIN, quantity="9.000")
+order_test("reduce-only-on-the-wrong-side", -2022, REDUCE_ONLY, reduceOnly="true")
 
 #: Every case, in the order above.
 CASES: tuple[Case, ...] = tuple(_CASES)

@@ -93,6 +93,15 @@ def busy_session(ex: Exchange) -> list[Any]:
                        origClientOrderId="sol-ask"))  # amended: a new price and size
     add(answer(lambda: c.modify_order(symbol="SOLUSDT", side="SELL", quantity="12",
                                       price="100.5", origClientOrderId="sol-ask")))  # -5027
+    add(c.new_batch_order([  # a batch: a resting bid, a refused item
+        {"symbol": "SOLUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
+         "quantity": "3", "price": "98", "newClientOrderId": "sol-bid"},
+        {"symbol": "SOLUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
+         "quantity": "3", "price": "abc"}]))
+    add(c.modify_batch_order('[{"symbol": "SOLUSDT", "side": "BUY", "quantity": "4", '
+                             '"price": "98.5", "origClientOrderId": "sol-bid"}]'))
+    add(c.new_order_test(symbol="SOLUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
+                         quantity="3", price="98"))
     bids = [o["orderId"] for o in c.get_orders(symbol="BTCUSDT") if o["side"] == "BUY"]
     add(c.cancel_order(symbol="BTCUSDT", orderId=bids[0]))  # the inline fast path
     add(c.cancel_batch_order("BTCUSDT", [*bids[1:], 424242, Decimal(1)], None))

@@ -372,6 +372,25 @@ CASES: dict[str, tuple[Callable[[], Exchange], Callable[[Exchange], object], int
         lambda ex: ex.client("alice").modify_order(
             symbol="BTCUSDT", side="BUY", quantity="0.005", price="30000",
             origClientOrderId="parent"), 4),
+    # -- batches: each item its own command, the batch one transaction against faults ----
+    "new_batch_orders rests, crosses and refuses": (
+        book_both_sides,
+        lambda ex: ex.client("alice").new_batch_order([
+            {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
+             "quantity": "0.004", "price": "29500"},
+            {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
+             "quantity": "0.006", "price": "30015", "stopLossPrice": "29000"},
+            {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
+             "quantity": "0.001", "price": "1"},
+        ]), 12),
+    "modify_batch_orders amends and trades": (
+        with_alice_bid,
+        lambda ex: ex.client("alice").modify_batch_order([
+            {"symbol": "BTCUSDT", "side": "BUY", "quantity": "0.006", "price": "30015",
+             "origClientOrderId": "bid"},
+            {"symbol": "BTCUSDT", "side": "BUY", "quantity": "0.002", "price": "29000",
+             "orderId": "6"},
+        ]), 8),
     # -- replayed market data ---------------------------------------------------------------
     "enable_tape": (three_accounts, lambda ex: ex.enable_tape(), 2),
     "tape_trade fills resting orders": (

@@ -39,6 +39,15 @@ ERRORS: dict[str, tuple[int, str, str]] = {
         "Too many requests; current limit is %s requests per minute. Please use the websocket "
         "for live updates to avoid polling the API.",
     ),
+    "IP_BANNED": (
+        -1003,
+        "TOO_MANY_REQUESTS",
+        "Way too many requests; IP banned until %s. Please use the websocket for live updates "
+        "to avoid bans.",
+    ),
+    "TOO_MANY_ORDERS": (
+        -1015, "TOO_MANY_ORDERS", "Too many new orders; current limit is %s orders per %s.",
+    ),
     "UNSUPPORTED_OPERATION": (-1020, "UNSUPPORTED_OPERATION", "This operation is not supported."),
     "INVALID_TIMESTAMP": (
         -1021,
@@ -236,6 +245,43 @@ ERRORS: dict[str, tuple[int, str, str]] = {
         -4032,
         "EXCEED_MAX_CANCEL_ORDER_SIZE",
         "Exceed maximum cancel order size.",
+    ),
+    "INVALID_BATCH_PLACE_ORDER_SIZE": (
+        -4082,
+        "INVALID_BATCH_PLACE_ORDER_SIZE",
+        "Invalid number of batch place orders: %s",
+    ),
+    "STOP_ORDER_SWITCH_ALGO": (
+        -4120,
+        "STOP_ORDER_SWITCH_ALGO",
+        "Order type not supported for this endpoint. Please use the Algo Order API endpoints "
+        "instead.",
+    ),
+    "INVALID_TIME_INTERVAL": (
+        -4165,
+        "INVALID_TIME_INTERVAL",
+        "Maximum time interval is %s days",
+    ),
+    "NO_NEED_TO_CHANGE_JOINT_MARGIN": (
+        -4171,
+        "NO_NEED_TO_CHANGE_JOINT_MARGIN",
+        "Adjusted asset mode is currently set and does not need to be adjusted repeatedly.",
+    ),
+    "UNSUPPORTED_ORDER_TYPE_PRICE_MATCH": (
+        -5038,
+        "UNSUPPORTED_ORDER_TYPE_PRICE_MATCH",
+        "Price match only supports order type: LIMIT, STOP AND TAKE_PROFIT",
+    ),
+    "FUTURE_GOOD_TILL_DATE": (
+        -5040,
+        "FUTURE_GOOD_TILL_DATE",
+        "The goodTillDate timestamp must be greater than the current time plus 600 seconds "
+        "and smaller than 253402300799000 (UTC 9999-12-31 23:59:59)",
+    ),
+    "OPTIONAL_PARAMS_BAD_COMBO": (
+        -1128,
+        "OPTIONAL_PARAMS_BAD_COMBO",
+        "Combination of optional parameters invalid.",
     ),
     "MAX_STOP_ORDER_EXCEEDED": (
         -4045,

@@ -67,6 +67,8 @@ COMMANDS: dict[str, Command] = {
     "cancel_algo_order": _acct(_a.cancel_algo_order),
     "cancel_algo_open_orders": _acct(_a.cancel_algo_open_orders),
     "modify_order": _acct(_a.modify_order),
+    "new_batch_orders": _acct(_a.new_batch_orders, ("batchOrders",)),
+    "modify_batch_orders": _acct(_a.modify_batch_orders, ("batchOrders",)),
     # replay mode (backtests) and funding
     "enable_tape": _venue(Exchange.enable_tape, ("fill", "queue", "slippage_ticks"),
                           keywords=True),

@@ -35,7 +35,8 @@ class Client:
     what :mod:`engine.venue.commands` does for the REST routes and the journal.
     """
 
-    __slots__ = ("_ex", "_acct", "_entry", "_cancels", "_settings", "_views", "_amends")
+    __slots__ = ("_ex", "_acct", "_entry", "_cancels", "_settings", "_views", "_amends",
+                 "_batches")
 
     def __init__(self, exchange: Exchange, acct: AccountState) -> None:
         self._ex = exchange
@@ -45,6 +46,7 @@ class Client:
         self._settings = exchange._settings
         self._views = exchange._views
         self._amends = exchange._amends
+        self._batches = exchange._batches
 
     def __repr__(self) -> str:
         return f"Client({self._acct.name!r})"
@@ -122,6 +124,22 @@ class Client:
         return self._views.order_amendments(
             self._acct, {"symbol": symbol, "orderId": orderId,
                          "origClientOrderId": origClientOrderId, **kwargs})
+
+    def new_batch_order(self, batchOrders: Any, **kwargs: Any) -> list[dict]:
+        """``POST /fapi/v1/batchOrders``: up to 5 orders (a list of ``new_order``
+        parameter mappings, or the JSON text of one), each its own command; each item's
+        order object or ``{"code", "msg"}``, in order (:mod:`engine.venue.batch`)."""
+        return self._batches.new_batch(self._acct, batchOrders)
+
+    def modify_batch_order(self, batchOrders: Any, **kwargs: Any) -> list[dict]:
+        """``PUT /fapi/v1/batchOrders``: up to 5 ``modify_order`` parameter mappings."""
+        return self._batches.modify_batch(self._acct, batchOrders)
+
+    def new_order_test(self, symbol: str, side: str, type: str, **kwargs: Any) -> dict:
+        """``POST /fapi/v1/order/test``: ``{}`` when ``new_order`` would accept the order,
+        its refusal when not; changes nothing."""
+        return self._batches.test_order(
+            self._acct, {"symbol": symbol, "side": side, "type": type, **kwargs})
 
     def cancel_batch_order(
         self, symbol: str, orderIdList: list | None, origClientOrderIdList: list | None,

@@ -43,7 +43,7 @@ __all__ = [
     "commission_rate", "countdown_cancel", "depth", "exchange_info", "get_account_trades",
     "get_all_orders", "get_income_history", "get_open_order", "get_orders",
     "get_position_mode", "get_position_risk", "leverage_brackets", "mark_price_info",
-    "modify_order", "order_amendments",
+    "modify_batch_orders", "modify_order", "new_batch_orders", "order_amendments", "test_order",
     "new_algo_order", "new_order", "open_algo_orders", "query_algo_order", "query_order",
     "event_owner", "user_events",
 ]
@@ -60,6 +60,21 @@ def new_order(ex: Exchange, acct: AccountState, params: Params) -> dict:
 def modify_order(ex: Exchange, acct: AccountState, params: Params) -> dict:
     """``PUT /fapi/v1/order``: amend an open LIMIT order's price and quantity."""
     return ex._amends.modify_order(acct, params)
+
+
+def new_batch_orders(ex: Exchange, acct: AccountState, batch: Any) -> list[dict]:
+    """``POST /fapi/v1/batchOrders``: up to 5 placements, each its own command."""
+    return ex._batches.new_batch(acct, batch)
+
+
+def modify_batch_orders(ex: Exchange, acct: AccountState, batch: Any) -> list[dict]:
+    """``PUT /fapi/v1/batchOrders``: up to 5 modifies, each its own command."""
+    return ex._batches.modify_batch(acct, batch)
+
+
+def test_order(ex: Exchange, acct: AccountState, params: Params) -> dict:
+    """``POST /fapi/v1/order/test``: judge an order as a placement would; change nothing."""
+    return ex._batches.test_order(acct, params)
 
 
 def order_amendments(ex: Exchange, acct: AccountState, params: Params) -> list[dict]:
@@ -223,7 +238,7 @@ ACCOUNT_COMMANDS: dict[str, Callable[..., Any]] = {
     f.__name__: f for f in (
         new_order, cancel_order, cancel_batch, cancel_open_orders, countdown_cancel,
         change_leverage, change_position_mode, new_algo_order, cancel_algo_order,
-        cancel_algo_open_orders, modify_order,
+        cancel_algo_open_orders, modify_order, new_batch_orders, modify_batch_orders,
     )
 }
 

@@ -81,6 +81,7 @@ from engine.core.ledger import AccountState, Ledger
 from engine.core.market import Market
 from engine.venue.algo import Algo
 from engine.venue.amend import Amends
+from engine.venue.batch import Batches
 from engine.venue.cancel import Cancels
 from engine.venue.entry import Entry
 from engine.venue.firing import Firing
@@ -164,6 +165,7 @@ class Exchange:
         algo = self._algo = Algo(s)
         views = self._views = Views(s)
         amends = self._amends = Amends(s)
+        batches = self._batches = Batches(s)
         runner.bind(firing=firing, risk=risk)
         matching.bind(firing=firing, tape=tape)
         firing.bind(matching=matching, entry=entry)
@@ -175,8 +177,9 @@ class Exchange:
         algo.bind(runner=runner, entry=entry, cancels=cancels)
         views.bind(risk=risk)
         amends.bind(runner=runner, entry=entry, matching=matching, cancels=cancels, views=views)
+        batches.bind(runner=runner, entry=entry, amends=amends)
         self._rules = (runner, matching, firing, entry, cancels, settings, risk, tape, algo, views,
-                       amends)
+                       amends, batches)
 
     # -- instruments -----------------------------------------------------------------------
     def add_instrument(self, inst: Instrument) -> None:
