@@ -976,6 +976,16 @@ history("get_account_trades", "limit-100000", -1130, invalid("limit"), limit="10
 history("get_account_trades", "start-time-scientific", -1100, illegal_int("startTime"),
         startTime="1.7e12")
 history("get_account_trades", "order-id-negative", -1100, illegal_int("orderId"), orderId="-3")
+WIDE = "Maximum time interval is 7 days"
+_WEEK = 7 * 86_400_000
+for _m in ("get_all_orders", "get_account_trades"):
+    history(_m, "window-a-week-and-a-ms", -4165, WIDE, startTime="0", endTime=S(_WEEK + 1))
+    history(_m, "window-a-year", -4165, WIDE, startTime="1704067200000",
+            endTime="1735689600000")
+history("get_account_trades", "from-id-with-start-time", -1128,
+        "Combination of optional parameters invalid.", fromId="1", startTime="1")
+history("get_account_trades", "from-id-with-end-time", -1128,
+        "Combination of optional parameters invalid.", fromId="0", endTime="1")
 
 
 def income(name: str, code: int, msg: str, **params: Any) -> None:
@@ -991,6 +1001,8 @@ income("limit-zero", -1130, invalid("limit"), limit="0")
 income("limit-1001", -1130, invalid("limit"), limit="1001")
 income("start-time-nan", -1100, illegal_int("startTime"), startTime="NaN")
 income("end-time-dict", -1100, illegal_int("endTime"), endTime={"ms": 1})
+income("page-zero", -1130, invalid("page"), page="0")
+income("page-text", -1100, illegal_int("page"), page="two")
 
 # -- account and settings ----------------------------------------------------------------------
 

@@ -10,8 +10,9 @@ Choices (also in the README):
 * ``entryPrice`` = cost / quantity, rounded half-even to 8 decimals;
   ``breakEvenPrice`` equals it (fees are not folded in); ``liquidationPrice``
   is the mark at which the account would be liquidated (``risk``), "0" if never.
-* History endpoints filter by ``symbol``/time/``fromId`` and cap at ``limit``
-  (default 500 trades / 100 income rows, max 1000), oldest first.
+* History endpoints select rows as Binance does — default 7-day windows, the
+  most recent rows unless an id anchors the list, -4165 past 7 days, income's
+  ``page``; self-trades never split across pages (:mod:`engine.venue.history`).
 * ``depth`` and ``book_ticker`` answer the book's own ``lastUpdateId``
   (:attr:`~engine.core.book.OrderBook.update_id`): it moves only when that book
   changes, not with the venue's other commands or with reads.
@@ -34,6 +35,7 @@ from engine.core.enums import (
 )
 from engine.core.errors import InvariantError, reject
 from engine.core.instrument import money_str
+from engine.venue.history import anchored, inside, limit_of, most_recent, opt_int, window
 from engine.venue.rule import Rule
 from engine.wire.orders import order_wire_timed
 from engine.wire.params import parse_symbol
@@ -65,19 +67,12 @@ def _money_e8(text: str) -> int:
     return -value if digits is not text else value
 
 
-def _limit(params: Mapping[str, Any], default: int, maximum: int) -> int:
-    v = params.get("limit")
-    if not present(v):
-        return default
-    n = parse_int(v, "limit")
-    if not 1 <= n <= maximum:
-        raise reject("INVALID_PARAMETER", "limit")
-    return n
+def _order_id(o: Order) -> int:
+    return o.order_id
 
 
-def _opt_int(params: Mapping[str, Any], name: str) -> int | None:
-    v = params.get(name)
-    return parse_int(v, name) if present(v) else None
+def _trade_id(t: tuple) -> int:
+    return t[0]  # type: ignore[no-any-return]
 
 
 class Views(Rule):
@@ -130,8 +125,8 @@ class Views(Rule):
         at most 100).  ``amendmentId`` is the amendment's event number (unique and
         increasing across the venue), ``count`` its ordinal among the order's."""
         order = self.lookup(acct, params)
-        start, end = _opt_int(params, "startTime"), _opt_int(params, "endTime")
-        limit = _limit(params, 50, 100)
+        start, end = opt_int(params, "startTime"), opt_int(params, "endTime")
+        limit = limit_of(params, 50, 100)
         inst, out = order.inst, []
         ps, qs = inst.price_str, inst.qty_str
         for n, (seq, t, pb, pa, qb, qa, *_margin) in enumerate(
@@ -157,65 +152,65 @@ class Views(Rule):
     def get_all_orders(
         self, acct: AccountState, params: Mapping[str, Any]
     ) -> list[dict]:
+        """``GET /fapi/v1/allOrders`` (:mod:`~engine.venue.history` has the selection)."""
         inst = parse_symbol(params, self._instruments)
-        from_id = _opt_int(params, "orderId") or 0
-        start, end = _opt_int(params, "startTime"), _opt_int(params, "endTime")
-        limit = _limit(params, 500, 1000)
-        out = []
-        for oid in sorted(self._index.by_id):
-            if oid < from_id:
-                continue
-            o = self._index.by_id[oid]
-            if o.owner is not acct or o.inst is not inst:
-                continue
-            if (start is not None and o.time < start) or (end is not None and o.time > end):
-                continue
-            out.append(order_wire_timed(o))
-            if len(out) == limit:
-                break
-        return out
+        from_id = opt_int(params, "orderId")
+        start, end = window(params, self._s.now, anchored=from_id is not None)
+        limit = limit_of(params, 500, 1000)
+        rows = [o for o in self._index.by_id.values()
+                if o.owner is acct and o.inst is inst and inside(o.time, start, end)
+                and (from_id is None or o.order_id >= from_id)]
+        rows.sort(key=_order_id)  # ids are issued in time order
+        page = most_recent(rows, _order_id, limit) if from_id is None else rows[:limit]
+        return [order_wire_timed(o) for o in page]
 
     # -- history ------------------------------------------------------------------------
     def get_account_trades(
         self, acct: AccountState, params: Mapping[str, Any]
     ) -> list[dict]:
+        """``GET /fapi/v1/userTrades`` (:mod:`~engine.venue.history`)."""
         inst = parse_symbol(params, self._instruments)
-        from_id = _opt_int(params, "fromId")
-        start, end = _opt_int(params, "startTime"), _opt_int(params, "endTime")
-        order_id = _opt_int(params, "orderId")
-        limit = _limit(params, 500, 1000)
-        out = []
-        for tid, sym, oid, side, pside, price, lots, realized, fee, maker, t in acct.trades:
-            if sym != inst.symbol or (from_id is not None and tid < from_id):
-                continue
-            if (start is not None and t < start) or (end is not None and t > end):
-                continue
-            if order_id is not None and oid != order_id:
-                continue
-            quote = price * lots * inst.notional_unit_e8
-            out.append({
-                "buyer": side is BUY,
-                "commission": money_str(fee),
-                "commissionAsset": inst.margin_asset,
-                "id": tid,
-                "maker": maker,
-                "orderId": oid,
-                "price": inst.price_str(price),
-                "qty": inst.qty_str(lots),
-                "quoteQty": money_str(quote),
-                "realizedPnl": money_str(realized),
-                "side": side._value_,
-                "positionSide": pside._value_,
-                "symbol": sym,
-                "time": t,
-            })
-            if len(out) == limit:
-                break
-        return out
+        from_id = opt_int(params, "fromId")
+        if from_id is not None and (present(params.get("startTime"))
+                                    or present(params.get("endTime"))):
+            raise reject("OPTIONAL_PARAMS_BAD_COMBO")
+        order_id = opt_int(params, "orderId")
+        start, end = window(params, self._s.now,
+                            anchored=from_id is not None or order_id is not None)
+        limit = limit_of(params, 500, 1000)
+        sym = inst.symbol
+        rows = [t for t in acct.trades
+                if t[1] == sym and inside(t[10], start, end)
+                and (from_id is None or t[0] >= from_id)
+                and (order_id is None or t[2] == order_id)]
+        page = (most_recent(rows, _trade_id, limit, twins=True) if from_id is None
+                else anchored(rows, _trade_id, limit, twins=True))
+        return [self._trade_row(inst, t) for t in page]
+
+    @staticmethod
+    def _trade_row(inst: Instrument, t: tuple) -> dict[str, Any]:
+        tid, sym, oid, side, pside, price, lots, realized, fee, maker, time = t
+        return {
+            "buyer": side is BUY,
+            "commission": money_str(fee),
+            "commissionAsset": inst.margin_asset,
+            "id": tid,
+            "maker": maker,
+            "orderId": oid,
+            "price": inst.price_str(price),
+            "qty": inst.qty_str(lots),
+            "quoteQty": money_str(price * lots * inst.notional_unit_e8),
+            "realizedPnl": money_str(realized),
+            "side": side._value_,
+            "positionSide": pside._value_,
+            "symbol": sym,
+            "time": time,
+        }
 
     def get_income_history(
         self, acct: AccountState, params: Mapping[str, Any]
     ) -> list[dict]:
+        """``GET /fapi/v1/income``: the window's rows oldest first, ``limit`` a ``page``."""
         symbol = None
         if present(params.get("symbol")):
             symbol = parse_symbol(params, self._instruments).symbol
@@ -226,13 +221,20 @@ class Views(Rule):
                 kind = IncomeType(str(kind_v))
             except ValueError:
                 raise reject("INVALID_PARAMETER", "incomeType") from None
-        start, end = _opt_int(params, "startTime"), _opt_int(params, "endTime")
-        limit = _limit(params, 100, 1000)
+        start, end = window(params, self._s.now, capped=False)
+        limit = limit_of(params, 100, 1000)
+        page = opt_int(params, "page")
+        if page is not None and page < 1:
+            raise reject("INVALID_PARAMETER", "page")
+        skip = 0 if page is None else (page - 1) * limit
         out = []
         for tran_id, sym, k, amount, info, t, trade_id in acct.incomes:
             if (symbol is not None and sym != symbol) or (kind is not None and k is not kind):
                 continue
-            if (start is not None and t < start) or (end is not None and t > end):
+            if not inside(t, start, end):
+                continue
+            if skip:
+                skip -= 1
                 continue
             out.append({
                 "symbol": sym,
@@ -452,7 +454,7 @@ class Views(Rule):
 
     def depth(self, params: Mapping[str, Any]) -> dict:
         inst = parse_symbol(params, self._instruments)
-        limit = _limit(params, 500, _DEPTH_MAX)
+        limit = limit_of(params, 500, _DEPTH_MAX)
         book = self._markets[inst.symbol].book
         ps, qs = inst.price_str, inst.qty_str
         return {
