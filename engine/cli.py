@@ -7,8 +7,8 @@ failed or a scenario is malformed; 2 when there is nothing to run (no such
 path, an empty directory) or the command line is wrong.
 
 ``fapisim serve [--host H] [--port P] [--accounts FILE] [--random-keys]
-[--weight-limit N] [--mark SYMBOL=PRICE] [--header-timeout S] [--body-timeout S]
-[--keep-alive S] [--max-connections N]`` serves a venue over the REST facade
+[--weight-limit N | --no-limits] [--algo-only] [--mark SYMBOL=PRICE] [--header-timeout S]
+[--body-timeout S] [--keep-alive S] [--max-connections N]`` serves a venue over the REST facade
 (:mod:`engine.server`, needs the ``server`` extra) until SIGINT/SIGTERM, then
 shuts down gracefully.  The accounts and their API keys are printed at start:
 the demo accounts ``alice`` and ``bob`` (100000 USDT each), or those of
@@ -19,7 +19,11 @@ fresh ones (printed once, here).  So on a ``--host`` that is not loopback
 (``0.0.0.0``, a LAN address) ``serve`` refuses to start while any account has
 derived keys.  The transport options are :class:`engine.server.Limits`.  Exit
 status 2 on a bad command line or accounts file, or derived keys on a
-non-loopback host.
+non-loopback host.  Binance's rate limits are on (:class:`engine.server.RateLimits`:
+2400 request weight a minute per IP, or ``--weight-limit N``; 300 orders per 10 s
+and 1200 a minute per account; IP bans): ``--no-limits`` turns them all off.
+``--algo-only`` refuses conditional types on ``POST /fapi/v1/order`` and
+``batchOrders`` with -4120, as Binance has since 2025-12-09 (default: accepted, SPEC 2.3).
 
 ``fapisim sample-data DIR [--days N] [--seed S] [--symbols SYM...] [--start DAY]
 [--trades-per-day N] [--header alternate|all|none] [--check]`` writes seeded
@@ -73,9 +77,20 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port (default 8080; 0: any free)")
     serve.add_argument("--accounts", metavar="FILE", help="TOML file of [[account]] tables")
-    serve.add_argument(
+    limiting = serve.add_mutually_exclusive_group()
+    limiting.add_argument(
         "--weight-limit", type=int, metavar="N",
-        help="request weight per account per minute before 429 / -1003 (default: no limit)",
+        help="request weight per IP address per minute before 429 / -1003 (default 2400)",
+    )
+    limiting.add_argument(
+        "--no-limits", action="store_true",
+        help="no rate limits: Binance's request weight per IP (2400/min), orders per "
+             "account (300/10 s, 1200/min) and IP bans are all off",
+    )
+    serve.add_argument(
+        "--algo-only", action="store_true",
+        help="as Binance since 2025-12-09: conditional order types on POST /fapi/v1/order "
+             "and batchOrders are refused -4120 (use /fapi/v1/algoOrder)",
     )
     serve.add_argument(
         "--mark", action="append", default=[], metavar="SYMBOL=PRICE",
@@ -392,9 +407,10 @@ def _serve(args: argparse.Namespace) -> int:
         sys.stdout.flush()
 
     try:
-        server.serve(ex, args.host, args.port, weight_limit=args.weight_limit, on_ready=ready,
+        rate_limits = None if args.no_limits else server.RateLimits.binance(args.weight_limit)
+        server.serve(ex, args.host, args.port, on_ready=ready, rate_limits=rate_limits,
                      limits=limits, market=market, venue_clock=venue_clock, state=state,
-                     admin_token=args.admin_token)
+                     admin_token=args.admin_token, algo_only=args.algo_only)
     except (OSError, ValueError) as e:
         print(f"fapisim: error: cannot serve on {args.host}:{args.port}: {e}", file=sys.stderr)
         return EXIT_NOTHING

@@ -164,6 +164,7 @@ ENDPOINTS: dict[str, tuple[str, str, bool]] = {
     "new_batch_order": ("POST", "/fapi/v1/batchOrders", True),
     "modify_batch_order": ("PUT", "/fapi/v1/batchOrders", True),
     "new_order_test": ("POST", "/fapi/v1/order/test", True),
+    "symbol_configuration": ("GET", "/fapi/v1/symbolConfig", True),
     "cancel_open_orders": ("DELETE", "/fapi/v1/allOpenOrders", True),
     "countdown_cancel_order": ("POST", "/fapi/v1/countdownCancelAll", True),
     "query_order": ("GET", "/fapi/v1/order", True),
@@ -1007,6 +1008,8 @@ income("page-text", -1100, illegal_int("page"), page="two")
 # -- account and settings ----------------------------------------------------------------------
 
 _add("get_position_risk", "symbol-unknown", {"symbol": "XRPUSDT"}, -1121, BAD_SYMBOL)
+_add("symbol_configuration", "symbol-unknown", {"symbol": "XRPUSDT"}, -1121, BAD_SYMBOL)
+_add("symbol_configuration", "symbol-lowercase", {"symbol": "btcusdt"}, -1121, BAD_SYMBOL)
 _add("get_position_risk", "symbol-with-dash", {"symbol": "BTC-USDT"}, -1121, BAD_SYMBOL)
 _add("get_position_risk", "symbol-list", {"symbol": [BTC, ETH]}, -1121, BAD_SYMBOL)
 

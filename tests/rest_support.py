@@ -88,11 +88,13 @@ class RawClient:
 
 
 def send_raw(url: str, verb: str, path: str, query: str = "", body: bytes = b"",
-             headers: dict[str, bytes] | None = None) -> tuple[int, object, bytes]:
+             headers: dict[str, bytes] | None = None,
+             length: int | None = None) -> tuple[int, object, bytes]:
     """One HTTP/1.1 request written byte for byte on a fresh socket (no client library
     re-encodes anything); ``(status, JSON body, lower-cased response head)``.  A server
     that answers before reading the whole body may close while it is still being sent:
-    the answer is read all the same."""
+    the answer is read all the same.  ``length``: the Content-Length to announce (default
+    the body's)."""
     import json
     import socket
 
@@ -101,7 +103,7 @@ def send_raw(url: str, verb: str, path: str, query: str = "", body: bytes = b"",
     head = f"{verb} {target} HTTP/1.1\r\nHost: {host}\r\n".encode()
     for name, value in (headers or {}).items():
         head += name.encode() + b": " + value + b"\r\n"
-    head += b"Content-Length: %d\r\n\r\n" % len(body)
+    head += b"Content-Length: %d\r\n\r\n" % (len(body) if length is None else length)
     with socket.create_connection((host, int(port)), timeout=10) as s:
         try:
             s.sendall(head + body)

@@ -52,7 +52,8 @@ class DipBuyer(Strategy):
             if gone["executedQty"] != "0":  # a partial fill lost its TP/SL: close it
                 self.client.new_order(symbol=bar.symbol, side="SELL", type="MARKET",
                                       quantity=gone["executedQty"], reduceOnly="true")
-        if self.client.get_position_risk(symbol=bar.symbol)[0]["positionAmt"] != "0":
+        held = self.client.get_position_risk(symbol=bar.symbol)  # no row while flat
+        if held and held[0]["positionAmt"] != "0":
             return  # in a position: its TP or SL will close it
         price = bar.close - 5  # prices are integer ticks; bar.price() writes them
         order = self.client.new_order(

@@ -179,7 +179,7 @@ def _cid_elsewhere(ex: Exchange) -> None:
 
 
 def _views_disagree(ex: Exchange, monkeypatch: pytest.MonkeyPatch) -> None:
-    views = type(ex._views)
+    views = type(ex._accounts)
     real = views.balance_info
 
     def balance_info(self: Any, acct: Any) -> list[dict]:
@@ -191,11 +191,11 @@ def _views_disagree(ex: Exchange, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _view_not_money(ex: Exchange, monkeypatch: pytest.MonkeyPatch) -> None:
-    views = type(ex._views)
+    views = type(ex._accounts)
     real = views.account_info
 
-    def account_info(self: Any, acct: Any) -> dict:
-        return dict(real(self, acct), availableBalance="1.5e3")
+    def account_info(self: Any, acct: Any, version: int = 3) -> dict:
+        return dict(real(self, acct, version), availableBalance="1.5e3")
 
     monkeypatch.setattr(views, "account_info", account_info)
 

@@ -225,7 +225,8 @@ def test_every_public_command_is_journaled_or_changes_nothing():
         "depth", "exchange_info", "get_account_trades", "get_all_orders", "get_income_history",
         "get_open_order", "get_orders", "get_position_mode", "get_position_risk",
         "leverage_brackets", "mark_price_info", "open_algo_orders", "query_algo_order",
-        "query_order", "event_owner", "user_events", "order_amendments",
+        "query_order", "event_owner", "user_events", "order_amendments", "symbol_config",
+        "account_config",
     }
     # CROSSED only: always refused; the test order is undone whatever it does
     never_changes_state = {"change_margin_type", "test_order"}

@@ -64,7 +64,7 @@ def position(client, symbol: str = BTC, side: str = "BOTH") -> tuple[str, str]:
     for row in client.get_position_risk(symbol=symbol):
         if row["positionSide"] == side:
             return row["positionAmt"], row["entryPrice"]
-    raise AssertionError(f"no {side} row for {symbol}")
+    return "0", "0"  # positionRisk (v3) lists no flat side without open orders
 
 
 def depth(client, symbol: str = BTC) -> tuple[list, list]:
@@ -607,10 +607,7 @@ def test_hedge_mode_sell_long_and_buy_short_close_their_own_positions(ex, alice,
     limit(bob, "SELL", "0.005", "29800")
     market(alice, "BUY", "0.005", positionSide="SHORT")
     # Assert: LONG realizes 0.004 × (30100 − 30000) = 0.4, SHORT 0.005 × (29900 − 29800) = 0.5
-    assert [(r["positionSide"], r["positionAmt"]) for r in alice.get_position_risk(symbol=BTC)] == [
-        ("LONG", "0"),
-        ("SHORT", "0"),
-    ]
+    assert alice.get_position_risk(symbol=BTC) == []  # both sides flat: no rows (v3)
     assert [
         (t["orderId"], t["side"], t["positionSide"], t["realizedPnl"])
         for t in alice.get_account_trades(BTC)
@@ -639,16 +636,20 @@ def test_changing_leverage_rescales_the_position_initial_margin(ex, alice, bob):
     # Arrange: alice long 0.010 @ 30000 (ids 1, 2): at 20x, 300 / 20 = 15
     give_long(alice, bob, "0.010")
     before = alice.get_position_risk(symbol=BTC)[0]
+    lev_before = alice.symbol_configuration(symbol=BTC)[0]["leverage"]
     # Act
     resp = alice.change_leverage(symbol=BTC, leverage=3)
     ex.set_mark_price(BTC, "30000.1")
     # Assert: 300.001 / 3 = 100.000333… → rounded up
     after = alice.get_position_risk(symbol=BTC)[0]
-    assert (before["leverage"], before["positionInitialMargin"]) == ("20", "15")
+    assert (lev_before, before["positionInitialMargin"]) == (20, "15")
     assert resp == {"leverage": 3, "maxNotionalValue": "800000000", "symbol": BTC}
-    assert (after["leverage"], after["positionInitialMargin"]) == ("3", "100.00033334")
+    assert alice.symbol_configuration(symbol=BTC) == [{
+        "symbol": BTC, "marginType": "CROSSED", "isAutoAddMargin": False, "leverage": 3,
+        "maxNotionalValue": "800000000"}]
+    assert after["positionInitialMargin"] == "100.00033334"
     assert alice.account()["totalPositionInitialMargin"] == "100.00033334"
-    assert alice.get_position_risk(symbol=ETH)[0]["leverage"] == "20"  # per symbol
+    assert ex.account_state("alice").leverage_of(ETH) == 20  # per symbol
 
 
 def test_leverage_that_would_leave_the_account_short_of_margin_is_refused(ex, bob):
@@ -663,7 +664,7 @@ def test_leverage_that_would_leave_the_account_short_of_margin_is_refused(ex, bo
         -2028,
         "Leverage is smaller than permitted: insufficient margin balance.",
     )
-    assert erin.get_position_risk(symbol=BTC)[0]["leverage"] == "20"
+    assert ex.account_state("erin").leverage_of(BTC) == 20
     # at 16x it needs 18.75: available 19.85 − 18.75 = 1.1
     erin.change_leverage(symbol=BTC, leverage=16)
     assert erin.account()["availableBalance"] == "1.1"

@@ -208,7 +208,7 @@ def test_a_state_path_that_is_a_file_is_refused(tmp_path):
 def start(state_dir, *extra: str) -> tuple[subprocess.Popen, str, dict[str, tuple[str, str]]]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "engine", "serve", "--port", "0", "--state", str(state_dir),
-         "--history", "60", "--speed", "0", *extra],
+         "--history", "60", "--speed", "0", "--no-limits", *extra],  # the load is the point
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "FAPISIM_ADMIN_TOKEN": TOKEN})
     assert proc.stdout is not None

@@ -48,6 +48,10 @@ NOT_STATE: dict[tuple[str, str], str] = {
     ("Ledger", "_undo"): "the shared undo log",
     ("Ledger", "_mark_of"): "a callback reading the markets' marks, which are hashed",
     ("OrderIndex", "_undo"): "the shared undo log",
+    ("Position", "open_fee_e8"): "the commissions of the fills that opened the position (for "
+        "breakEvenPrice): those fills and their fees are hashed in the account's trade rows; "
+        "snapshots carry it and replay rebuilds it; hashing it would move every hash pinned "
+        "in tests/fixtures/pre_layout",
     ("Level", "rank"): "the place keys of amended orders in their level's queue, for a "
         "rollback to put an order back at its place: the queue itself, which the hash "
         "reads, is what they describe (and Level._check holds it to them)",

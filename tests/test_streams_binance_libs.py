@@ -368,8 +368,9 @@ def test_python_binance_futures_user_socket_runs_the_story(still):
                 await bob.futures_create_order(symbol=SYMBOL, side="SELL", type="LIMIT",
                                                timeInForce="GTC", quantity="0.010",
                                                price="30000")
-                order = await alice.futures_create_order(symbol=SYMBOL, side="BUY",
-                                                         type="MARKET", quantity="0.010")
+                order = await alice.futures_create_order(  # RESULT: the fill in the answer
+                    symbol=SYMBOL, side="BUY", type="MARKET", quantity="0.010",
+                    newOrderRespType="RESULT")
                 events = await _pb_take(sock, 4)
                 wallet = (await alice.futures_account_balance())[0]["balance"]
                 _check_fill(events, order, wallet)
@@ -647,7 +648,8 @@ def test_connector_user_data_runs_the_story(still):
 
         bob.new_order(symbol=SYMBOL, side="SELL", type="LIMIT", timeInForce="GTC",
                       quantity="0.010", price="30000")
-        order = alice.new_order(symbol=SYMBOL, side="BUY", type="MARKET", quantity="0.010")
+        order = alice.new_order(symbol=SYMBOL, side="BUY", type="MARKET", quantity="0.010",
+                                newOrderRespType="RESULT")  # the fill in the answer
         events = conn.take(4)
         _check_fill(events, order, alice.balance()[0]["balance"])
         conn.quiet()

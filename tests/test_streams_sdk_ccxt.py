@@ -328,7 +328,8 @@ def test_sdk_streams_market_and_user_data_story(still):
             ask = await rest(bob.ok, "POST", "/fapi/v1/order", limit("SELL", "0.010", "30000"))
             await rest(bob.ok, "POST", "/fapi/v1/order", limit("SELL", "0.005", "30100"))
             take = await rest(alice.ok, "POST", "/fapi/v1/order", {
-                "symbol": SYMBOL, "side": "BUY", "type": "MARKET", "quantity": "0.010"})
+                "symbol": SYMBOL, "side": "BUY", "type": "MARKET", "quantity": "0.010",
+                "newOrderRespType": "RESULT"})
             assert take["status"] == "FILLED"
             await until(lambda: any(e == "ACCOUNT_UPDATE" for e, _ in user("alice")) and
                         any(e == "ACCOUNT_UPDATE" for e, _ in user("bob")),
@@ -551,8 +552,8 @@ def test_ccxt_private_watches_story(still):
             await step(bot.load_markets())
             # the first private watch opens the user-data connection; watch_positions'
             # first call answers with the REST snapshot it fetches (no position yet)
-            [risk] = await rest(alice.ok, "GET", "/fapi/v3/positionRisk", {"symbol": SYMBOL})
-            assert risk["positionAmt"] == "0"
+            # v3 lists no flat side: no row yet
+            assert await rest(alice.ok, "GET", "/fapi/v3/positionRisk", {"symbol": SYMBOL}) == []
             assert await step(bot.watch_positions([MARKET])) == []
             first = watch_orders()
             await until(lambda: first.done() or

@@ -109,7 +109,8 @@ def status(client, order_id: int) -> str:
 
 
 def position(client) -> str:
-    return client.get_position_risk(symbol=SYMBOL)[0]["positionAmt"]
+    rows = client.get_position_risk(symbol=SYMBOL)  # v3: no row for a flat side
+    return rows[0]["positionAmt"] if rows else "0"
 
 
 def asks(client) -> list[list[str]]:

@@ -47,14 +47,18 @@ DEFAULT_LEVERAGE = 20
 
 
 class Position:
-    """Signed quantity (lots) and signed cost (10⁻⁸ USDT) of one (symbol, positionSide)."""
+    """Signed quantity (lots) and signed cost (10⁻⁸ USDT) of one (symbol, positionSide);
+    ``open_fee_e8``: the commissions paid on the fills that opened what is held now (a
+    reducing fill keeps the held share of it, rounded down; a flip keeps the opening
+    part's share of its fee) — what ``breakEvenPrice`` folds into the entry price."""
 
-    __slots__ = ("qty", "cost_e8", "update_time")
+    __slots__ = ("qty", "cost_e8", "update_time", "open_fee_e8")
 
     def __init__(self) -> None:
         self.qty = 0
         self.cost_e8 = 0
         self.update_time = 0
+        self.open_fee_e8 = 0
 
     def __repr__(self) -> str:
         return f"Position(qty={self.qty}, cost_e8={self.cost_e8})"
@@ -197,11 +201,11 @@ class Ledger:
             pos = Position()
             u.append((acct.positions.pop, key))
             acct.positions[key] = pos
-        q, c = pos.qty, pos.cost_e8
+        q, c, f = pos.qty, pos.cost_e8, pos.open_fee_e8
         unit = price * inst.notional_unit_e8
         realized = 0
         if q == 0 or (q > 0) == (dq > 0):
-            new_q, new_c = q + dq, c + dq * unit
+            new_q, new_c, new_f = q + dq, c + dq * unit, f + fee_e8
         else:
             close = dq if abs(dq) <= abs(q) else -q
             q_after = q + close
@@ -212,8 +216,9 @@ class Ledger:
                 realized = -realized
             rest = dq - close
             new_q, new_c = q_after + rest, moved + realized + rest * unit
-        u.append((_restore_position, pos, q, c, pos.update_time))
-        pos.qty, pos.cost_e8, pos.update_time = new_q, new_c, now
+            new_f = f * abs(q_after) // abs(q) if not rest else fee_e8 * abs(rest) // abs(dq)
+        u.append((_restore_position, pos, q, c, pos.update_time, f))
+        pos.qty, pos.cost_e8, pos.update_time, pos.open_fee_e8 = new_q, new_c, now, new_f
         u.append((_restore_wallet, acct, acct.wallet_e8, acct.deposits_e8, acct.update_time))
         acct.wallet_e8 += realized - fee_e8
         acct.update_time = now
@@ -269,7 +274,7 @@ class Ledger:
             total += acct.wallet_e8 - sum(p.cost_e8 for p in acct.positions.values())
             deposits += acct.deposits_e8
             for (symbol, pside), pos in acct.positions.items():
-                if pos.qty == 0 and pos.cost_e8 != 0:
+                if pos.qty == 0 and (pos.cost_e8 != 0 or pos.open_fee_e8 != 0):
                     raise InvariantError(f"{acct.name} {symbol} {pside}: flat with cost")
                 if pside is LONG and pos.qty < 0:
                     raise InvariantError(f"{acct.name} {symbol}: negative LONG position")
@@ -297,5 +302,5 @@ def _restore_wallet(acct: AccountState, wallet: int, deposits: int, update_time:
     acct.wallet_e8, acct.deposits_e8, acct.update_time = wallet, deposits, update_time
 
 
-def _restore_position(pos: Position, qty: int, cost: int, update_time: int) -> None:
-    pos.qty, pos.cost_e8, pos.update_time = qty, cost, update_time
+def _restore_position(pos: Position, qty: int, cost: int, update_time: int, fee: int) -> None:
+    pos.qty, pos.cost_e8, pos.update_time, pos.open_fee_e8 = qty, cost, update_time, fee

@@ -126,7 +126,8 @@ RESET: dict[type, dict[str, Any]] = {
 #: fields added to a class after snapshot format 3 was first written, and the value a
 #: snapshot written before them loads with (such a snapshot lists none of them)
 ADDED: dict[type, dict[str, Any]] = {VenueState: {"amendments": dict},
-                                     Level: {"rank": lambda: None}}
+                                     Level: {"rank": lambda: None},
+                                     Position: {"open_fee_e8": int}}
 #: not written either: the venue's undo log, which every owner shares (rebuilt empty)
 _UNDO_FIELD = "undo"
 

@@ -294,7 +294,7 @@ class _Runner:
         for row in rows:
             if row["positionSide"] == (side or "BOTH"):
                 return row["positionAmt"]
-        return _MISSING
+        return "0"  # positionRisk (v3) lists no flat side without open orders
 
     def resolve(self, value: Any) -> Any:
         """Replace ``"$name"`` by the saved value and ``${name}`` by its text."""

@@ -7,7 +7,8 @@ Owns:
 * :mod:`~engine.server.routes` — Binance path and verb → the venue call and
   its weight;
 * :mod:`~engine.server.auth` — parsing requests, signatures, timestamps;
-* :mod:`~engine.server.weights` — the per-minute request-weight meter;
+* :mod:`~engine.server.weights` — Binance's rate limits: weight per IP, orders per
+  account, IP bans (:class:`RateLimits`);
 * :mod:`~engine.server.transport` — read timeouts, keep-alive, the connection cap;
 * :mod:`~engine.server.keys` — loopback hosts and random API keys;
 * :mod:`~engine.server.feed` — the synthetic market a served venue runs by default;
@@ -35,11 +36,13 @@ from engine.server.app import create_app, running, serve
 from engine.server.clock import wall_ms
 from engine.server.feed import SyntheticFeed
 from engine.server.transport import Limits
+from engine.server.weights import RateLimits
 
 if TYPE_CHECKING:
     from engine.venue.exchange import Exchange
 
-__all__ = ["Limits", "SyntheticFeed", "create_app", "market_feed", "running", "serve"]
+__all__ = ["Limits", "RateLimits", "SyntheticFeed", "create_app", "market_feed", "running",
+           "serve"]
 
 
 def market_feed(exchange: Exchange, *, seed: int, history_minutes: int,

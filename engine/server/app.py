@@ -8,10 +8,10 @@ yields its base URL (tests, notebooks).  Starlette and uvicorn come with the
 
 What the wire layer does, in order, for each request
 ----------------------------------------------------
-1. from the request line and headers alone: find the endpoint
-   (:data:`~engine.server.routes.ROUTES`; unknown path → 404, known path with
-   another verb → 405, ``-1099`` / ``-1020``, JSON bodies) and, on a signed
-   endpoint or a keyed one (Binance's MARKET_DATA: a key, no signature), the
+1. from the request line and headers alone: a banned IP address → 418 (step 4);
+   the endpoint (:data:`~engine.server.routes.ROUTES`; unknown path → 404, known
+   path with another verb → 405, ``-1099`` / ``-1020``, JSON bodies) and, on a
+   signed endpoint or a keyed one (Binance's MARKET_DATA: a key, no signature), the
    ``X-MBX-APIKEY`` (missing or malformed → 401 ``-2014``, unknown → 401
    ``-2015``).  A request refused here is answered before its body is read, with
    ``Connection: close``: nothing unauthenticated costs more than a header read.
@@ -21,10 +21,10 @@ What the wire layer does, in order, for each request
    :data:`~engine.server.auth.MAX_PARAMS` parameters, -1101), then on a signed
    endpoint the signature over the raw bytes (-1102 / -1022) and the timestamp
    (-1021) against the server clock;
-4. weight: ``X-MBX-USED-WEIGHT-1M`` on every response, ``X-MBX-ORDER-COUNT-1M``
-   on order placement; past the optional per-minute budget → 429 ``-1003``
-   with ``Retry-After`` (:class:`~engine.server.weights.WeightMeter`; keyed by the
-   authenticated account, else — public endpoints, refusals — by client address);
+4. rate limits (:mod:`~engine.server.weights`): weight to the client's IP address
+   (``X-MBX-USED-WEIGHT-1M`` on every response), orders to the account
+   (``X-MBX-ORDER-COUNT-10S`` / ``-1M``); past a limit → 429 ``-1003`` / ``-1015``,
+   uncounted; repeated 429s → an IP ban, 418 at step 1;
 5. under the venue lock, and only this step: map wall time onto the venue clock
    (below), call the engine.  A :class:`~engine.core.errors.ClientError`
    becomes its HTTP status (400 for order errors) and ``{"code", "msg"}``;
@@ -80,7 +80,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -105,21 +104,13 @@ from engine.server.auth import (
 )
 from engine.server.clock import VenueClock, wall_ms
 from engine.server.encoding import dumps
-from engine.server.frames import MAX_FRAME
 from engine.server.hub import Hub
 from engine.server.listenkeys import listen_key_routes
 from engine.server.market import market_routes
-from engine.server.routes import ROUTES, Endpoint
+from engine.server.routes import ROUTES, Endpoint, algo_only_routes
 from engine.server.state import SNAPSHOT_EVERY_S
-from engine.server.transport import (
-    ACCEPT_BATCH,
-    MAX_HEADER_BYTES,
-    Guard,
-    Limits,
-    connection_cap,
-    protocol_class,
-)
-from engine.server.weights import WeightMeter
+from engine.server.transport import Limits, bind, url_of, uvicorn_server
+from engine.server.weights import Meter, RateLimits
 
 if TYPE_CHECKING:
     from engine.core.ledger import AccountState
@@ -147,7 +138,7 @@ class Admitted:
 
     endpoint: Endpoint
     account: Account | None
-    meter_key: str
+    ip: str
     mutates: bool
 
 
@@ -158,13 +149,13 @@ class Facade:
     (:class:`~engine.server.clock.VenueClock`; default: the wall clock at speed 1);
     ``state``: the ``--state`` directory snapshots go to."""
 
-    def __init__(self, exchange: Exchange, weight_limit: int | None = None,
+    def __init__(self, exchange: Exchange, rate_limits: RateLimits | None = None,
                  market: MarketFeed | None = None,
                  clock: Callable[[], int] | None = None,
                  venue_clock: VenueClock | None = None, state: StateDir | None = None) -> None:
         self.exchange = exchange
         self.lock = threading.Lock()
-        self.meter = WeightMeter(weight_limit)
+        self.meter = Meter(rate_limits)
         self.market = market
         self.clock = clock or wall_ms
         self.venue_clock = venue_clock or VenueClock(1000, wall=self.clock)
@@ -178,24 +169,25 @@ class Facade:
         self, method: str, path: str, api_key: str | None, host: str, wall: int
     ) -> Admitted | Answer:
         """Step 1, from the request line and headers only: the endpoint and, on a signed
-        one, the account the key names; or the refusal to answer."""
-        meter_key = "ip:" + host
+        one, the account the key names; or the refusal to answer (a ban's first)."""
+        banned = self.meter.admit(host, wall)
+        if banned is not None:
+            return banned.status_code, banned.to_wire(), banned.header
         routes = self.routes.get(path)
         if routes is None:
-            return self._refuse(reject("NOT_FOUND", status=404), meter_key, wall)
+            return self._refuse(reject("NOT_FOUND", status=404), host, wall)
         endpoint = routes.get(method)
         if endpoint is None:
             err = reject("UNSUPPORTED_OPERATION", status=405)
-            return self._refuse(err, meter_key, wall, {"Allow": ", ".join(routes)})
+            return self._refuse(err, host, wall, {"Allow": ", ".join(routes)})
         account = None
         if endpoint.signed or endpoint.keyed:
             if not api_key or not api_key.isascii() or not api_key.isprintable():
-                return self._refuse(reject("BAD_API_KEY_FMT", status=401), meter_key, wall)
+                return self._refuse(reject("BAD_API_KEY_FMT", status=401), host, wall)
             account = self.exchange.account_by_key(api_key)
             if account is None:
-                return self._refuse(reject("REJECTED_MBX_KEY", status=401), meter_key, wall)
-            meter_key = account.name
-        return Admitted(endpoint, account, meter_key, method != "GET")
+                return self._refuse(reject("REJECTED_MBX_KEY", status=401), host, wall)
+        return Admitted(endpoint, account, host, method != "GET")
 
     def answer(
         self, adm: Admitted, query: bytes, body: bytes, content_type: str | None, wall: int
@@ -204,22 +196,18 @@ class Facade:
         try:
             req = parse(query, body, content_type)
         except ClientError as e:
-            return self._refuse(e, adm.meter_key, wall)
+            return self._refuse(e, adm.ip, wall)
         if adm.account is not None and adm.endpoint.signed:
             refused = verify_signature(req, adm.account.api_secret) or self._timestamp(
                 req.params, wall)
             if refused is not None:
-                return self._refuse(refused, adm.meter_key, wall)
+                return self._refuse(refused, adm.ip, wall)
         params = {k: v for k, v in req.params.items() if k not in TRANSPORT_PARAMS}
-        endpoint = adm.endpoint
-        charge = self.meter.charge(adm.meter_key, endpoint.weight_of(params), endpoint.order,
-                                   wall)
-        headers = {"X-MBX-USED-WEIGHT-1M": str(charge.used)}
-        if endpoint.order:
-            headers["X-MBX-ORDER-COUNT-1M"] = str(charge.orders)
-        if not charge.allowed:
-            headers["Retry-After"] = str(-(-charge.retry_after_ms // 1000))
-            busy = reject("TOO_MANY_REQUESTS", self.meter.limit, status=429)
+        endpoint, account = adm.endpoint, adm.account
+        charge = self.meter.charge(adm.ip, account.name if account else None,
+                                   endpoint.weight_of(params), endpoint.orders, wall)
+        headers, busy = charge.headers, charge.refusal
+        if busy is not None:
             return busy.status_code, busy.to_wire(), headers
         with self.lock:
             status, result = self._call(adm, params, wall)
@@ -298,15 +286,14 @@ class Facade:
         err = reject("DISCONNECTED", status=503)
         return err.status_code, err.to_wire()
 
-    def too_large(self, meter_key: str, wall: int) -> Answer:
+    def too_large(self, ip: str, wall: int) -> Answer:
         """The answer to a body over :data:`MAX_BODY_BYTES`: 413 -1101."""
-        return self._refuse(reject("BODY_TOO_LARGE", status=413), meter_key, wall)
+        return self._refuse(reject("BODY_TOO_LARGE", status=413), ip, wall)
 
     def _refuse(
-        self, err: ClientError, meter_key: str, wall: int, extra: dict[str, str] | None = None
+        self, err: ClientError, ip: str, wall: int, extra: dict[str, str] | None = None
     ) -> Answer:
-        charge = self.meter.charge(meter_key, _ERROR_WEIGHT, False, wall)
-        headers = {"X-MBX-USED-WEIGHT-1M": str(charge.used)}
+        headers = self.meter.charge_refused(ip, _ERROR_WEIGHT, wall)
         if extra:
             headers.update(extra)
         return err.status_code, err.to_wire(), headers
@@ -362,20 +349,26 @@ def create_app(
     exchange: Exchange, *, weight_limit: int | None = None,
     market: MarketFeed | None = None, clock: Callable[[], int] | None = None,
     venue_clock: VenueClock | None = None, state: StateDir | None = None,
-    admin_token: str | None = None,
+    admin_token: str | None = None, rate_limits: RateLimits | None = None,
+    algo_only: bool = False,
 ) -> Starlette:
-    """The ASGI app serving ``exchange``; ``weight_limit`` is the per-minute weight budget
-    of each account (None: unlimited); ``market``: a feed to bring up to date before
-    each engine call, whose market-data endpoints are served too
+    """The ASGI app serving ``exchange``; ``algo_only``: conditional types on ``POST
+    /fapi/v1/order`` and ``batchOrders`` refused -4120, as on Binance since 2025-12-09
+    (:func:`~engine.server.routes.algo_only_routes`); ``rate_limits``: what refuses requests
+    (:class:`~engine.server.weights.RateLimits`, ``.binance()`` for Binance's; default:
+    nothing), or ``weight_limit`` alone: weight per IP per minute; ``market``: a feed to
+    bring up to date before each engine call, whose market-data endpoints are served too
     (:mod:`~engine.server.market`); ``clock``: wall time in ms (tests give their own);
     ``venue_clock``: the venue time to keep up with (:mod:`~engine.server.clock`;
     default: the wall clock); ``state``: the ``--state`` directory to snapshot into;
     ``admin_token``: opens the operator's door (:mod:`~engine.server.admin`).
     ``app.state.exchange`` and ``app.state.lock`` are the venue and the lock every
     engine call holds."""
-    facade = Facade(exchange, weight_limit, market, clock, venue_clock, state)
+    limited = RateLimits.resolve(weight_limit, rate_limits)
+    facade = Facade(exchange, limited, market, clock, venue_clock, state)
     hub = facade.hub = Hub(facade)
-    facade.routes = {**facade.routes, **listen_key_routes(hub)}
+    facade.routes = {**facade.routes, **listen_key_routes(hub),
+                     **(algo_only_routes() if algo_only else {})}
     admin = None if admin_token is None else Admin(facade, admin_token)
 
     async def endpoint(request: Request) -> Response:
@@ -388,7 +381,7 @@ def create_app(
         if not isinstance(adm, Admitted):
             return _response(adm, close=_unread(request))
         body = await _body(request, MAX_BODY_BYTES,
-                           lambda: facade.too_large(adm.meter_key, wall))
+                           lambda: facade.too_large(adm.ip, wall))
         if isinstance(body, Response):
             return body
         return _response(facade.answer(
@@ -428,37 +421,6 @@ def create_app(
     app.state.facade = facade
     app.state.hub = hub
     return app
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(ACCEPT_BATCH)  # connections queue from here on, before the loop starts
-    sock.set_inheritable(True)
-    return sock
-
-
-def _url(host: str, sock: socket.socket) -> str:
-    port = sock.getsockname()[1]
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-
-
-def _server(app: Starlette, log_level: str, limits: Limits) -> Any:
-    import uvicorn
-
-    guard = Guard(connection_cap(limits))
-    app.state.guard = guard
-    config = uvicorn.Config(
-        app, log_level=log_level, access_log=False, lifespan="off",
-        timeout_graceful_shutdown=5, http=protocol_class(limits, guard),
-        timeout_keep_alive=limits.keep_alive, backlog=ACCEPT_BATCH,
-        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
-        ws="websockets-sansio", ws_max_size=MAX_FRAME, ws_per_message_deflate=False,
-        ws_ping_interval=180.0, ws_ping_timeout=600.0,  # Binance's: ping 3 min, pong 10
-    )
-    return uvicorn.Server(config)
 
 
 #: how often a served market is brought up to date when no request does it
@@ -531,19 +493,19 @@ def _snapshot(facade: Facade) -> None:
 def running(
     target: Exchange | Starlette, host: str = "127.0.0.1", port: int = 0, *,
     weight_limit: int | None = None, log_level: str = "warning", limits: Limits | None = None,
+    rate_limits: RateLimits | None = None,
 ) -> Iterator[str]:
     """Serve a venue (or an app from :func:`create_app`) from a background thread.
 
     Yields the base URL (``http://127.0.0.1:<port>``, a free port unless ``port`` is
     given); on exit stops the server, answering requests in flight first.  Pass the
     app rather than the venue to reach ``app.state.lock`` while it serves.  ``limits``:
-    the transport limits (:class:`~engine.server.transport.Limits`; default ``Limits()``).
-    """
+    the transport limits (:class:`~engine.server.transport.Limits`; default ``Limits()``);
+    ``weight_limit``, ``rate_limits``: see :func:`create_app` (a venue only)."""
     app = target if isinstance(target, Starlette) else create_app(
-        target, weight_limit=weight_limit
-    )
-    sock = _bind(host, port)
-    server = _server(app, log_level, limits or Limits())
+        target, weight_limit=weight_limit, rate_limits=rate_limits)
+    sock = bind(host, port)
+    server = uvicorn_server(app, log_level, limits or Limits())
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="fapisim-server", daemon=True
     )
@@ -556,7 +518,7 @@ def running(
         time.sleep(0.005)
     try:
         with _ticking(app):
-            yield _url(host, sock)
+            yield url_of(host, sock)
     finally:
         server.should_exit = True
         thread.join(10)
@@ -569,21 +531,23 @@ def serve(
     on_ready: Callable[[str], None] | None = None, limits: Limits | None = None,
     market: MarketFeed | None = None, venue_clock: VenueClock | None = None,
     state: StateDir | None = None, admin_token: str | None = None,
+    rate_limits: RateLimits | None = None, algo_only: bool = False,
 ) -> None:
     """Serve ``exchange`` in the foreground until SIGINT/SIGTERM, then shut down
     gracefully (requests in flight are answered; with ``state``, a last snapshot).
     ``on_ready(url)`` runs once the socket is bound, before the first request is
-    accepted.  ``market``, ``venue_clock``, ``state``, ``admin_token``: see
-    :func:`create_app`."""
+    accepted.  ``market``, ``venue_clock``, ``state``, ``admin_token``, ``weight_limit``,
+    ``rate_limits``, ``algo_only``: see :func:`create_app` (no limits by default)."""
     app = create_app(exchange, weight_limit=weight_limit, market=market,
-                     venue_clock=venue_clock, state=state, admin_token=admin_token)
-    server = _server(app, log_level, limits or Limits())  # checks the limits first
-    sock = _bind(host, port)
+                     venue_clock=venue_clock, state=state, admin_token=admin_token,
+                     rate_limits=rate_limits, algo_only=algo_only)
+    server = uvicorn_server(app, log_level, limits or Limits())  # checks the limits first
+    sock = bind(host, port)
     main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _interrupt) if main else None
     try:
         if on_ready is not None:
-            on_ready(_url(host, sock))
+            on_ready(url_of(host, sock))
         # uvicorn catches SIGINT/SIGTERM, drains requests in flight, then re-raises the
         # signal to the handler it found: KeyboardInterrupt for both, caught here.
         with _ticking(app):

@@ -3,9 +3,10 @@
 Each :class:`Endpoint` names the venue command that answers it
 (:mod:`engine.venue.commands`, what the in-process
 :class:`~engine.venue.client.Client` calls too), whether it is signed,
-its request weight (Binance's) and whether it places an order (counted in
-``X-MBX-ORDER-COUNT-1M``).  Handlers only move parameters: every rule lives in
-the engine.  A handler gets the venue, the caller's account state (None on
+its request weight (Binance's, charged to the client's IP address) and how many
+orders a request places (counted against the account, ``X-MBX-ORDER-COUNT-10S``
+and ``-1M``: :mod:`~engine.server.weights`).  Handlers only move parameters: every
+rule lives in the engine.  A handler gets the venue, the caller's account state (None on
 public endpoints) and the request's parameters as strings, without the
 transport ones (``signature``, ``timestamp``, ``recvWindow``).
 
@@ -16,11 +17,14 @@ Binance's order limits; the other market types a client library loads at start
 signed ``/sapi/v1/margin/isolated/allPairs`` and ``/sapi/v1/capital/config/getall``)
 answer with no symbols or assets.
 
-``POST /fapi/v1/order`` answers ``newOrderRespType=ACK`` unless RESULT is sent, as
-Binance does (:func:`ack_default`; in process the default is RESULT).
+``POST /fapi/v1/order`` and ``batchOrders`` take Binance's wire defaults where they
+differ from the in-process ones (:func:`wire_defaults`): the answer is ACK unless
+RESULT is sent, and self-trade prevention is EXPIRE_MAKER unless another mode is.
 
-Choices: ``/fapi/v2/...`` and ``/fapi/v3/...`` account, balance and
-positionRisk answer the same objects; conditional types are accepted on
+``/fapi/v2/...`` and ``/fapi/v3/...`` account and positionRisk answer each
+version's own shape and rows (:mod:`engine.venue.accounts`).
+
+Choices: conditional types are accepted on
 ``POST /fapi/v1/order`` as well as on ``/fapi/v1/algoOrder`` (SPEC 2.3);
 ``GET /api/v3/ping`` answers ``{}`` and ``GET /api/v3/time`` the venue clock, for
 python-binance's ``AsyncClient.create()`` (its ``ThreadedWebsocketManager`` builds one).
@@ -35,13 +39,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from engine.core.errors import reject
+from engine.server.weights import RateLimits
 from engine.venue import commands as c
+from engine.venue.batch import parse_batch
 
 if TYPE_CHECKING:
     from engine.core.ledger import AccountState
     from engine.venue.exchange import Exchange
 
-__all__ = ["ROUTES", "Endpoint", "Params", "by_symbol", "public", "signed"]
+__all__ = ["CONDITIONAL_TYPES", "ROUTES", "WIRE_DEFAULTS", "Endpoint", "Params", "wire_defaults",
+           "algo_only_routes", "by_symbol", "public", "signed"]
 
 Params = Mapping[str, str]
 Handler = Callable[["Exchange", "AccountState | None", Params], Any]
@@ -55,18 +63,28 @@ class Endpoint:
     ``timestamp``; the handler gets the caller's account.  ``keyed``: Binance's
     MARKET_DATA (``GET /fapi/v1/historicalTrades``) — the ``X-MBX-APIKEY`` of a known
     account is required (missing or malformed → 401 -2014, unknown → 401 -2015) but
-    nothing is signed, and the weight is the account's; the handler needs no account.
-    Neither: public."""
+    nothing is signed; the handler needs no account.  Neither: public.
+
+    ``weight``: charged to the client's IP address, whoever sends it.  ``orders``: what
+    one request counts against its account's order limits, ``(10-second counter,
+    minute counter)``; ``(0, 0)``: not an order endpoint.  Binance's pages: one order
+    on each for ``POST``/``PUT /fapi/v1/order``; 5 and 1 for ``batchOrders``, whatever
+    its size."""
 
     handler: Handler
     signed: bool
     weight: int | Callable[[Params], int]
-    order: bool = False
+    orders: tuple[int, int] = (0, 0)
     keyed: bool = False
 
     def weight_of(self, params: Params) -> int:
         w = self.weight
         return w if isinstance(w, int) else w(params)
+
+    @property
+    def order(self) -> bool:
+        """True when the endpoint places orders."""
+        return self.orders != (0, 0)
 
 
 def _depth_weight(params: Params) -> int:
@@ -93,13 +111,59 @@ def _either(params: Params, *names: str) -> str | None:
     return None
 
 
-def ack_default(params: Params) -> Params:
-    """The parameters with Binance's REST default ``newOrderRespType=ACK`` when none was
-    sent (in process the default is RESULT: SPEC 3).  The journal records what runs,
-    so a replay answers as the request was answered."""
-    if "newOrderRespType" in params:
-        return params
-    return {**params, "newOrderRespType": "ACK"}
+#: what ``POST /fapi/v1/order`` (and each ``batchOrders`` item) takes when it is not sent,
+#: where Binance's wire default differs from the venue's in-process one (SPEC 3)
+WIRE_DEFAULTS = {"newOrderRespType": "ACK", "selfTradePreventionMode": "EXPIRE_MAKER"}
+
+
+def wire_defaults(params: Params) -> Params:
+    """The parameters with Binance's REST defaults for what was not sent
+    (:data:`WIRE_DEFAULTS`): ``newOrderRespType=ACK`` (in process: RESULT) and
+    ``selfTradePreventionMode=EXPIRE_MAKER`` (in process: NONE) — the default the New
+    Order page states and live orders sent without it report.  The journal records
+    what runs, so a replay answers as the request was answered."""
+    missing = {k: v for k, v in WIRE_DEFAULTS.items() if k not in params}
+    return {**params, **missing} if missing else params
+
+
+def _ack_items(batch: Any) -> list[dict[str, Any]]:
+    """``batchOrders``' items, each with Binance's wire defaults (:func:`wire_defaults`)."""
+    return [dict(wire_defaults(item)) for item in parse_batch(batch)]
+
+
+#: the conditional types Binance moved to the Algo Order endpoints on 2025-12-09
+CONDITIONAL_TYPES = frozenset(
+    {"STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET"})
+
+
+def _algo_only_order(ex: Exchange, a: AccountState, p: Params) -> Any:
+    if p.get("type") in CONDITIONAL_TYPES:
+        raise reject("STOP_ORDER_SWITCH_ALGO")
+    return c.new_order(ex, a, wire_defaults(p))
+
+
+def _algo_only_batch(ex: Exchange, a: AccountState, p: Params) -> Any:
+    """The batch with its conditional items refused -4120 in place and the rest placed
+    (each item is judged on its own, so the answers are the ones a batch without
+    those items gives, merged back in order)."""
+    items = _ack_items(p.get("batchOrders"))
+    keep = [i for i in items if i.get("type") not in CONDITIONAL_TYPES]
+    placed = iter(c.new_batch_orders(ex, a, keep) if keep else [])
+    refused = reject("STOP_ORDER_SWITCH_ALGO").to_wire()
+    return [dict(refused) if i.get("type") in CONDITIONAL_TYPES else next(placed)
+            for i in items]
+
+
+def algo_only_routes() -> dict[str, dict[str, Endpoint]]:
+    """``--algo-only`` (Binance since 2025-12-09): ``POST /fapi/v1/order`` and ``POST
+    /fapi/v1/batchOrders`` refuse the conditional types with -4120, so a bot can check
+    that it sends them to ``/fapi/v1/algoOrder``.  The routes that change."""
+    return {
+        "/fapi/v1/order": {**ROUTES["/fapi/v1/order"],
+                           "POST": signed(_algo_only_order, 0, order=True)},
+        "/fapi/v1/batchOrders": {**ROUTES["/fapi/v1/batchOrders"],
+                                 "POST": signed(_algo_only_batch, 5, orders=(5, 1))},
+    }
 
 
 def _acct(a: AccountState | None) -> AccountState:
@@ -113,14 +177,14 @@ def public(handler: Callable[[Exchange, Params], Any], weight: Any = 1) -> Endpo
 
 def signed(
     handler: Callable[[Exchange, AccountState, Params], Any], weight: Any = 1,
-    order: bool = False,
+    order: bool = False, orders: tuple[int, int] | None = None,
 ) -> Endpoint:
-    return Endpoint(lambda ex, a, p: handler(ex, _acct(a), p), True, weight, order)
+    """A signed endpoint; ``orders``: its order counts (``order=True``: one on each)."""
+    count = ((1, 1) if order else (0, 0)) if orders is None else orders
+    return Endpoint(lambda ex, a, p: handler(ex, _acct(a), p), True, weight, count)
 
 
-_ACCOUNT = {"GET": signed(lambda ex, a, p: c.account_info(ex, a), 5)}
 _BALANCE = {"GET": signed(lambda ex, a, p: c.balance_info(ex, a), 5)}
-_POSITION_RISK = {"GET": signed(lambda ex, a, p: c.get_position_risk(ex, a, p), 5)}
 _PING = {"GET": public(lambda ex, p: {})}
 
 
@@ -131,11 +195,10 @@ def _other_market(ex: Exchange, p: Params) -> dict[str, Any]:
             "symbols": []}
 
 
-#: Binance's order-count limits of an account (``GET /fapi/v1/rateLimit/order``)
-ORDER_RATE_LIMITS = [
-    {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 300},
-    {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": 1200},
-]
+#: Binance's order-count limits of an account (``GET /fapi/v1/rateLimit/order``): what
+#: Binance reports, whichever limits this server enforces (:class:`RateLimits`)
+ORDER_RATE_LIMITS = [row for row in reversed(RateLimits.binance().rate_limits())
+                     if row["rateLimitType"] == "ORDERS"]
 
 #: path -> verb -> endpoint
 ROUTES: dict[str, dict[str, Endpoint]] = {
@@ -154,13 +217,20 @@ ROUTES: dict[str, dict[str, Endpoint]] = {
     },
     # -- orders --------------------------------------------------------------------------
     "/fapi/v1/order": {
-        "POST": signed(lambda ex, a, p: c.new_order(ex, a, ack_default(p)), 0, order=True),
+        "POST": signed(lambda ex, a, p: c.new_order(ex, a, wire_defaults(p)), 0, order=True),
         "GET": signed(lambda ex, a, p: c.query_order(ex, a, p)),
         "DELETE": signed(lambda ex, a, p: c.cancel_order(
             ex, a, p.get("symbol"), p.get("orderId"), p.get("origClientOrderId"))),
         "PUT": signed(lambda ex, a, p: c.modify_order(ex, a, p), 0, order=True),
     },
+    "/fapi/v1/order/test": {
+        "POST": signed(lambda ex, a, p: c.test_order(ex, a, wire_defaults(p))),
+    },
     "/fapi/v1/batchOrders": {
+        "POST": signed(lambda ex, a, p: c.new_batch_orders(
+            ex, a, _ack_items(p.get("batchOrders"))), 5, orders=(5, 1)),
+        "PUT": signed(lambda ex, a, p: c.modify_batch_orders(ex, a, p.get("batchOrders")), 5,
+                      orders=(5, 1)),
         "DELETE": signed(lambda ex, a, p: c.cancel_batch(
             ex, a, p.get("symbol"), _either(p, "orderIdList", "orderidlist"),
             _either(p, "origClientOrderIdList", "origclientorderidlist"))),
@@ -209,6 +279,8 @@ ROUTES: dict[str, dict[str, Endpoint]] = {
             ex, a, p.get("dualSidePosition"))),
         "GET": signed(lambda ex, a, p: c.get_position_mode(ex, a), 30),
     },
+    "/fapi/v1/symbolConfig": {"GET": signed(lambda ex, a, p: c.symbol_config(ex, a, p), 5)},
+    "/fapi/v1/accountConfig": {"GET": signed(lambda ex, a, p: c.account_config(ex, a), 5)},
     "/fapi/v1/commissionRate": {"GET": signed(lambda ex, a, p: c.commission_rate(ex, p), 20)},
     "/fapi/v1/leverageBracket": {"GET": signed(lambda ex, a, p: c.leverage_brackets(ex, p))},
     "/fapi/v1/multiAssetsMargin": {
@@ -225,10 +297,14 @@ ROUTES: dict[str, dict[str, Endpoint]] = {
     "/sapi/v1/margin/isolated/allPairs": {"GET": signed(lambda ex, a, p: [], 10)},
     "/sapi/v1/capital/config/getall": {"GET": signed(lambda ex, a, p: [], 10)},
     # -- account views ------------------------------------------------------------------
-    "/fapi/v2/account": _ACCOUNT,
-    "/fapi/v3/account": _ACCOUNT,
+    "/fapi/v2/account": {"GET": signed(lambda ex, a, p: c.account_info(ex, a, 2), 5)},
+    "/fapi/v3/account": {"GET": signed(lambda ex, a, p: c.account_info(ex, a, 3), 5)},
     "/fapi/v2/balance": _BALANCE,
     "/fapi/v3/balance": _BALANCE,
-    "/fapi/v2/positionRisk": _POSITION_RISK,
-    "/fapi/v3/positionRisk": _POSITION_RISK,
+    "/fapi/v2/positionRisk": {
+        "GET": signed(lambda ex, a, p: c.get_position_risk(ex, a, p, 2), 5),
+    },
+    "/fapi/v3/positionRisk": {
+        "GET": signed(lambda ex, a, p: c.get_position_risk(ex, a, p, 3), 5),
+    },
 }

@@ -36,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import resource
+import socket
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,10 +45,11 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from engine.core.errors import InvariantError, reject
 from engine.server.encoding import dumps
+from engine.server.frames import MAX_FRAME
 
 __all__ = [
-    "ACCEPT_BATCH", "FD_RESERVE", "MAX_HEADER_BYTES", "Guard", "Limits", "connection_cap",
-    "protocol_class",
+    "ACCEPT_BATCH", "FD_RESERVE", "MAX_HEADER_BYTES", "Guard", "Limits", "bind", "connection_cap",
+    "protocol_class", "url_of", "uvicorn_server",
 ]
 
 log = logging.getLogger("fapisim.server")
@@ -232,3 +234,38 @@ class _Guarded(H11Protocol):
         self._disarm()
         if self.transport is not None and not self.transport.is_closing():
             self.transport.abort()
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host``:``port`` (queueing connections from now on)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(ACCEPT_BATCH)  # connections queue from here on, before the loop starts
+    sock.set_inheritable(True)
+    return sock
+
+
+def url_of(host: str, sock: socket.socket) -> str:
+    """The base URL a bound socket serves."""
+    port = sock.getsockname()[1]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def uvicorn_server(app: Any, log_level: str, limits: Limits) -> Any:
+    """The uvicorn server of ``app`` with these transport limits (the connection guard is
+    ``app.state.guard``) and Binance's websocket ping/pong."""
+    import uvicorn
+
+    guard = Guard(connection_cap(limits))
+    app.state.guard = guard
+    config = uvicorn.Config(
+        app, log_level=log_level, access_log=False, lifespan="off",
+        timeout_graceful_shutdown=5, http=protocol_class(limits, guard),
+        timeout_keep_alive=limits.keep_alive, backlog=ACCEPT_BATCH,
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+        ws="websockets-sansio", ws_max_size=MAX_FRAME, ws_per_message_deflate=False,
+        ws_ping_interval=180.0, ws_ping_timeout=600.0,  # Binance's: ping 3 min, pong 10
+    )
+    return uvicorn.Server(config)

@@ -288,7 +288,8 @@ class VenueMachine(RuleBasedStateMachine):
 
     @rule(acct=accounts, symbol=symbols)
     def close_position(self, acct: str, symbol: str) -> None:
-        amt = self.clients[acct].get_position_risk(symbol=symbol)[0]["positionAmt"]
+        rows = self.clients[acct].get_position_risk(symbol=symbol)  # none while flat (v3)
+        amt = rows[0]["positionAmt"] if rows else "0"
         lots = abs(int(Decimal(amt).scaleb(3)))
         if not lots:
             _resp, err = self.step(lambda: self.call(

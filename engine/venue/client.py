@@ -36,7 +36,7 @@ class Client:
     """
 
     __slots__ = ("_ex", "_acct", "_entry", "_cancels", "_settings", "_views", "_amends",
-                 "_batches")
+                 "_batches", "_accounts")
 
     def __init__(self, exchange: Exchange, acct: AccountState) -> None:
         self._ex = exchange
@@ -47,6 +47,7 @@ class Client:
         self._views = exchange._views
         self._amends = exchange._amends
         self._batches = exchange._batches
+        self._accounts = exchange._accounts
 
     def __repr__(self) -> str:
         return f"Client({self._acct.name!r})"
@@ -184,19 +185,27 @@ class Client:
 
     # -- account -----------------------------------------------------------------------------
     def account(self, **kwargs: Any) -> dict:
-        return self._views.account_info(self._acct)
+        return self._accounts.account_info(self._acct)
 
     def balance(self, **kwargs: Any) -> list[dict]:
-        return self._views.balance_info(self._acct)
+        return self._accounts.balance_info(self._acct)
 
     def get_position_risk(self, **kwargs: Any) -> list[dict]:
-        return self._views.get_position_risk(self._acct, kwargs)
+        return self._accounts.position_risk(self._acct, kwargs)
 
     def get_account_trades(self, symbol: str, **kwargs: Any) -> list[dict]:
         return self._views.get_account_trades(self._acct, {"symbol": symbol, **kwargs})
 
     def get_income_history(self, **kwargs: Any) -> list[dict]:
         return self._views.get_income_history(self._acct, kwargs)
+
+    def symbol_configuration(self, **kwargs: Any) -> list[dict]:
+        """``GET /fapi/v1/symbolConfig``: leverage and margin type per symbol."""
+        return self._accounts.symbol_config(self._acct, kwargs)
+
+    def futures_account_configuration(self, **kwargs: Any) -> dict:
+        """``GET /fapi/v1/accountConfig``: the account's configuration."""
+        return self._accounts.account_config(self._acct)
 
     def change_leverage(self, symbol: str, leverage: int, **kwargs: Any) -> dict:
         return self._settings.change_leverage(self._acct, symbol, leverage)

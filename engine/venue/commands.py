@@ -37,7 +37,8 @@ if TYPE_CHECKING:
     from engine.venue.exchange import Exchange
 
 __all__ = [
-    "ACCOUNT_COMMANDS", "account_info", "all_algo_orders", "balance_info", "book_ticker",
+    "ACCOUNT_COMMANDS", "account_config", "account_info", "all_algo_orders", "balance_info",
+    "book_ticker",
     "cancel_algo_open_orders", "cancel_algo_order", "cancel_batch", "cancel_open_orders",
     "cancel_order", "change_leverage", "change_margin_type", "change_position_mode",
     "commission_rate", "countdown_cancel", "depth", "exchange_info", "get_account_trades",
@@ -45,6 +46,7 @@ __all__ = [
     "get_position_mode", "get_position_risk", "leverage_brackets", "mark_price_info",
     "modify_batch_orders", "modify_order", "new_batch_orders", "order_amendments", "test_order",
     "new_algo_order", "new_order", "open_algo_orders", "query_algo_order", "query_order",
+    "symbol_config",
     "event_owner", "user_events",
 ]
 
@@ -172,19 +174,30 @@ def get_income_history(ex: Exchange, acct: AccountState, params: Params) -> list
     return ex._views.get_income_history(acct, params)
 
 
-def account_info(ex: Exchange, acct: AccountState) -> dict:
-    """``GET /fapi/v2/account`` (and v3)."""
-    return ex._views.account_info(acct)
+def account_info(ex: Exchange, acct: AccountState, version: int = 3) -> dict:
+    """``GET /fapi/v2/account`` or ``/fapi/v3/account`` (:mod:`engine.venue.accounts`)."""
+    return ex._accounts.account_info(acct, version)
 
 
 def balance_info(ex: Exchange, acct: AccountState) -> list[dict]:
-    """``GET /fapi/v2/balance`` (and v3)."""
-    return ex._views.balance_info(acct)
+    """``GET /fapi/v2/balance`` and ``/fapi/v3/balance``."""
+    return ex._accounts.balance_info(acct)
 
 
-def get_position_risk(ex: Exchange, acct: AccountState, params: Params) -> list[dict]:
-    """``GET /fapi/v2/positionRisk`` (and v3)."""
-    return ex._views.get_position_risk(acct, params)
+def get_position_risk(ex: Exchange, acct: AccountState, params: Params,
+                      version: int = 3) -> list[dict]:
+    """``GET /fapi/v2/positionRisk`` or ``/fapi/v3/positionRisk``."""
+    return ex._accounts.position_risk(acct, params, version)
+
+
+def symbol_config(ex: Exchange, acct: AccountState, params: Params) -> list[dict]:
+    """``GET /fapi/v1/symbolConfig``."""
+    return ex._accounts.symbol_config(acct, params)
+
+
+def account_config(ex: Exchange, acct: AccountState) -> dict:
+    """``GET /fapi/v1/accountConfig``."""
+    return ex._accounts.account_config(acct)
 
 
 def query_algo_order(ex: Exchange, acct: AccountState, params: Params) -> dict:

@@ -79,6 +79,7 @@ from engine.core.events import EventLog
 from engine.core.instrument import Instrument, default_instruments, money_str
 from engine.core.ledger import AccountState, Ledger
 from engine.core.market import Market
+from engine.venue.accounts import Accounts
 from engine.venue.algo import Algo
 from engine.venue.amend import Amends
 from engine.venue.batch import Batches
@@ -164,6 +165,7 @@ class Exchange:
         tape = self._tape = Tape(s)
         algo = self._algo = Algo(s)
         views = self._views = Views(s)
+        accounts = self._accounts = Accounts(s)
         amends = self._amends = Amends(s)
         batches = self._batches = Batches(s)
         runner.bind(firing=firing, risk=risk)
@@ -175,11 +177,12 @@ class Exchange:
         risk.bind(runner=runner, firing=firing, cancels=cancels)
         tape.bind(runner=runner, cancels=cancels, matching=matching, risk=risk)
         algo.bind(runner=runner, entry=entry, cancels=cancels)
-        views.bind(risk=risk)
+        views.bind()
+        accounts.bind(risk=risk)
         amends.bind(runner=runner, entry=entry, matching=matching, cancels=cancels, views=views)
         batches.bind(runner=runner, entry=entry, amends=amends)
         self._rules = (runner, matching, firing, entry, cancels, settings, risk, tape, algo, views,
-                       amends, batches)
+                       amends, batches, accounts)
 
     # -- instruments -----------------------------------------------------------------------
     def add_instrument(self, inst: Instrument) -> None:
@@ -488,7 +491,7 @@ class Exchange:
             rule._check()
         check_orders(self._s, self._matching)
         check_positions(self._s)
-        self._views.check()
+        self._accounts.check()
 
     def state_hash(self) -> str:
         """Hex SHA-256 of the whole venue state (canonical, order-independent of dicts).

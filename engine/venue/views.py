@@ -1,15 +1,8 @@
-"""Read-only views, shaped as Binance's responses: orders, account, positions, market data.
+"""Read-only views, shaped as Binance's responses: orders, history, market data.
 
 Choices (also in the README):
 
-* ``get_position_risk`` follows ``/fapi/v3/positionRisk``: rows for positions
-  that are open or have open orders; with ``symbol`` every position side of
-  that symbol is listed, flat or not.  ``account()['positions']`` lists the same rows.
-* Per position, ``openOrderInitialMargin`` is the frozen margin of the open
-  orders on that (symbol, positionSide); ``initialMargin`` = position IM + that.
-* ``entryPrice`` = cost / quantity, rounded half-even to 8 decimals;
-  ``breakEvenPrice`` equals it (fees are not folded in); ``liquidationPrice``
-  is the mark at which the account would be liquidated (``risk``), "0" if never.
+* account, balance and positionRisk are :mod:`engine.venue.accounts`'.
 * History endpoints select rows as Binance does — default 7-day windows, the
   most recent rows unless an id anchors the list, -4165 past 7 days, income's
   ``page``; self-trades never split across pages (:mod:`engine.venue.history`).
@@ -23,18 +16,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from engine.core.decimals import fmt_ratio, fmt_scaled, parse_int, present
+from engine.core.decimals import fmt_scaled, parse_int, present
 from engine.core.enums import (
-    BOTH,
     BUY,
-    LONG,
     SELL,
-    SHORT,
     IncomeType,
-    PositionSide,
 )
-from engine.core.errors import InvariantError, reject
+from engine.core.errors import reject
 from engine.core.instrument import money_str
+from engine.venue.accounts import MARGIN_ASSETS
 from engine.venue.history import anchored, inside, limit_of, most_recent, opt_int, window
 from engine.venue.rule import Rule
 from engine.wire.orders import order_wire_timed
@@ -46,25 +36,10 @@ if TYPE_CHECKING:
     from engine.core.market import Market
     from engine.core.order import Order
     from engine.core.orderindex import OrderIndex
-    from engine.venue.risk import Risk
 
 __all__ = ["Views"]
 
 _DEPTH_MAX = 1000
-
-
-def _money_e8(text: str) -> int:
-    """Inverse of ``money_str``: a minimal decimal string with ≤ 8 decimals → 10⁻⁸ USDT.
-
-    Exact, and without ``Decimal``: the invariant check reads back every money
-    field of every account once per property-test step.
-    """
-    digits = text[1:] if text[:1] == "-" else text
-    head, _dot, tail = digits.partition(".")
-    if len(tail) > 8 or not head.isdigit() or not (tail.isdigit() or not tail):
-        raise InvariantError(f"{text!r} is not an amount of money")
-    value = int(head) * 100_000_000 + int(tail.ljust(8, "0") or "0")
-    return -value if digits is not text else value
 
 
 def _order_id(o: Order) -> int:
@@ -79,10 +54,8 @@ class Views(Rule):
     """Read-only endpoints.
 
     Room: reads the instruments, symbols, markets, ledger, order index, clock and
-    update counter; changes nothing.  Peer: ``risk`` (liquidation prices).
+    update counter; changes nothing.
     """
-
-    PEERS = ("risk",)
 
     # the state it touches (engine.venue.rule)
     _instruments: dict[str, Instrument]
@@ -91,9 +64,6 @@ class Views(Rule):
     _ledger: Ledger
     _index: OrderIndex
     _amendments: dict[int, list[tuple[int, int, int, int, int, int, int, int]]]
-    # the rules it calls
-    _risk: Risk
-
     # -- orders ---------------------------------------------------------------------------
     def lookup(self, acct: AccountState, params: Mapping[str, Any]) -> Order:
         """The caller's order named by ``orderId`` or ``origClientOrderId`` on ``symbol``
@@ -250,191 +220,6 @@ class Views(Rule):
                 break
         return out
 
-    # -- account ------------------------------------------------------------------------
-    def _position_rows(
-        self, acct: AccountState, symbol: str | None
-    ) -> list[dict[str, Any]]:
-        frozen: dict[tuple[str, PositionSide], int] = {}
-        for (name, sym), table in self._index.open_orders.items():
-            if name != acct.name:
-                continue
-            for o in table.values():
-                k = (sym, o.pside)
-                frozen[k] = frozen.get(k, 0) + o.frozen_e8()
-        sides = (LONG, SHORT) if acct.dual_side else (
-            BOTH,
-        )
-        rows = []
-        for sym in self._symbols if symbol is None else [symbol]:
-            inst = self._instruments[sym]
-            for pside in sides:
-                pos = acct.positions.get((sym, pside))
-                qty = 0 if pos is None else pos.qty
-                has_orders = (sym, pside) in frozen or bool(
-                    self._index.open_rows.get((acct.name, sym))
-                )
-                if symbol is None and not qty and not has_orders:
-                    continue
-                rows.append(self._position_row(acct, inst, pside, pos, frozen.get((sym, pside), 0)))
-        return rows
-
-    def _position_row(
-        self, acct: AccountState, inst: Any, pside: PositionSide, pos: Any,
-        frozen: int,
-    ) -> dict[str, Any]:
-        sym = inst.symbol
-        mark = self._markets[sym].mark_price() or 0
-        qty = 0 if pos is None else pos.qty
-        cost = 0 if pos is None else pos.cost_e8
-        notional = qty * mark * inst.notional_unit_e8
-        lev = acct.leverage_of(sym)
-        im = -(-abs(notional) // lev)
-        mm = inst.maint_margin_e8(notional) if qty else 0
-        if qty:
-            entry = fmt_ratio(cost, qty * inst.step_m * 10 ** (8 - inst.qty_exp), 8)
-        else:
-            entry = "0"
-        cap = max((b.cap_e8 for b in inst.brackets if b.initial_leverage >= lev), default=0)
-        liq = self._risk.liquidation_price(acct, sym, pside) if qty else None
-        return {
-            "symbol": sym,
-            "positionSide": pside._value_,
-            "positionAmt": inst.signed_qty_str(qty),
-            "entryPrice": entry,
-            "breakEvenPrice": entry,
-            "markPrice": inst.price_str(mark),
-            "unRealizedProfit": money_str(notional - cost),
-            "liquidationPrice": inst.price_str(liq) if liq else "0",
-            "isolatedMargin": "0",
-            "notional": money_str(notional),
-            "marginAsset": inst.margin_asset,
-            "isolatedWallet": "0",
-            "initialMargin": money_str(im + frozen),
-            "maintMargin": money_str(mm),
-            "positionInitialMargin": money_str(im),
-            "openOrderInitialMargin": money_str(frozen),
-            "adl": 0,
-            "bidNotional": "0",
-            "askNotional": "0",
-            "leverage": str(lev),
-            "marginType": "cross",
-            "isAutoAddMargin": "false",
-            "maxNotionalValue": money_str(cap),
-            "updateTime": 0 if pos is None else pos.update_time,
-        }
-
-    def get_position_risk(
-        self, acct: AccountState, params: Mapping[str, Any]
-    ) -> list[dict]:
-        symbol = None
-        if present(params.get("symbol")):
-            symbol = parse_symbol(params, self._instruments).symbol
-        return self._position_rows(acct, symbol)
-
-    def _totals(self, acct: AccountState) -> dict[str, int]:
-        upnl, im, mm = self._ledger.margin_figures(acct, self._instruments)
-        wallet, frozen = acct.wallet_e8, acct.frozen_e8
-        available = wallet + upnl - im - frozen
-        return {
-            "wallet": wallet, "upnl": upnl, "im": im, "mm": mm, "frozen": frozen,
-            "available": available, "max_withdraw": max(0, min(wallet, available)),
-        }
-
-    def account_info(self, acct: AccountState) -> dict:
-        t = self._totals(acct)
-        wallet, upnl = money_str(t["wallet"]), money_str(t["upnl"])
-        margin_balance = money_str(t["wallet"] + t["upnl"])
-        asset = {
-            "asset": "USDT",
-            "walletBalance": wallet,
-            "unrealizedProfit": upnl,
-            "marginBalance": margin_balance,
-            "maintMargin": money_str(t["mm"]),
-            "initialMargin": money_str(t["im"] + t["frozen"]),
-            "positionInitialMargin": money_str(t["im"]),
-            "openOrderInitialMargin": money_str(t["frozen"]),
-            "crossWalletBalance": wallet,
-            "crossUnPnl": upnl,
-            "availableBalance": money_str(t["available"]),
-            "maxWithdrawAmount": money_str(t["max_withdraw"]),
-            "marginAvailable": True,
-            "updateTime": acct.update_time,
-        }
-        positions = [
-            {k: r[k] for k in (
-                "symbol", "positionSide", "positionAmt", "unrealizedProfit", "isolatedMargin",
-                "notional", "isolatedWallet", "initialMargin", "maintMargin",
-                "positionInitialMargin", "openOrderInitialMargin", "entryPrice",
-                "breakEvenPrice", "leverage", "updateTime",
-            ) if k in r} | {"unrealizedProfit": r["unRealizedProfit"]}
-            for r in self._position_rows(acct, None)
-        ]
-        return {
-            "feeTier": 0,
-            "canTrade": True,
-            "canDeposit": True,
-            "canWithdraw": True,
-            "multiAssetsMargin": False,
-            "tradeGroupId": -1,
-            "updateTime": 0,
-            "totalInitialMargin": money_str(t["im"] + t["frozen"]),
-            "totalMaintMargin": money_str(t["mm"]),
-            "totalWalletBalance": wallet,
-            "totalUnrealizedProfit": upnl,
-            "totalMarginBalance": margin_balance,
-            "totalPositionInitialMargin": money_str(t["im"]),
-            "totalOpenOrderInitialMargin": money_str(t["frozen"]),
-            "totalCrossWalletBalance": wallet,
-            "totalCrossUnPnl": upnl,
-            "availableBalance": money_str(t["available"]),
-            "maxWithdrawAmount": money_str(t["max_withdraw"]),
-            "assets": [asset],
-            "positions": positions,
-        }
-
-    def balance_info(self, acct: AccountState) -> list[dict]:
-        t = self._totals(acct)
-        return [{
-            "accountAlias": "SgsR" + acct.name[:4],
-            "asset": "USDT",
-            "balance": money_str(t["wallet"]),
-            "crossWalletBalance": money_str(t["wallet"]),
-            "crossUnPnl": money_str(t["upnl"]),
-            "availableBalance": money_str(t["available"]),
-            "maxWithdrawAmount": money_str(t["max_withdraw"]),
-            "marginAvailable": True,
-            "updateTime": acct.update_time,
-        }]
-
-    def check(self) -> None:
-        """SPEC 6 invariant 2: account(), balance() and get_position_risk() agree."""
-        for name, acct in self._ledger.accounts.items():
-            info = self.account_info(acct)
-            bal = self.balance_info(acct)[0]
-            rows = self._position_rows(acct, None)
-            e8 = _money_e8
-            avail = e8(info["availableBalance"])
-            expect = (
-                e8(info["totalWalletBalance"]) + e8(info["totalUnrealizedProfit"])
-                - e8(info["totalPositionInitialMargin"]) - e8(info["totalOpenOrderInitialMargin"])
-            )
-            checks = [
-                (avail, expect, "available != wallet + uPnL − position IM − frozen"),
-                (avail, e8(bal["availableBalance"]), "account/balance available differ"),
-                (e8(info["totalWalletBalance"]), e8(bal["balance"]), "wallet differs"),
-                (e8(info["totalUnrealizedProfit"]),
-                 sum(e8(r["unRealizedProfit"]) for r in rows), "Σ position uPnL != total"),
-                (e8(info["totalPositionInitialMargin"]),
-                 sum(e8(r["positionInitialMargin"]) for r in rows), "Σ position IM != total"),
-                (e8(info["totalOpenOrderInitialMargin"]),
-                 sum(e8(r["openOrderInitialMargin"]) for r in rows), "Σ order IM != total"),
-                (e8(info["totalMaintMargin"]),
-                 sum(e8(r["maintMargin"]) for r in rows), "Σ maint margin != total"),
-            ]
-            for got, want, what in checks:
-                if got != want:
-                    raise InvariantError(f"{name}: {what} ({got} != {want})")
-
     # -- market data ---------------------------------------------------------------------
     def exchange_info(self) -> dict:
         return {
@@ -446,9 +231,12 @@ class Views(Rule):
                  "limit": 2400},
                 {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1,
                  "limit": 1200},
+                {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10,
+                 "limit": 300},
             ],
             "exchangeFilters": [],
-            "assets": [{"asset": "USDT", "marginAvailable": True, "autoAssetExchange": "0"}],
+            "assets": [{"asset": a, "marginAvailable": True, "autoAssetExchange": "0"}
+                       for a in MARGIN_ASSETS],
             "symbols": [self._instruments[s].symbol_info() for s in self._symbols],
         }
 

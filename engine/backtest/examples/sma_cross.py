@@ -47,7 +47,8 @@ class SmaCross(Strategy):
         if want == self.side[bar.symbol]:
             return
         self.stats["crossovers"] += 1
-        held = Decimal(self.client.get_position_risk(symbol=bar.symbol)[0]["positionAmt"])
+        rows = self.client.get_position_risk(symbol=bar.symbol)  # none while flat (v3)
+        held = Decimal(rows[0]["positionAmt"]) if rows else Decimal(0)
         delta = want * self.qty - held
         if not delta:
             return
