@@ -165,6 +165,9 @@ ENDPOINTS: dict[str, tuple[str, str, bool]] = {
     "modify_batch_order": ("PUT", "/fapi/v1/batchOrders", True),
     "new_order_test": ("POST", "/fapi/v1/order/test", True),
     "symbol_configuration": ("GET", "/fapi/v1/symbolConfig", True),
+    "adl_quantile": ("GET", "/fapi/v1/adlQuantile", True),
+    "force_orders": ("GET", "/fapi/v1/forceOrders", True),
+    "change_multi_asset_mode": ("POST", "/fapi/v1/multiAssetsMargin", True),
     "cancel_open_orders": ("DELETE", "/fapi/v1/allOpenOrders", True),
     "countdown_cancel_order": ("POST", "/fapi/v1/countdownCancelAll", True),
     "query_order": ("GET", "/fapi/v1/order", True),
@@ -1010,6 +1013,20 @@ income("page-text", -1100, illegal_int("page"), page="two")
 _add("get_position_risk", "symbol-unknown", {"symbol": "XRPUSDT"}, -1121, BAD_SYMBOL)
 _add("symbol_configuration", "symbol-unknown", {"symbol": "XRPUSDT"}, -1121, BAD_SYMBOL)
 _add("symbol_configuration", "symbol-lowercase", {"symbol": "btcusdt"}, -1121, BAD_SYMBOL)
+_add("adl_quantile", "symbol-unknown", {"symbol": "XRPUSDT"}, -1121, BAD_SYMBOL)
+_add("force_orders", "symbol-unknown", {"symbol": "XRPUSDT"}, -1121, BAD_SYMBOL)
+_add("force_orders", "auto-close-type-unknown", {"autoCloseType": "MARGIN_CALL"}, -1130,
+     invalid("autoCloseType"))
+_add("force_orders", "limit-101", {"limit": "101"}, -1130, invalid("limit"))
+_add("force_orders", "start-time-text", {"startTime": "today"}, -1100, illegal_int("startTime"))
+_add("change_multi_asset_mode", "true-is-not-offered", {"multiAssetsMargin": "true"}, -1020,
+     "This operation is not supported.")
+_add("change_multi_asset_mode", "false-is-already-so", {"multiAssetsMargin": "false"}, -4171,
+     "Adjusted asset mode is currently set and does not need to be adjusted repeatedly.")
+_add("change_multi_asset_mode", "not-sent", {"multiAssetsMargin": None}, -1102,
+     mandatory("multiAssetsMargin"))
+_add("change_multi_asset_mode", "yes", {"multiAssetsMargin": "yes"}, -1130,
+     invalid("multiAssetsMargin"))
 _add("get_position_risk", "symbol-with-dash", {"symbol": "BTC-USDT"}, -1121, BAD_SYMBOL)
 _add("get_position_risk", "symbol-list", {"symbol": [BTC, ETH]}, -1121, BAD_SYMBOL)
 

@@ -152,3 +152,36 @@ def test_adl_ranks_each_direction_s_positions_by_binance_s_score():
     # longs a < b < c < d by effective leverage: 1 + ⌊4k/4⌋ for k below; the maker is the
     # lone short (at a loss): 1
     assert adl == {"a": 1, "b": 2, "c": 3, "d": 4, "maker": 1}
+
+
+def test_force_orders_list_the_account_s_liquidations_and_adl_quantile_its_positions():
+    ex = Exchange()
+    for name, balance in (("alice", "100"), ("bob", "100000")):
+        ex.create_account(name, balance)
+    ex.set_mark_price(SYMBOL, "30000")
+    alice, bob = ex.client("alice"), ex.client("bob")
+    bob.new_order(symbol=SYMBOL, side="SELL", type="LIMIT", timeInForce="GTC",
+                  quantity="0.040", price="30000")
+    alice.new_order(symbol=SYMBOL, side="BUY", type="MARKET", quantity="0.040")
+    assert alice.adl_quantile() == [{"symbol": SYMBOL, "adlQuantile": {
+        "LONG": 1, "SHORT": 0, "BOTH": 1}}]
+    assert bob.adl_quantile(symbol=SYMBOL)[0]["adlQuantile"]["SHORT"] == 1
+    assert alice.force_orders() == []
+    ex.set_mark_price(SYMBOL, "27000")  # alice's 100 USDT cannot carry a 120 USDT loss
+    rows = alice.force_orders()
+    assert [(r["symbol"], r["side"], r["origQty"], r["price"], r["status"]) for r in rows] == [
+        (SYMBOL, "SELL", "0.04", "27000", "FILLED")]
+    assert rows[0]["time"] == ex.now and rows[0]["clientOrderId"] == f"autoclose-{ex.now}"
+    assert alice.force_orders(autoCloseType="ADL") == [] and bob.force_orders() == []
+    assert alice.adl_quantile() == []  # flat now
+
+
+def test_multi_assets_mode_is_refused_either_way_and_reads_false():
+    from engine import ClientError
+
+    c = make_venue().client("alice")
+    for value, code in (("true", -1020), ("false", -4171)):
+        with pytest.raises(ClientError) as e:
+            c.change_multi_asset_mode(multiAssetsMargin=value)
+        assert e.value.error_code == code
+    assert c.get_multi_asset_mode() == {"multiAssetsMargin": False}

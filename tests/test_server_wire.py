@@ -61,6 +61,9 @@ CLIENT_PATHS = {
     "new_batch_order": "/fapi/v1/batchOrders", "modify_batch_order": "/fapi/v1/batchOrders",
     "new_order_test": "/fapi/v1/order/test", "symbol_configuration": "/fapi/v1/symbolConfig",
     "futures_account_configuration": "/fapi/v1/accountConfig",
+    "adl_quantile": "/fapi/v1/adlQuantile", "force_orders": "/fapi/v1/forceOrders",
+    "change_multi_asset_mode": "/fapi/v1/multiAssetsMargin",
+    "get_multi_asset_mode": "/fapi/v1/multiAssetsMargin",
 }
 
 

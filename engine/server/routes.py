@@ -285,6 +285,11 @@ ROUTES: dict[str, dict[str, Endpoint]] = {
     "/fapi/v1/leverageBracket": {"GET": signed(lambda ex, a, p: c.leverage_brackets(ex, p))},
     "/fapi/v1/multiAssetsMargin": {
         "GET": signed(lambda ex, a, p: {"multiAssetsMargin": False}, 30),
+        "POST": signed(lambda ex, a, p: c.change_multi_assets(ex, a, p)),
+    },
+    "/fapi/v1/adlQuantile": {"GET": signed(lambda ex, a, p: c.adl_quantile(ex, a, p), 5)},
+    "/fapi/v1/forceOrders": {
+        "GET": signed(lambda ex, a, p: c.force_orders(ex, a, p), by_symbol(20, 50)),
     },
     "/fapi/v1/apiTradingStatus": {
         "GET": signed(lambda ex, a, p: {"indicators": {}, "updateTime": ex.now}),

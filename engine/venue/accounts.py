@@ -55,8 +55,9 @@ from typing import TYPE_CHECKING, Any
 
 from engine.core.decimals import fmt_ratio, present
 from engine.core.enums import BOTH, BUY, LONG, SHORT, PositionSide
-from engine.core.errors import InvariantError
+from engine.core.errors import InvariantError, reject
 from engine.core.instrument import money_str
+from engine.venue.history import inside, limit_of, window
 from engine.venue.rule import Rule
 from engine.wire.params import parse_symbol
 
@@ -245,6 +246,82 @@ class Accounts(Rule):
         return {"feeTier": 0, "canTrade": True, "canDeposit": True, "canWithdraw": True,
                 "dualSidePosition": acct.dual_side, "updateTime": 0,
                 "multiAssetsMargin": False, "tradeGroupId": -1}
+
+    def adl_quantile(self, acct: AccountState, params: Mapping[str, Any]) -> list[dict]:
+        """``GET /fapi/v1/adlQuantile``: per symbol with a position, each side's ``adl``.
+        One-way mode: the held direction's value under ``LONG`` or ``SHORT`` and under
+        ``BOTH``, the other 0; hedge mode: ``LONG`` and ``SHORT``, and ``HEDGE`` 0 (cross
+        margin, as Binance marks it)."""
+        symbol = None
+        if present(params.get("symbol")):
+            symbol = parse_symbol(params, self._instruments).symbol
+        out = []
+        for sym in self._symbols if symbol is None else [symbol]:
+            inst = self._instruments[sym]
+            held = {side: p for (s, side), p in acct.positions.items() if s == sym and p.qty}
+            if not held:
+                continue
+            q = {side: self._adl(acct, inst, side, p) for side, p in held.items()}
+            if acct.dual_side:
+                quantile = {"LONG": q.get(LONG, 0), "SHORT": q.get(SHORT, 0), "HEDGE": 0}
+            else:
+                both = q[BOTH]
+                long = held[BOTH].qty > 0
+                quantile = {"LONG": both if long else 0, "SHORT": 0 if long else both,
+                            "BOTH": both}
+            out.append({"symbol": sym, "adlQuantile": quantile})
+        return out
+
+    def force_orders(self, acct: AccountState, params: Mapping[str, Any]) -> list[dict]:
+        """``GET /fapi/v1/forceOrders``: the account's liquidation orders, oldest first —
+        ``symbol``, ``autoCloseType`` (LIQUIDATION; ADL is never done here), the window of
+        :mod:`~engine.venue.history` (default: the 7 days before ``endTime`` or now),
+        ``limit`` (50; 1..100).  A liquidation closes at the mark against the venue's
+        insurance account without an order of the book, so ``orderId`` is 0 and
+        ``clientOrderId`` ``autoclose-<time>``."""
+        symbol = None
+        if present(params.get("symbol")):
+            symbol = parse_symbol(params, self._instruments).symbol
+        kind = params.get("autoCloseType")
+        if present(kind) and kind not in ("LIQUIDATION", "ADL"):
+            raise reject("INVALID_PARAMETER", "autoCloseType")
+        start, end = window(params, self._s.now, capped=False)
+        limit = limit_of(params, 50, 100)
+        out: list[dict] = []
+        if kind == "ADL":
+            return out
+        for time, name, sym, pside, qty, price, _fee in self._ledger.liquidations:
+            if name != acct.name or (symbol is not None and sym != symbol):
+                continue
+            if not inside(time, start, end):
+                continue
+            inst = self._instruments[sym]
+            p, lots = inst.price_str(price), inst.qty_str(abs(qty))
+            out.append({
+                "orderId": 0, "symbol": sym, "status": "FILLED",
+                "clientOrderId": f"autoclose-{time}", "price": p, "avgPrice": p,
+                "origQty": lots, "executedQty": lots,
+                "cumQuote": money_str(abs(qty) * price * inst.notional_unit_e8),
+                "timeInForce": "IOC", "type": "LIMIT", "reduceOnly": False,
+                "closePosition": False, "side": "SELL" if qty > 0 else "BUY",
+                "positionSide": pside, "stopPrice": "0", "workingType": "CONTRACT_PRICE",
+                "origType": "LIMIT", "time": time, "updateTime": time,
+            })
+        return out[-limit:]
+
+    def change_multi_assets(self, acct: AccountState, params: Mapping[str, Any]) -> dict:
+        """``POST /fapi/v1/multiAssetsMargin``: multi-assets mode is not offered (SPEC 10),
+        so ``true`` is -1020 and ``false`` Binance's -4171 (it is already so).  Changes
+        nothing either way."""
+        value = params.get("multiAssetsMargin")
+        if not present(value):
+            raise reject("MANDATORY_PARAM", "multiAssetsMargin")
+        text = str(value).lower()
+        if text == "true":
+            raise reject("UNSUPPORTED_OPERATION")
+        if text == "false":
+            raise reject("NO_NEED_TO_CHANGE_JOINT_MARGIN")
+        raise reject("INVALID_PARAMETER", "multiAssetsMargin")
 
     def _totals(self, acct: AccountState) -> dict[str, int]:
         upnl, im, mm = self._ledger.margin_figures(acct, self._instruments)

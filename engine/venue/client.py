@@ -207,6 +207,23 @@ class Client:
         """``GET /fapi/v1/accountConfig``: the account's configuration."""
         return self._accounts.account_config(self._acct)
 
+    def adl_quantile(self, **kwargs: Any) -> list[dict]:
+        """``GET /fapi/v1/adlQuantile``: each position's place in the deleveraging queue."""
+        return self._accounts.adl_quantile(self._acct, kwargs)
+
+    def force_orders(self, **kwargs: Any) -> list[dict]:
+        """``GET /fapi/v1/forceOrders``: the account's liquidations."""
+        return self._accounts.force_orders(self._acct, kwargs)
+
+    def change_multi_asset_mode(self, multiAssetsMargin: str, **kwargs: Any) -> dict:
+        """``POST /fapi/v1/multiAssetsMargin``: refused (not offered; SPEC 10)."""
+        return self._accounts.change_multi_assets(
+            self._acct, {"multiAssetsMargin": multiAssetsMargin})
+
+    def get_multi_asset_mode(self, **kwargs: Any) -> dict:
+        """``GET /fapi/v1/multiAssetsMargin``: always false."""
+        return {"multiAssetsMargin": False}
+
     def change_leverage(self, symbol: str, leverage: int, **kwargs: Any) -> dict:
         return self._settings.change_leverage(self._acct, symbol, leverage)
 

@@ -37,7 +37,8 @@ if TYPE_CHECKING:
     from engine.venue.exchange import Exchange
 
 __all__ = [
-    "ACCOUNT_COMMANDS", "account_config", "account_info", "all_algo_orders", "balance_info",
+    "ACCOUNT_COMMANDS", "account_config", "account_info", "adl_quantile", "change_multi_assets",
+    "force_orders", "all_algo_orders", "balance_info",
     "book_ticker",
     "cancel_algo_open_orders", "cancel_algo_order", "cancel_batch", "cancel_open_orders",
     "cancel_order", "change_leverage", "change_margin_type", "change_position_mode",
@@ -198,6 +199,21 @@ def symbol_config(ex: Exchange, acct: AccountState, params: Params) -> list[dict
 def account_config(ex: Exchange, acct: AccountState) -> dict:
     """``GET /fapi/v1/accountConfig``."""
     return ex._accounts.account_config(acct)
+
+
+def adl_quantile(ex: Exchange, acct: AccountState, params: Params) -> list[dict]:
+    """``GET /fapi/v1/adlQuantile``."""
+    return ex._accounts.adl_quantile(acct, params)
+
+
+def force_orders(ex: Exchange, acct: AccountState, params: Params) -> list[dict]:
+    """``GET /fapi/v1/forceOrders``."""
+    return ex._accounts.force_orders(acct, params)
+
+
+def change_multi_assets(ex: Exchange, acct: AccountState, params: Params) -> dict:
+    """``POST /fapi/v1/multiAssetsMargin``: always refused (multi-assets is not offered)."""
+    return ex._accounts.change_multi_assets(acct, params)
 
 
 def query_algo_order(ex: Exchange, acct: AccountState, params: Params) -> dict:
