@@ -168,6 +168,8 @@ ENDPOINTS: dict[str, tuple[str, str, bool]] = {
     "adl_quantile": ("GET", "/fapi/v1/adlQuantile", True),
     "force_orders": ("GET", "/fapi/v1/forceOrders", True),
     "change_multi_asset_mode": ("POST", "/fapi/v1/multiAssetsMargin", True),
+    "modify_isolated_position_margin": ("POST", "/fapi/v1/positionMargin", True),
+    "get_position_margin_history": ("GET", "/fapi/v1/positionMargin/history", True),
     "cancel_open_orders": ("DELETE", "/fapi/v1/allOpenOrders", True),
     "countdown_cancel_order": ("POST", "/fapi/v1/countdownCancelAll", True),
     "query_order": ("GET", "/fapi/v1/order", True),
@@ -316,6 +318,10 @@ BAD_CLIENT_ID = "Client order id is not valid."
 DUPLICATED_CLIENT_ID = "clientOrderId is duplicated"
 BAD_STP = "Invalid self trade prevention mode"
 BAD_PRICE_MATCH = "Invalid price match"
+PRICE_MATCH_TYPE = "Price match only supports order type: LIMIT, STOP AND TAKE_PROFIT"
+NO_DEPTH = "No depth matches this BBO order"
+GTD_RANGE = ("The goodTillDate timestamp must be greater than the current time plus 600 seconds "
+             "and smaller than 253402300799000 (UTC 9999-12-31 23:59:59)")
 BAD_RESP_TYPE = "Invalid newOrderRespType."
 UNSUPPORTED = "This operation is not supported."
 UNKNOWN_ORDER = "Unknown order sent."
@@ -582,7 +588,12 @@ order("side-lowercase", LIMIT, -1117, BAD_SIDE, side="buy")
 order("side-long", MARKET, -1117, BAD_SIDE, side="LONG")
 order("type-lowercase", LIMIT, -1116, BAD_TYPE, type="limit")
 order("type-oco", LIMIT, -1116, BAD_TYPE, type="OCO")
-order("tif-gtd", LIMIT, -1115, BAD_TIF, timeInForce="GTD")
+order("tif-gtd-without-good-till-date", LIMIT, -1102, mandatory("goodTillDate"),
+      timeInForce="GTD")
+order("tif-gtd-on-stop-limit", STOP, -1115, BAD_TIF, timeInForce="GTD",
+      goodTillDate="4102444800000")
+order("tif-gtd-on-take-profit-limit", TAKE_PROFIT, -1115, BAD_TIF, timeInForce="GTD",
+      goodTillDate="4102444800000")
 order("tif-on-stop-limit", STOP, -1115, BAD_TIF, timeInForce="DAY")
 order("position-side-lowercase", LIMIT, -4060, BAD_POSITION_SIDE, positionSide="long")
 order("position-side-trailing-space", LIMIT, -4060, BAD_POSITION_SIDE, positionSide="BOTH ")
@@ -592,7 +603,12 @@ order("tpsl-working-type-mark", LIMIT, -4031, working_type("MARK"), takeProfitPr
       tpslWorkingType="MARK")
 order("stp-lowercase", LIMIT, -5039, BAD_STP, selfTradePreventionMode="expire_taker")
 order("price-match-unknown", LIMIT, -5037, BAD_PRICE_MATCH, priceMatch="BEST")
-order("price-match-opponent", LIMIT, -1020, UNSUPPORTED, priceMatch="OPPONENT")
+order("price-match-opponent-10", LIMIT, -5037, BAD_PRICE_MATCH, price=OMIT,
+      priceMatch="OPPONENT_10")
+order("price-match-opponent-20", LIMIT, -5037, BAD_PRICE_MATCH, price=OMIT,
+      priceMatch="OPPONENT_20")
+order("price-match-lowercase", LIMIT, -5037, BAD_PRICE_MATCH, price=OMIT, priceMatch="queue")
+order("price-match-queue-50", LIMIT, -5037, BAD_PRICE_MATCH, price=OMIT, priceMatch="QUEUE_50")
 order("resp-type-full", LIMIT, -1136, BAD_RESP_TYPE, newOrderRespType="FULL")
 order("reduce-only-yes", LIMIT, -1130, invalid("reduceOnly"), reduceOnly="yes")
 order("close-position-1", STOP_MARKET, -1130, invalid("closePosition"), quantity=OMIT,
@@ -654,6 +670,34 @@ order("tp-limit-price-on-market-tp", LIMIT, -1106, not_required("takeProfitLimit
 order("tpsl-working-type-without-legs", MARKET, -1106, not_required("tpslWorkingType"),
       tpslWorkingType="MARK_PRICE")
 order("good-till-date", LIMIT, -1106, not_required("goodTillDate"), goodTillDate="4102444800000")
+order("good-till-date-on-market", MARKET, -1106, not_required("goodTillDate"),
+      timeInForce="GTD", goodTillDate="4102444800000")
+order("gtd-good-till-date-empty", LIMIT, -1102, mandatory("goodTillDate"), timeInForce="GTD",
+      goodTillDate="")
+order("gtd-good-till-date-text", LIMIT, -1100, illegal_int("goodTillDate"), timeInForce="GTD",
+      goodTillDate="tomorrow")
+order("gtd-good-till-date-negative", LIMIT, -1100, illegal_int("goodTillDate"),
+      timeInForce="GTD", goodTillDate="-4102444800000")
+order("gtd-good-till-date-decimal", LIMIT, -1100, illegal_int("goodTillDate"),
+      timeInForce="GTD", goodTillDate="4102444800000.5")
+order("gtd-good-till-date-float", LIMIT, -1100, illegal_int("goodTillDate"), timeInForce="GTD",
+      goodTillDate=4102444800000.0)
+order("gtd-good-till-date-in-the-past", LIMIT, -5040, GTD_RANGE, timeInForce="GTD",
+      goodTillDate="1000")
+order("gtd-good-till-date-zero", LIMIT, -5040, GTD_RANGE, timeInForce="GTD", goodTillDate="0")
+order("gtd-good-till-date-at-the-limit", LIMIT, -5040, GTD_RANGE, timeInForce="GTD",
+      goodTillDate="253402300799000")
+order("gtd-good-till-date-ms-past-the-limit", LIMIT, -5040, GTD_RANGE, timeInForce="GTD",
+      goodTillDate="253402300799999")
+order("gtd-good-till-date-20-digits", LIMIT, -5040, GTD_RANGE, timeInForce="GTD",
+      goodTillDate="9" * 20)
+order("price-match-with-price", LIMIT, -1106, not_required("price"), priceMatch="OPPONENT")
+order("price-match-on-market", MARKET, -5038, PRICE_MATCH_TYPE, priceMatch="OPPONENT")
+order("price-match-on-stop-market", STOP_MARKET, -5038, PRICE_MATCH_TYPE, priceMatch="QUEUE")
+order("price-match-on-trailing", TRAILING, -5038, PRICE_MATCH_TYPE, priceMatch="QUEUE_5")
+order("price-match-on-stop-limit", STOP, -1020, UNSUPPORTED, price=OMIT, priceMatch="QUEUE")
+order("price-match-on-take-profit-limit", TAKE_PROFIT, -1020, UNSUPPORTED, price=OMIT,
+      priceMatch="OPPONENT")
 order("parent-id-on-market", MARKET, -1106, not_required("parentOrderId"),
       parentOrderId=S(Id.OPEN_PARENT))
 order("reduce-only-with-tp-sl", LIMIT, -2022, REDUCE_ONLY, side="SELL", price="30200",
@@ -664,6 +708,14 @@ order("reduce-only-on-flat-eth", ETH_LIMIT, -2022, REDUCE_ONLY, side="SELL", pri
 order("close-position-buy-while-long", STOP_MARKET, -2022, REDUCE_ONLY, side="BUY",
       stopPrice="31000", quantity=OMIT, closePosition="true")
 order("gtx-buy-crossing-the-ask", LIMIT, -5022, GTX_REJECT, price="31000", timeInForce="GTX")
+order("gtx-buy-matching-the-opponent", LIMIT, -5022, GTX_REJECT, price=OMIT,
+      priceMatch="OPPONENT", timeInForce="GTX")
+order("price-match-on-an-empty-ask-side", ETH_LIMIT, -5041, NO_DEPTH, price=OMIT,
+      priceMatch="OPPONENT")
+order("price-match-queue-on-an-empty-ask-side", ETH_LIMIT, -5041, NO_DEPTH, side="SELL",
+      price=OMIT, priceMatch="QUEUE_5")
+order("price-match-queue-beyond-the-margin", LIMIT, -2019, MARGIN, price=OMIT, quantity="9.000",
+      priceMatch="QUEUE")
 order("gtx-sell-crossing-the-bid", LIMIT, -5022, GTX_REJECT, side="SELL", price="30000",
       timeInForce="GTX")
 order("fok-larger-than-the-book", LIMIT, -5021, FOK_REJECT, price="31500", quantity="1",
@@ -1067,7 +1119,38 @@ margin_type("type-empty", -1102, mandatory("marginType"), value="")
 margin_type("type-lowercase", -1130, invalid("marginType"), value="crossed")
 margin_type("type-both", -1130, invalid("marginType"), value="BOTH")
 margin_type("type-list", -1130, invalid("marginType"), value=["CROSSED"])
-margin_type("isolated-is-not-offered", -1020, UNSUPPORTED)
+margin_type("isolated-with-open-orders", -4047,
+            "Margin type cannot be changed if there exists open orders.")
+_add("change_margin_type", "isolated-with-a-position", {"symbol": BTC, "marginType": "ISOLATED"},
+     -4048, "Margin type cannot be changed if there exists position.", caller="carol")
+
+
+def position_margin(name: str, code: int, msg: str, *, caller: str = "alice",
+                    **changes: Any) -> None:
+    base = {"symbol": BTC, "amount": "10", "type": "1"}
+    _add("modify_isolated_position_margin", name, with_(base, **changes), code, msg,
+         caller=caller)
+
+
+position_margin("symbol-unknown", -1121, BAD_SYMBOL, symbol="XBTUSD")
+position_margin("amount-not-sent", -1102, mandatory("amount"), amount=None)
+position_margin("amount-text", -1100, illegal("amount"), amount="ten")
+position_margin("amount-nine-decimals", -1111, BAD_PRECISION, amount="0.000000001")
+position_margin("type-not-sent", -1102, mandatory("type"), type=None)
+position_margin("type-three", -1130, invalid("type"), type="3")
+position_margin("amount-zero", -4055, "Amount must be positive.", amount="0")
+position_margin("amount-negative", -4055, "Amount must be positive.", amount="-1")
+position_margin("a-cross-position", -4049, "Add margin only support for isolated position.")
+position_margin("position-side-both-in-hedge-mode", -4061, SIDE_NOT_MATCH, caller="hedger",
+                positionSide="BOTH")
+position_margin("position-side-junk", -4060, "Invalid position side.", positionSide="UP")
+_add("get_position_margin_history", "symbol-not-sent", {"symbol": None}, -1102,
+     mandatory("symbol"))
+_add("get_position_margin_history", "type-three", {"symbol": BTC, "type": "3"}, -1130,
+     invalid("type"))
+_add("get_position_margin_history", "window-of-31-days",
+     {"symbol": BTC, "startTime": "0", "endTime": S(31 * 86_400_000)}, -4165,
+     "Maximum time interval is 30 days")
 margin_type("crossed-already", -4046, "No need to change margin type.", symbol=ETH,
             value="CROSSED")
 
@@ -1155,6 +1238,17 @@ modify("quantity-too-precise", -1111, BAD_PRECISION, quantity="0.0101")
 modify("the-same-price-and-size", -5027, SAME_ORDER, price="29000",
        orderId=None, origClientOrderId="alice-bid")
 modify("more-than-the-margin", -2019, MARGIN, quantity="9.000")
+modify("price-match-unknown", -5037, BAD_PRICE_MATCH, price=None, priceMatch="BEST")
+modify("price-match-opponent-20", -5037, BAD_PRICE_MATCH, price=None, priceMatch="OPPONENT_20")
+modify("price-match-list", -5037, BAD_PRICE_MATCH, price=None, priceMatch=["QUEUE"])
+modify("price-match-with-price", -1106, not_required("price"), priceMatch="QUEUE")
+modify("price-match-none-without-price", -1102, mandatory("price"), price=None,
+       priceMatch="NONE")
+modify("price-match-on-an-empty-ask-side", -5041, NO_DEPTH, symbol=ETH, quantity="0.100",
+       orderId=S(Id.ETH_BID), price=None, priceMatch="OPPONENT")
+modify("price-match-reading-its-own-price", -5027, SAME_ORDER, price=None, priceMatch="QUEUE_5")
+modify("price-match-beyond-the-margin", -2019, MARGIN, quantity="9.000", price=None,
+       priceMatch="QUEUE")
 
 
 

@@ -102,6 +102,7 @@ def busy_session(ex: Exchange) -> list[Any]:
                              '"price": "98.5", "origClientOrderId": "sol-bid"}]'))
     add(c.new_order_test(symbol="SOLUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
                          quantity="3", price="98"))
+    add(answer(lambda: c.change_margin_type(symbol="SOLUSDT", marginType="ISOLATED")))  # orders
     bids = [o["orderId"] for o in c.get_orders(symbol="BTCUSDT") if o["side"] == "BUY"]
     add(c.cancel_order(symbol="BTCUSDT", orderId=bids[0]))  # the inline fast path
     add(c.cancel_batch_order("BTCUSDT", [*bids[1:], 424242, Decimal(1)], None))
@@ -119,6 +120,14 @@ def busy_session(ex: Exchange) -> list[Any]:
     add(d.change_position_mode(dualSidePosition="true"))
     add(d.new_order(symbol="SOLUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
                     quantity="1", price="99", positionSide="LONG"))
+    # isolated margin: dave's BTCUSDT LONG, its wallet topped up
+    add(d.change_margin_type(symbol="BTCUSDT", marginType="ISOLATED"))
+    add(c.new_order(symbol="BTCUSDT", side="SELL", type="LIMIT", timeInForce="GTC",
+                    quantity="0.010", price="29650"))
+    add(d.new_order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.010",
+                    positionSide="LONG", newOrderRespType="ACK"))
+    add(d.modify_isolated_position_margin(symbol="BTCUSDT", amount="25.5", type=1,
+                                          positionSide="LONG"))
     # replay mode and funding: prints, quotes, marks, a touch, a funding payment
     ex.enable_tape(fill="touch", slippage_ticks=1)
     ex.tape_quote("SOLUSDT", 9_940, 500, 10_020, 500, ex.now + 1)

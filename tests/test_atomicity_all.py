@@ -65,6 +65,23 @@ def with_alice_bid_amended() -> Exchange:
     return ex
 
 
+def with_isolated_long() -> Exchange:
+    """alice isolated on BTCUSDT, long 0.010 from carol at 30000 (isolated wallet 15)."""
+    ex = three_accounts()
+    ex.client("alice").change_margin_type(symbol="BTCUSDT", marginType="ISOLATED")
+    ex.client("carol").new_order(symbol="BTCUSDT", side="SELL", type="LIMIT",
+                                 timeInForce="GTC", quantity="0.010", price="30000")
+    ex.client("alice").new_order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.010")
+    return ex
+
+
+def with_isolated_long_and_a_bid() -> Exchange:
+    ex = with_isolated_long()
+    ex.client("carol").new_order(symbol="BTCUSDT", side="BUY", type="LIMIT",
+                                 timeInForce="GTC", quantity="0.004", price="30000")
+    return ex
+
+
 def with_fired_rows_read(build: Callable[[], Exchange]) -> Callable[[], Exchange]:
     """``build``, then a reader of the event log asks which row placed an order (the
     map it keeps from then on is undone with a rolled-back firing)."""
@@ -391,6 +408,22 @@ CASES: dict[str, tuple[Callable[[], Exchange], Callable[[Exchange], object], int
             {"symbol": "BTCUSDT", "side": "BUY", "quantity": "0.002", "price": "29000",
              "orderId": "6"},
         ]), 8),
+    # -- isolated margin --------------------------------------------------------------------
+    "change_margin_type": (
+        three_accounts,
+        lambda ex: ex.client("alice").change_margin_type(symbol="BTCUSDT",
+                                                         marginType="ISOLATED"), 1),
+    "modify_position_margin": (
+        with_isolated_long,
+        lambda ex: ex.client("alice").modify_isolated_position_margin(
+            symbol="BTCUSDT", amount="50", type=1), 2),
+    "new_order closes an isolated position part way": (
+        with_isolated_long_and_a_bid,
+        lambda ex: ex.client("alice").new_order(
+            symbol="BTCUSDT", side="SELL", type="MARKET", quantity="0.004"), 6),
+    "set_mark_price liquidates an isolated position past its wallet": (
+        with_isolated_long,
+        lambda ex: ex.set_mark_price("BTCUSDT", "25000"), 8),
     # -- replayed market data ---------------------------------------------------------------
     "enable_tape": (three_accounts, lambda ex: ex.enable_tape(), 2),
     "tape_trade fills resting orders": (

@@ -52,7 +52,7 @@ def test_journal_written_before_the_layout_move_replays_to_its_recorded_state(na
 #: journaled commands added after the pins were made (tests/test_journal.py's busy
 #: session journals and replays each of them)
 ADDED_SINCE = {"tape_ladder", "deposit", "modify_order", "new_batch_orders",
-               "modify_batch_orders"}
+               "modify_batch_orders", "change_margin_type", "modify_position_margin"}
 
 
 def test_the_journals_use_every_journaled_command():

@@ -230,6 +230,12 @@ def _amendment(ex: Exchange, change: Callable[[tuple], tuple]) -> None:
     amends[-1] = change(amends[-1])
 
 
+def _gtd_order(ex: Exchange) -> Order:
+    """The rich venue's open GTD order."""
+    (o,) = (o for o in ex._index.by_id.values() if o.gtd and o.is_open)
+    return o
+
+
 CASES: list[tuple[str, Callable[..., None], str]] = [
     # the books
     ("an empty price level", lambda ex: ex._markets["BTCUSDT"].book.asks.__setitem__(
@@ -247,6 +253,9 @@ CASES: list[tuple[str, Callable[..., None], str]] = [
                                                     -1), "alice: negative frozen margin"),
     ("a flat position with cost", lambda ex: setattr(_position(ex, "bob", BOTH), "qty", 0),
      "bob BTCUSDT BOTH: flat with cost"),
+    ("an isolated wallet on a cross position",
+     lambda ex: setattr(_position(ex, "bob", BOTH), "iso_e8", 5),
+     "bob BTCUSDT BOTH: isolated wallet 5 on a flat or cross position"),
     ("a LONG position below zero", lambda ex: setattr(_position(ex, "dave", LONG), "qty", -1),
      "dave BTCUSDT: negative LONG position"),
     ("a SHORT position above zero", lambda ex: setattr(_position(ex, "dave", SHORT), "qty", 1),
@@ -337,6 +346,15 @@ CASES: list[tuple[str, Callable[..., None], str]] = [
     # order modify: the amendments kept chain to the order as it is
     ("an amendment's price after", lambda ex: _amendment(ex, lambda a: (*a[:3], a[3] + 1, *a[4:])),
      "order "),
+    # GTD expiries: each entry after the clock, once, naming its order; each open
+    # GTD order scheduled
+    ("an expiry due at the clock", lambda ex: setattr(ex._s, "now", ex._s.expiries[0][0]),
+     "expiry ("),
+    ("an expiry scheduled twice", lambda ex: ex._s.expiries.add(ex._s.expiries[0]),
+     "an expiry is scheduled twice"),
+    ("a GTD order's goodTillDate", lambda ex: setattr(_gtd_order(ex), "gtd",
+                                                      _gtd_order(ex).gtd + 1000), "expiry ("),
+    ("an open GTD order unscheduled", lambda ex: ex._s.expiries.pop(0), "Order("),
     # the account views
     ("a view of the balance", _views_disagree, "alice: wallet differs"),
     ("a view that is not an amount of money", _view_not_money, "'1.5e3' is not an amount"),

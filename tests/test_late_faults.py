@@ -7,7 +7,8 @@ change, at the places a real one can: the journal write fails (``OSError``)
 or is interrupted (``KeyboardInterrupt``) after the command ran; the settle
 loop raises as it finishes; the response formatter raises once it has built
 the response; and a ``KeyboardInterrupt`` arrives at a mutation point.  For
-every mutating command of ``test_atomicity_all.CASES`` the command raises,
+every mutating command of ``test_atomicity_all.CASES`` (and the GTD and
+priceMatch ones of ``test_gtd_price_match.FAULT_CASES``) the command raises,
 the venue's ``state_hash()``, invariants and journal are those from before,
 and the same command then gives the answer it gives without faults.
 
@@ -27,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_atomicity_all import CASES
+from test_atomicity_all import CASES as ATOMIC_CASES
+from test_gtd_price_match import FAULT_CASES
 
 from engine import Exchange
 from engine.core.txn import InjectedFault, UndoLog, inject_fault
@@ -35,6 +37,8 @@ from engine.persist.journal import Journal
 from engine.venue.runner import Runner
 
 ROOT = Path(__file__).resolve().parent.parent
+#: every mutating command of test_atomicity_all, and the GTD and priceMatch ones
+CASES = {**ATOMIC_CASES, **FAULT_CASES}
 UNDO_LOGS = {"u", "undo", "self._undo", "self.undo", "s.undo"}
 
 

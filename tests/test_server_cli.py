@@ -198,3 +198,22 @@ def test_serve_lists_the_symbols_asked_for_each_with_a_moving_market():
         assert len(sol) == 60 and 80 < float(sol[-1][4]) < 125  # about its 100 USDT start
     finally:
         stop(proc, signal.SIGINT)
+
+
+def test_serve_algo_only_refuses_conditional_types_on_order_as_binance_now_does(tmp_path):
+    accounts = tmp_path / "accounts.toml"
+    accounts.write_text(ACCOUNTS)
+    proc, url, _lines = start("--accounts", str(accounts), "--no-market",
+                              "--mark", "BTCUSDT=30000", "--algo-only")
+    try:
+        carol = RawClient(url, "carol-key", "carol-secret")
+        stop_order = {"symbol": "BTCUSDT", "side": "BUY", "type": "STOP_MARKET",
+                      "quantity": "0.001", "stopPrice": "31000"}
+        r = carol.signed("POST", "/fapi/v1/order", stop_order)
+        algo = carol.ok("POST", "/fapi/v1/algoOrder", {
+            "algoType": "CONDITIONAL", "symbol": "BTCUSDT", "side": "BUY",
+            "type": "STOP_MARKET", "quantity": "0.004", "triggerPrice": "31000"})
+    finally:
+        stop(proc, signal.SIGINT)
+    assert (r.status_code, r.json()["code"]) == (400, -4120)
+    assert algo["algoStatus"] == "NEW"

@@ -64,6 +64,8 @@ CLIENT_PATHS = {
     "adl_quantile": "/fapi/v1/adlQuantile", "force_orders": "/fapi/v1/forceOrders",
     "change_multi_asset_mode": "/fapi/v1/multiAssetsMargin",
     "get_multi_asset_mode": "/fapi/v1/multiAssetsMargin",
+    "modify_isolated_position_margin": "/fapi/v1/positionMargin",
+    "get_position_margin_history": "/fapi/v1/positionMargin/history",
 }
 
 

@@ -311,7 +311,7 @@ FIELDS: list[tuple[str, Any, str]] = [
      "the fields of engine.venue.state.VenueState are"),
     ("a value missing", lambda t: record(t, "Order").pop(), "Order record has 2[0-9] values for"),
     ("a value too many", lambda t: record(t, "Position").append(0),
-     "Position record has 5 values for 4 fields"),
+     "Position record has 6 values for 5 fields"),
 ]
 
 

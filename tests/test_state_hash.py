@@ -8,7 +8,8 @@ dict, list, set and sorted container, every field of every tuple — and change
 each one in turn, alone, in a venue that has something in every part (hedge
 and one-way accounts, fills, trades and income of every kind, a liquidation,
 TP/SL, trailing and standalone triggers, fired and cancelled rows, algo
-orders, client ids, a countdown, the tape with a quote and queue positions).
+orders, client ids, a countdown, a GTD order and its expiry, a price-matched
+order, the tape with a quote and queue positions).
 Each change must move the hash, and undoing it must bring the hash back.  A
 field added to any class is walked too, so it is either hashed or named
 below with its reason.
@@ -103,6 +104,11 @@ def rich_venue() -> Exchange:
     a.cancel_order(symbol="BTCUSDT", orderId=ex._s.last_id - 1)  # a cancelled parent
     c.modify_order(symbol="BTCUSDT", side="BUY", quantity="0.060", price="29975",
                    origClientOrderId="bid2")  # an amended order
+    # a GTD order (its scheduled expiry) and one whose price a priceMatch mode chose
+    c.new_order(symbol="BTCUSDT", side="SELL", type="LIMIT", timeInForce="GTD",
+                quantity="0.010", price="30500", goodTillDate=ex.now + 3_600_000)
+    c.new_order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
+                quantity="0.010", priceMatch="QUEUE_5")
     # a reduce-only limit; standalone stops, one by client id; an algo row
     a.new_order(symbol="BTCUSDT", side="SELL", type="LIMIT", timeInForce="GTC",
                 quantity="0.001", price="30500", reduceOnly="true")
@@ -121,6 +127,14 @@ def rich_venue() -> Exchange:
     d.new_order(symbol="BTCUSDT", side="SELL", type="MARKET", quantity="0.004",
                 positionSide="SHORT")
     ex.settle_funding("BTCUSDT", "0.0001")
+    # isolated margin: dave's ETHUSDT LONG, its wallet topped up
+    d.change_margin_type(symbol="ETHUSDT", marginType="ISOLATED")
+    c.new_order(symbol="ETHUSDT", side="SELL", type="LIMIT", timeInForce="GTC",
+                quantity="0.5", price="2000")
+    d.new_order(symbol="ETHUSDT", side="BUY", type="MARKET", quantity="0.5",
+                positionSide="LONG")
+    d.modify_isolated_position_margin(symbol="ETHUSDT", amount="7.5", type=1,
+                                      positionSide="LONG")
     # a stop that fires (its child, triggered_id), and erin's liquidation
     b.new_order(symbol="BTCUSDT", side="SELL", type="STOP_MARKET", quantity="0.004",
                 stopPrice="29700", workingType="MARK_PRICE")

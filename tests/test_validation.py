@@ -1132,13 +1132,15 @@ def test_margin_type_crossed_needs_no_change(ex, alice):
     assert_next_order_id(alice, 1)
 
 
-def test_margin_type_isolated_is_not_supported(ex, alice):
+def test_margin_type_isolated_is_accepted_and_the_same_again_refused(ex, alice):
     # Act / Assert
+    assert alice.change_margin_type(symbol="BTCUSDT", marginType="ISOLATED") == {
+        "code": 200, "msg": "success"}
     assert_rejected(
         ex,
         lambda: alice.change_margin_type(symbol="BTCUSDT", marginType="ISOLATED"),
-        -1020,
-        "This operation is not supported.",
+        -4046,
+        "No need to change margin type.",
     )
     assert_next_order_id(alice, 1)
 

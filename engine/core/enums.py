@@ -44,10 +44,14 @@ STOP_TYPES = frozenset({OrderType.STOP, OrderType.STOP_MARKET})
 
 
 class TimeInForce(StrEnum):
+    """``GTD`` is a wire value only: an order placed GTD is stored as GTC with its
+    ``goodTillDate`` (``Order.gtd``), so it rests like GTC until the clock expires it."""
+
     GTC = "GTC"
     IOC = "IOC"
     FOK = "FOK"
     GTX = "GTX"
+    GTD = "GTD"
 
 
 class OrderStatus(StrEnum):
@@ -111,6 +115,7 @@ LIMIT, MARKET, STOP, STOP_MARKET = (
 TAKE_PROFIT, TAKE_PROFIT_MARKET = OrderType.TAKE_PROFIT, OrderType.TAKE_PROFIT_MARKET
 TRAILING_STOP_MARKET = OrderType.TRAILING_STOP_MARKET
 GTC, IOC, FOK, GTX = TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK, TimeInForce.GTX
+GTD = TimeInForce.GTD
 BOTH, LONG, SHORT = PositionSide.BOTH, PositionSide.LONG, PositionSide.SHORT
 MARK_PRICE, CONTRACT_PRICE = WorkingType.MARK_PRICE, WorkingType.CONTRACT_PRICE
 STP_NONE, EXPIRE_TAKER = SelfTradePrevention.NONE, SelfTradePrevention.EXPIRE_TAKER

@@ -293,6 +293,36 @@ ERRORS: dict[str, tuple[int, str, str]] = {
         "NO_NEED_TO_CHANGE_MARGIN_TYPE",
         "No need to change margin type.",
     ),
+    "THERE_EXISTS_OPEN_ORDERS": (
+        -4047,
+        "THERE_EXISTS_OPEN_ORDERS",
+        "Margin type cannot be changed if there exists open orders.",
+    ),
+    "THERE_EXISTS_QUANTITY": (
+        -4048,
+        "THERE_EXISTS_QUANTITY",
+        "Margin type cannot be changed if there exists position.",
+    ),
+    "ADD_ISOLATED_MARGIN_REJECT": (
+        -4049,
+        "ADD_ISOLATED_MARGIN_REJECT",
+        "Add margin only support for isolated position.",
+    ),
+    "CROSS_BALANCE_INSUFFICIENT": (-4050, "CROSS_BALANCE_INSUFFICIENT",
+                                   "Cross balance insufficient."),
+    "ISOLATED_BALANCE_INSUFFICIENT": (-4051, "ISOLATED_BALANCE_INSUFFICIENT",
+                                      "Isolated balance insufficient."),
+    "ADD_ISOLATED_MARGIN_NO_POSITION_REJECT": (
+        -4054,
+        "ADD_ISOLATED_MARGIN_NO_POSITION_REJECT",
+        "Cannot add position margin: position is 0.",
+    ),
+    "AMOUNT_MUST_BE_POSITIVE": (-4055, "AMOUNT_MUST_BE_POSITIVE", "Amount must be positive."),
+    "ISOLATED_LEVERAGE_REJECT_WITH_POSITION": (
+        -4161,
+        "ISOLATED_LEVERAGE_REJECT_WITH_POSITION",
+        "Leverage reduction is not supported in Isolated Margin Mode with open positions",
+    ),
     "NO_NEED_TO_CHANGE_POSITION_SIDE": (
         -4059,
         "NO_NEED_TO_CHANGE_POSITION_SIDE",
@@ -340,6 +370,7 @@ ERRORS: dict[str, tuple[int, str, str]] = {
     ),
     "SAME_ORDER": (-5027, "SAME_ORDER", "No need to modify the order."),
     "INVALID_PRICE_MATCH": (-5037, "INVALID_PRICE_MATCH", "Invalid price match"),
+    "BBO_ORDER_REJECT": (-5041, "BBO_ORDER_REJECT", "No depth matches this BBO order"),
     "INVALID_SELF_TRADE_PREVENTION_MODE": (
         -5039,
         "INVALID_SELF_TRADE_PREVENTION_MODE",

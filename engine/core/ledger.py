@@ -50,15 +50,18 @@ class Position:
     """Signed quantity (lots) and signed cost (10⁻⁸ USDT) of one (symbol, positionSide);
     ``open_fee_e8``: the commissions paid on the fills that opened what is held now (a
     reducing fill keeps the held share of it, rounded down; a flip keeps the opening
-    part's share of its fee) — what ``breakEvenPrice`` folds into the entry price."""
+    part's share of its fee) — what ``breakEvenPrice`` folds into the entry price;
+    ``iso_e8``: on an isolated symbol, the position's isolated wallet (the part of the
+    account's wallet set aside as its margin; 0 on a cross symbol and when flat)."""
 
-    __slots__ = ("qty", "cost_e8", "update_time", "open_fee_e8")
+    __slots__ = ("qty", "cost_e8", "update_time", "open_fee_e8", "iso_e8")
 
     def __init__(self) -> None:
         self.qty = 0
         self.cost_e8 = 0
         self.update_time = 0
         self.open_fee_e8 = 0
+        self.iso_e8 = 0
 
     def __repr__(self) -> str:
         return f"Position(qty={self.qty}, cost_e8={self.cost_e8})"
@@ -69,7 +72,7 @@ class AccountState:
 
     __slots__ = (
         "name", "wallet_e8", "frozen_e8", "deposits_e8", "positions", "leverage", "dual_side",
-        "update_time", "trades", "incomes",
+        "update_time", "trades", "incomes", "isolated", "margin_log",
     )
 
     def __init__(self, name: str, now: int) -> None:
@@ -86,6 +89,10 @@ class AccountState:
         self.trades: list[tuple] = []
         #: (tran_id, symbol, IncomeType, amount_e8, info, time, trade_id)
         self.incomes: list[tuple] = []
+        #: the symbols in isolated margin mode (absent: cross)
+        self.isolated: dict[str, bool] = {}
+        #: position margin changes: (time, symbol, pside, type 1 add / 2 reduce, amount_e8)
+        self.margin_log: list[tuple] = []
 
     def leverage_of(self, symbol: str) -> int:
         return self.leverage.get(symbol, DEFAULT_LEVERAGE)
@@ -217,8 +224,12 @@ class Ledger:
             rest = dq - close
             new_q, new_c = q_after + rest, moved + realized + rest * unit
             new_f = f * abs(q_after) // abs(q) if not rest else fee_e8 * abs(rest) // abs(dq)
-        u.append((_restore_position, pos, q, c, pos.update_time, f))
+        iso = pos.iso_e8
+        u.append((_restore_position, pos, q, c, pos.update_time, f, iso))
+        if acct.isolated and inst.symbol in acct.isolated:
+            iso = _isolated_after(acct, inst.symbol, iso, q, new_q, dq, unit)
         pos.qty, pos.cost_e8, pos.update_time, pos.open_fee_e8 = new_q, new_c, now, new_f
+        pos.iso_e8 = iso
         u.append((_restore_wallet, acct, acct.wallet_e8, acct.deposits_e8, acct.update_time))
         acct.wallet_e8 += realized - fee_e8
         acct.update_time = now
@@ -234,10 +245,15 @@ class Ledger:
 
         Runtime complexity: O(positions of the account).
         """
+        return self._figures(acct, instruments, None)
+
+    def _figures(self, acct: AccountState, instruments: dict[str, Instrument],
+                 skip: dict[str, bool] | None) -> tuple[int, int, int]:
+        """:meth:`margin_figures` of the positions whose symbol is not in ``skip``."""
         upnl = im = mm = 0
         mark_of = self._mark_of
         for (symbol, _pside), pos in acct.positions.items():
-            if not pos.qty:
+            if not pos.qty or (skip is not None and symbol in skip):
                 continue
             inst = instruments[symbol]
             mark = mark_of(symbol)
@@ -249,8 +265,26 @@ class Ledger:
             mm += inst.maint_margin_e8(notional)
         return upnl, im, mm
 
+    def cross_figures(self, acct: AccountState, instruments: dict[str, Instrument]) -> tuple[
+        int, int, int, int
+    ]:
+        """``(cross wallet, cross uPnL, cross position IM, cross maintenance margin)``: the
+        wallet less the isolated wallets, and the figures of the positions on cross
+        symbols — what cross margin and its liquidation read.  O(positions held)."""
+        isolated = acct.isolated
+        upnl, im, mm = self._figures(acct, instruments, isolated or None)
+        wallet = acct.wallet_e8
+        if isolated:
+            wallet -= sum(p.iso_e8 for (s, _ps), p in acct.positions.items() if s in isolated)
+        return wallet, upnl, im, mm
+
     def available_e8(self, acct: AccountState, instruments: dict[str, Instrument]) -> int:
-        """``wallet + uPnL − position IM − frozen`` (cross margin).  O(positions held)."""
+        """``cross wallet + cross uPnL − cross position IM − frozen`` (the isolated wallets
+        are set aside; without isolated symbols: wallet + uPnL − position IM − frozen).
+        O(positions held)."""
+        if acct.isolated:
+            wallet, upnl, im, _mm = self.cross_figures(acct, instruments)
+            return wallet + upnl - im - acct.frozen_e8
         avail = acct.wallet_e8 - acct.frozen_e8
         mark_of = self._mark_of
         for (symbol, _pside), pos in acct.positions.items():
@@ -276,6 +310,10 @@ class Ledger:
             for (symbol, pside), pos in acct.positions.items():
                 if pos.qty == 0 and (pos.cost_e8 != 0 or pos.open_fee_e8 != 0):
                     raise InvariantError(f"{acct.name} {symbol} {pside}: flat with cost")
+                if pos.iso_e8 < 0 or (pos.iso_e8 and (not pos.qty
+                                                      or symbol not in acct.isolated)):
+                    raise InvariantError(f"{acct.name} {symbol} {pside}: isolated wallet "
+                                         f"{pos.iso_e8} on a flat or cross position")
                 if pside is LONG and pos.qty < 0:
                     raise InvariantError(f"{acct.name} {symbol}: negative LONG position")
                 if pside is SHORT and pos.qty > 0:
@@ -289,11 +327,16 @@ class Ledger:
         accts = []
         for name in sorted(self.accounts):
             a = self.accounts[name]
-            accts.append((
+            row: tuple = (
                 name, a.name, a.wallet_e8, a.frozen_e8, a.deposits_e8, a.dual_side, a.update_time,
-                tuple(sorted((k, p.qty, p.cost_e8, p.update_time) for k, p in a.positions.items())),
+                tuple(sorted((k, p.qty, p.cost_e8, p.update_time) + ((p.iso_e8,) if p.iso_e8
+                                                                     else ())
+                             for k, p in a.positions.items())),
                 tuple(sorted(a.leverage.items())), tuple(a.trades), tuple(a.incomes),
-            ))
+            )
+            if a.isolated or a.margin_log:  # only then: the hashes pinned before them hold
+                row += (tuple(sorted(a.isolated.items())), tuple(a.margin_log))
+            accts.append(row)
         return (self.fee_e8, self._income_seq, self._trade_seq, tuple(accts),
                 tuple(self.liquidations))
 
@@ -302,5 +345,24 @@ def _restore_wallet(acct: AccountState, wallet: int, deposits: int, update_time:
     acct.wallet_e8, acct.deposits_e8, acct.update_time = wallet, deposits, update_time
 
 
-def _restore_position(pos: Position, qty: int, cost: int, update_time: int, fee: int) -> None:
+def _restore_position(pos: Position, qty: int, cost: int, update_time: int, fee: int,
+                      iso: int) -> None:
     pos.qty, pos.cost_e8, pos.update_time, pos.open_fee_e8 = qty, cost, update_time, fee
+    pos.iso_e8 = iso
+
+
+def _isolated_after(acct: AccountState, symbol: str, iso: int, q: int, new_q: int, dq: int,
+                    unit: int) -> int:
+    """An isolated position's wallet after a fill of ``dq`` lots (``unit``: 10⁻⁸ USDT a lot
+    at the fill price) took it from ``q`` to ``new_q``: a reducing fill hands the closed
+    share back to the cross wallet (rounded down), an opening one sets aside the initial
+    margin of what it opened, ``ceil(|lots| × price / leverage)``."""
+    if q and (q > 0) != (dq > 0):  # reduces (and perhaps flips)
+        kept = new_q if (new_q > 0) == (q > 0) else 0
+        iso = iso * abs(kept) // abs(q)
+        opened = new_q - kept
+    else:
+        opened = dq
+    if opened:
+        iso += -(-abs(opened) * unit // acct.leverage.get(symbol, DEFAULT_LEVERAGE))
+    return iso

@@ -14,6 +14,12 @@ A trigger row's wire ``status`` is NEW while it is PENDING or ARMED (``armed``
 tells them apart), then TRIGGERED, CANCELED or EXPIRED; :attr:`TriggerRow.state`
 derives the lifecycle state from those two fields, so it cannot disagree.
 
+Time in force GTD: ``gtd`` is the order's ``goodTillDate`` in ms (whole seconds), 0
+for any other order; a GTD order is stored with ``tif`` GTC, so it rests and
+matches as GTC does until the venue clock reaches ``gtd`` and expires it
+(:meth:`engine.venue.cancel.Cancels.advance_to`).  ``price_match`` is the
+``priceMatch`` mode that chose the order's price ("NONE" when a price was sent).
+
 Client order ids: an order placed without ``newClientOrderId`` stores
 ``cid=None`` and reports ``AUTO_CID_PREFIX + orderId`` (saves a string per
 order; the order index resolves such ids back to the order).
@@ -70,6 +76,7 @@ class Order:
         "order_id", "owner", "inst", "side", "pside", "type", "orig_type", "tif",
         "price", "stop_price", "qty", "executed", "cum_quote_e8", "reduce_only", "status",
         "time", "update_time", "cid", "stp", "margin0_e8", "rows", "working_type", "tmpl",
+        "gtd", "price_match",
     )
 
     order_id: int
@@ -96,6 +103,10 @@ class Order:
     working_type: WorkingType
     #: memo of the wire template of this order's static fields (not state; see ``wire``)
     tmpl: dict | None
+    #: goodTillDate in ms, 0 when the order is not GTD
+    gtd: int
+    #: the priceMatch mode that chose ``price`` ("NONE", "OPPONENT", "QUEUE_5", ...)
+    price_match: str
 
     is_trigger = False
 
@@ -103,6 +114,7 @@ class Order:
         self, order_id: int, owner: AccountState, inst: Instrument, side: Side,
         pside: PositionSide, type_: OrderType, tif: TimeInForce, price: int, qty: int,
         reduce_only: bool, now: int, cid: str | None, stp: SelfTradePrevention,
+        gtd: int = 0, price_match: str = "NONE",
     ) -> None:
         self.order_id = order_id
         self.owner = owner
@@ -127,6 +139,8 @@ class Order:
         self.rows = None
         self.working_type = CONTRACT_PRICE
         self.tmpl = None
+        self.gtd = gtd
+        self.price_match = price_match
 
     @property
     def client_order_id(self) -> str:

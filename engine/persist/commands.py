@@ -69,6 +69,8 @@ COMMANDS: dict[str, Command] = {
     "modify_order": _acct(_a.modify_order),
     "new_batch_orders": _acct(_a.new_batch_orders, ("batchOrders",)),
     "modify_batch_orders": _acct(_a.modify_batch_orders, ("batchOrders",)),
+    "change_margin_type": _acct(_a.change_margin_type, ("symbol", "marginType")),
+    "modify_position_margin": _acct(_a.modify_position_margin),
     # replay mode (backtests) and funding
     "enable_tape": _venue(Exchange.enable_tape, ("fill", "queue", "slippage_ticks"),
                           keywords=True),

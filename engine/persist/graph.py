@@ -125,9 +125,13 @@ RESET: dict[type, dict[str, Any]] = {
 }
 #: fields added to a class after snapshot format 3 was first written, and the value a
 #: snapshot written before them loads with (such a snapshot lists none of them)
-ADDED: dict[type, dict[str, Any]] = {VenueState: {"amendments": dict},
+ADDED: dict[type, dict[str, Any]] = {VenueState: {"amendments": dict,
+                                                  "expiries": SortedList},
+                                     Order: {"gtd": int, "price_match": lambda: "NONE"},
+                                     TriggerRow: {"gtd": int, "price_match": lambda: "NONE"},
                                      Level: {"rank": lambda: None},
-                                     Position: {"open_fee_e8": int}}
+                                     Position: {"open_fee_e8": int, "iso_e8": int},
+                                     AccountState: {"isolated": dict, "margin_log": list}}
 #: not written either: the venue's undo log, which every owner shares (rebuilt empty)
 _UNDO_FIELD = "undo"
 

@@ -287,6 +287,12 @@ ROUTES: dict[str, dict[str, Endpoint]] = {
         "GET": signed(lambda ex, a, p: {"multiAssetsMargin": False}, 30),
         "POST": signed(lambda ex, a, p: c.change_multi_assets(ex, a, p)),
     },
+    "/fapi/v1/positionMargin": {
+        "POST": signed(lambda ex, a, p: c.modify_position_margin(ex, a, p)),
+    },
+    "/fapi/v1/positionMargin/history": {
+        "GET": signed(lambda ex, a, p: c.position_margin_history(ex, a, p)),
+    },
     "/fapi/v1/adlQuantile": {"GET": signed(lambda ex, a, p: c.adl_quantile(ex, a, p), 5)},
     "/fapi/v1/forceOrders": {
         "GET": signed(lambda ex, a, p: c.force_orders(ex, a, p), by_symbol(20, 50)),

@@ -35,7 +35,7 @@ except ImportError as e:  # pragma: no cover - depends on the environment
     ) from e
 
 from engine.testing.checks import check_replays, check_venue, refused_changes_nothing, value_e8
-from engine.testing.machine import VenueMachine, run
+from engine.testing.machine import VenueMachine
 from engine.testing.model import OPEN, TERMINAL, CascadeModel, Rec
 from engine.testing.strategies import (
     ACCOUNTS,
@@ -50,6 +50,7 @@ from engine.testing.strategies import (
     invalid_settings,
     limit_orders,
     market_orders,
+    run,
     valid_orders,
 )
 

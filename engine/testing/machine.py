@@ -4,8 +4,8 @@ Three accounts trade both default symbols: LIMIT/MARKET orders with and without 
 standalone conditional orders, rows attached later, crossing orders between accounts,
 manual closes, mark-price moves that fire triggers, order modify, cancels by id and
 by client id (own, foreign, stale, wrong symbol), direct cancels of trigger rows,
-batch cancels, cancel-all, the countdown, commands that must be refused, and a swap
-for a venue restored from a snapshot.
+batch cancels, cancel-all, the countdown, margin-type changes and isolated margin
+transfers (carol starts isolated on ETHUSDT), refusals, and a restored venue.
 
 Checked after every step: ``check_invariants()`` and value conservation
 (:func:`~engine.testing.checks.check_venue`); every refused call left
@@ -25,7 +25,8 @@ names those of a cancel-all), and call the client through
 :meth:`VenueMachine.call` (a refusal must change nothing).  Override
 :meth:`VenueMachine.make_exchange` for another venue, or
 :meth:`VenueMachine.journal_path` to journal each example.  Run under pytest
-with ``TestMine = MyMachine.TestCase``, or for a number of steps with :func:`run`.
+with ``TestMine = MyMachine.TestCase``, or for a number of steps with
+:func:`~engine.testing.strategies.run`.
 
 Performance: the observer re-reads only orders the model holds open (via ``get_orders``)
 and the ones that closed since; terminal orders are re-read once, at teardown.
@@ -39,17 +40,8 @@ import os
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from hypothesis import currently_in_test_context, event, note, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import (
-    Bundle,
-    RuleBasedStateMachine,
-    initialize,
-    invariant,
-    multiple,
-    rule,
-    run_state_machine_as_test,
-)
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, multiple, rule
 
 from engine.core.errors import ClientError
 from engine.testing.checks import check_venue, value_e8
@@ -71,21 +63,16 @@ from engine.testing.strategies import (
     symbols,
     working_types,
 )
+from engine.testing.strategies import (
+    event_here as _event,
+)
+from engine.testing.strategies import (
+    note_here as _note,
+)
 from engine.venue.exchange import Exchange
 
 offsets = st.integers(1, 20)
 lot_counts = st.integers(4, 60)
-
-
-def _note(text: str) -> None:
-    """``hypothesis.note`` — also when a rule is called by hand, outside a test."""
-    if currently_in_test_context():
-        note(text)
-
-
-def _event(text: str) -> None:
-    if currently_in_test_context():
-        event(text)
 
 
 class VenueMachine(RuleBasedStateMachine):
@@ -127,6 +114,7 @@ class VenueMachine(RuleBasedStateMachine):
             self.clients[name] = self.ex.client(name)
         for symbol in SYMBOLS:
             self.ex.set_mark_price(symbol, price_text(symbol, 0))
+        self.clients["carol"].change_margin_type(symbol=SYMBOLS[-1], marginType="ISOLATED")
 
     # -- calling and observing ---------------------------------------------------------------
     def call(self, account: str, method: str, **params: Any) -> tuple[Any, ClientError | None]:
@@ -303,6 +291,27 @@ class VenueMachine(RuleBasedStateMachine):
             acct, "new_order", symbol=symbol, side=side, type="MARKET",
             quantity=qty_text(symbol, lots), reduceOnly="true",
         ))
+
+    @rule(acct=accounts, symbol=symbols, isolated=st.booleans())
+    def switch_margin_type(self, acct: str, symbol: str, isolated: bool) -> None:
+        """Cross ↔ isolated (refused, changing nothing, with orders or a position)."""
+        _resp, err = self.step(lambda: self.call(
+            acct, "change_margin_type", symbol=symbol,
+            marginType="ISOLATED" if isolated else "CROSSED"))
+        assert err is None or err.error_code in (-4046, -4047, -4048), err
+
+    @rule(acct=accounts, symbol=symbols, cents=st.sampled_from((1, 2_500, 10**9)),
+          add=st.booleans(), pick=st.integers(0, 10**6))
+    def transfer_margin(self, acct: str, symbol: str, cents: int, add: bool, pick: int) -> None:
+        """Margin into or out of an isolated wallet, one of a position when there is one."""
+        held = sorted((a, s) for a in self.clients for (s, _), p in
+                      self.ex.account_state(a).positions.items()
+                      if p.qty and s in self.ex.account_state(a).isolated)
+        acct, symbol = held[pick % len(held)] if held else (acct, symbol)
+        _resp, err = self.step(lambda: self.call(
+            acct, "modify_isolated_position_margin", symbol=symbol,
+            amount=f"{cents // 100}.{cents % 100:02d}", type=1 if add else 2))
+        assert err is None or err.error_code in (-4049, -4050, -4051, -4054), err
 
     # -- refusals and restarts -----------------------------------------------------------------
     @rule(call=invalid_commands())
@@ -583,12 +592,3 @@ class VenueMachine(RuleBasedStateMachine):
                 tail = Exchange.replay(journal.path, snapshot=self._snapshot)
                 assert tail.pass_time(self.ex.now)
                 assert tail.state_hash() == self.ex.state_hash()
-
-
-def run(machine: type[VenueMachine], at_least: int, batch: settings) -> int:
-    """Run ``machine`` in batches of ``batch`` until it has executed ``at_least`` steps;
-    returns the steps run.  Each batch draws fresh examples (no example database)."""
-    start = machine.steps
-    while machine.steps - start < at_least:
-        run_state_machine_as_test(machine, settings=settings(batch, database=None))
-    return machine.steps - start

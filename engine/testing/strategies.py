@@ -41,8 +41,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, currently_in_test_context, event, note, settings
 from hypothesis import strategies as st
+from hypothesis.stateful import run_state_machine_as_test
 
 from engine.core.errors import ClientError
 
@@ -225,7 +226,7 @@ def invalid_orders(draw: Any, account: Any = accounts) -> Call:
     elif field == "type":
         params["type"], expect = draw(st.sampled_from(("LIMITT", "OCO", "limit"))), (-1116,)
     else:
-        params["timeInForce"], expect = draw(st.sampled_from(("DAY", "GTD", "gtc"))), (-1115,)
+        params["timeInForce"], expect = draw(st.sampled_from(("DAY", "IOK", "gtc"))), (-1115,)
     return Call(draw(account), "new_order", params, expect)
 
 
@@ -279,3 +280,25 @@ def ci_settings(**overrides: Any) -> settings:
     )
     base.update(overrides)
     return settings(**base)
+
+
+def note_here(text: str) -> None:
+    """``hypothesis.note`` — also when a rule is called by hand, outside a test."""
+    if currently_in_test_context():
+        note(text)
+
+
+def event_here(text: str) -> None:
+    """``hypothesis.event`` — also when a rule is called by hand, outside a test."""
+    if currently_in_test_context():
+        event(text)
+
+
+def run(machine: Any, at_least: int, batch: settings) -> int:
+    """Run ``machine`` (a :class:`~engine.testing.machine.VenueMachine` subclass) in batches
+    of ``batch`` until it has executed ``at_least`` steps; returns the steps run.  Each
+    batch draws fresh examples (no example database)."""
+    start = machine.steps
+    while machine.steps - start < at_least:
+        run_state_machine_as_test(machine, settings=settings(batch, database=None))
+    return machine.steps - start

@@ -44,7 +44,12 @@ calls v3.  How the computed fields are defined:
   other n − 1 positions gets 1 + ⌊4k / n⌋ (exact rationals, no floats).  Binance
   recomputes it every 30 s; here at each read.
 * ``liquidationPrice``: the mark at which the account would be liquidated
-  (:mod:`~engine.venue.risk`), "0" if never.
+  (:mod:`~engine.venue.risk`), "0" if never; an isolated position's own.
+* Isolated margin: ``isolatedWallet`` is the position's wallet, ``isolatedMargin``
+  that wallet + its unrealized PnL (as Binance reports them), ``marginType``
+  "isolated", ``isolated`` true; the cross figures (``crossWalletBalance``,
+  ``crossUnPnl``, ``availableBalance``) leave isolated positions out, while the
+  totals (``totalWalletBalance``, ``totalUnrealizedProfit``, the margins) count all.
 """
 
 from __future__ import annotations
@@ -173,19 +178,23 @@ class Accounts(Rule):
         liq = self._risk.liquidation_price(acct, sym, pside) if qty else None
         frozen, bids, asks = sums
         upnl = money_str(notional - cost)
+        isolated = sym in acct.isolated
+        iso = 0 if pos is None else pos.iso_e8
         return {
             "symbol": sym, "positionSide": pside._value_,
             "positionAmt": inst.signed_qty_str(qty), "entryPrice": entry,
             "breakEvenPrice": bep, "markPrice": inst.price_str(mark),
             "unRealizedProfit": upnl, "unrealizedProfit": upnl,
             "liquidationPrice": inst.price_str(liq) if liq else "0",
-            "isolatedMargin": "0", "notional": money_str(notional),
-            "marginAsset": inst.margin_asset, "isolatedWallet": "0",
+            "isolatedMargin": money_str(iso + notional - cost) if iso else "0",
+            "notional": money_str(notional),
+            "marginAsset": inst.margin_asset, "isolatedWallet": money_str(iso),
             "initialMargin": money_str(im + frozen), "maintMargin": money_str(mm),
             "positionInitialMargin": money_str(im), "openOrderInitialMargin": money_str(frozen),
             "adl": 0, "bidNotional": money_str(bids), "askNotional": money_str(asks),
-            "leverage": str(lev), "marginType": "cross", "isAutoAddMargin": "false",
-            "isolated": False, "maxNotionalValue": cap, "maxNotional": cap,
+            "leverage": str(lev), "marginType": "isolated" if isolated else "cross",
+            "isAutoAddMargin": "false",
+            "isolated": isolated, "maxNotionalValue": cap, "maxNotional": cap,
             "updateTime": 0 if pos is None else pos.update_time,
         }
 
@@ -237,7 +246,9 @@ class Accounts(Rule):
         for sym in symbols:
             inst, lev = self._instruments[sym], acct.leverage_of(sym)
             cap = max((b.cap_e8 for b in inst.brackets if b.initial_leverage >= lev), default=0)
-            out.append({"symbol": sym, "marginType": "CROSSED", "isAutoAddMargin": False,
+            out.append({"symbol": sym,
+                        "marginType": "ISOLATED" if sym in acct.isolated else "CROSSED",
+                        "isAutoAddMargin": False,
                         "leverage": lev, "maxNotionalValue": money_str(cap)})
         return out
 
@@ -324,12 +335,16 @@ class Accounts(Rule):
         raise reject("INVALID_PARAMETER", "multiAssetsMargin")
 
     def _totals(self, acct: AccountState) -> dict[str, int]:
+        """Every position's uPnL, IM and MM; the cross wallet and cross figures; frozen
+        margin; available = cross wallet + cross uPnL − cross IM − frozen."""
         upnl, im, mm = self._ledger.margin_figures(acct, self._instruments)
+        cwallet, cupnl, cim, _cmm = self._ledger.cross_figures(acct, self._instruments)
         wallet, frozen = acct.wallet_e8, acct.frozen_e8
-        available = wallet + upnl - im - frozen
+        available = cwallet + cupnl - cim - frozen
         return {
             "wallet": wallet, "upnl": upnl, "im": im, "mm": mm, "frozen": frozen,
-            "available": available, "max_withdraw": max(0, min(wallet, available)),
+            "cross_wallet": cwallet, "cross_upnl": cupnl, "cross_im": cim,
+            "available": available, "max_withdraw": max(0, min(cwallet, available)),
         }
 
     def _asset(self, acct: AccountState, asset: str, t: dict[str, int] | None,
@@ -343,7 +358,8 @@ class Accounts(Rule):
             "initialMargin": money_str(t["im"] + t["frozen"]) if t else z,
             "positionInitialMargin": money_str(t["im"]) if t else z,
             "openOrderInitialMargin": money_str(t["frozen"]) if t else z,
-            "crossWalletBalance": wallet, "crossUnPnl": upnl,
+            "crossWalletBalance": money_str(t["cross_wallet"]) if t else z,
+            "crossUnPnl": money_str(t["cross_upnl"]) if t else z,
             "availableBalance": money_str(t["available"]) if t else z,
             "maxWithdrawAmount": money_str(t["max_withdraw"]) if t else z,
             "marginAvailable": True,
@@ -365,8 +381,8 @@ class Accounts(Rule):
             "totalMarginBalance": money_str(t["wallet"] + t["upnl"]),
             "totalPositionInitialMargin": money_str(t["im"]),
             "totalOpenOrderInitialMargin": money_str(t["frozen"]),
-            "totalCrossWalletBalance": wallet,
-            "totalCrossUnPnl": upnl,
+            "totalCrossWalletBalance": money_str(t["cross_wallet"]),
+            "totalCrossUnPnl": money_str(t["cross_upnl"]),
             "availableBalance": money_str(t["available"]),
             "maxWithdrawAmount": money_str(t["max_withdraw"]),
         }
@@ -390,8 +406,8 @@ class Accounts(Rule):
             "accountAlias": "SgsR" + acct.name[:4],
             "asset": "USDT",
             "balance": money_str(t["wallet"]),
-            "crossWalletBalance": money_str(t["wallet"]),
-            "crossUnPnl": money_str(t["upnl"]),
+            "crossWalletBalance": money_str(t["cross_wallet"]),
+            "crossUnPnl": money_str(t["cross_upnl"]),
             "availableBalance": money_str(t["available"]),
             "maxWithdrawAmount": money_str(t["max_withdraw"]),
             "marginAvailable": True,
@@ -411,12 +427,20 @@ class Accounts(Rule):
             bal = self.balance_info(acct)[0]
             rows = self._rows(acct, None, True)
             avail = e8(info["availableBalance"])
+            cross = [r for r in rows if not r["isolated"]]
             expect = (
-                e8(info["totalWalletBalance"]) + e8(info["totalUnrealizedProfit"])
-                - e8(info["totalPositionInitialMargin"]) - e8(info["totalOpenOrderInitialMargin"])
+                e8(info["totalCrossWalletBalance"]) + e8(info["totalCrossUnPnl"])
+                - sum(e8(r["positionInitialMargin"]) for r in cross)
+                - e8(info["totalOpenOrderInitialMargin"])
             )
             checks = [
-                (avail, expect, "available != wallet + uPnL − position IM − frozen"),
+                (avail, expect,
+                 "available != cross wallet + cross uPnL − cross position IM − frozen"),
+                (e8(info["totalWalletBalance"]) - e8(info["totalCrossWalletBalance"]),
+                 sum(e8(r["isolatedWallet"]) for r in rows),
+                 "wallet − cross wallet != Σ isolated wallets"),
+                (e8(info["totalCrossUnPnl"]), sum(e8(r["unRealizedProfit"]) for r in cross),
+                 "Σ cross positions' uPnL != cross uPnL"),
                 (avail, e8(bal["availableBalance"]), "account/balance available differ"),
                 (e8(info["totalWalletBalance"]), e8(bal["balance"]), "wallet differs"),
                 (e8(info["totalUnrealizedProfit"]),

@@ -2,14 +2,18 @@
 
 Binance's rules (USDⓈ-M *Modify Order (TRADE)*), in the order they are judged:
 
-1. ``symbol`` (-1102 / -1121); ``side``, ``quantity`` and ``price`` (each -1102
-   when missing: USDⓈ-M wants both of the last two); ``orderId`` or
+1. ``symbol`` (-1102 / -1121); ``side`` and ``quantity`` (each -1102 when
+   missing); ``priceMatch`` (-5037 unknown, or OPPONENT_10 / OPPONENT_20, as on
+   placement); ``price`` (-1102 when missing without a priceMatch mode — USDⓈ-M
+   wants quantity and price both — and -1106 when sent with one); ``orderId`` or
    ``origClientOrderId`` (``orderId`` wins; neither: -1102) — then the order, found
    as a query finds it: unknown, another account's, on another symbol or no longer
    open → -2013 "Order does not exist."; a trigger row or any type but LIMIT →
    -1116 ("currently only LIMIT order modification is supported"); ``side`` other
    than the order's → -1117.
-2. The new price and quantity on the filters, as a placement checks them
+2. With a priceMatch mode, the price it reads from the book now, as a placement
+   reads it (-5041 when that side is empty; the order's own level counts).
+   The new price and quantity on the filters, as a placement checks them
    (PRICE_FILTER, LOT_SIZE; PERCENT_PRICE against the mark) — refused, the order
    stays as it is.  The same price and quantity → -5027 "No need to modify the
    order."; an order amended 10,000 times already → -5026.
@@ -36,7 +40,10 @@ weighs 0 and counts as an order, as Binance's page says.
 Choices where the USDⓈ-M page is silent: ``selfTradePreventionMode`` is kept (the
 coin-margined page says modify resets it to NONE); MIN_NOTIONAL is not re-checked
 (the page names only the three filters above); a reduce-only order freezes nothing,
-before and after.
+before and after.  A GTD order keeps its ``goodTillDate`` (and its scheduled
+expiry).  The order's ``priceMatch`` becomes the mode the amendment sent, or NONE
+when it sent a price; a mode that reads the order's own price with the same
+quantity is -5027 like any amendment that changes nothing.
 """
 
 from __future__ import annotations
@@ -47,10 +54,10 @@ from typing import TYPE_CHECKING, Any
 from engine.core.decimals import present
 from engine.core.enums import BUY, GTX, LIMIT, OPEN_STATUSES, Side
 from engine.core.errors import reject
-from engine.venue.entry import check_band
+from engine.venue.entry import check_band, match_price
 from engine.venue.rule import Rule
 from engine.wire.orders import order_wire
-from engine.wire.params import parse_price, parse_quantity, parse_symbol
+from engine.wire.params import parse_price, parse_price_match, parse_quantity, parse_symbol
 
 if TYPE_CHECKING:
     from engine.core.events import EventLog
@@ -106,9 +113,15 @@ class Amends(Rule):
     def _modify(self, acct: AccountState, params: Mapping[str, Any]) -> Order:
         get = params.get
         parse_symbol(params, self._instruments)
-        for name in ("side", "quantity", "price"):
+        for name in ("side", "quantity"):
             if not present(get(name)):
                 raise reject("MANDATORY_PARAM", name)
+        pm_v = get("priceMatch")
+        match = parse_price_match(pm_v) if present(pm_v) else "NONE"
+        if match == "NONE" and not present(get("price")):
+            raise reject("MANDATORY_PARAM", "price")
+        if match != "NONE" and present(get("price")):
+            raise reject("PARAM_NOT_REQUIRED", "price")
         order = self._views.lookup(acct, params)  # -1102 without an id, -2013 not the caller's
         if order.status not in OPEN_STATUSES:
             raise reject("NO_SUCH_ORDER")
@@ -118,7 +131,10 @@ class Amends(Rule):
             raise reject("INVALID_SIDE")
         inst = order.inst
         market = self._markets[inst.symbol]
-        price = parse_price(get("price"), inst)
+        if match == "NONE":
+            price = parse_price(get("price"), inst)
+        else:
+            price = match_price(market.book, order.side, match)
         qty = parse_quantity(get("quantity"), inst, False)
         mark = market.mark_price()
         if mark is not None:
@@ -143,6 +159,9 @@ class Amends(Rule):
         u.append((_restore, order, order.price, order.qty, order.margin0_e8, order.update_time))
         before = (order.price, order.qty, order.margin0_e8)
         order.price, order.qty, order.update_time = price, qty, self._s.now
+        if match != order.price_match:
+            u.append((_set_match, order, order.price_match))
+            _set_match(order, match)
         if not order.reduce_only:
             margin0 = self._entry.limit_margin(order, market, self._matching.reducible(order))
             order.margin0_e8 = margin0
@@ -165,6 +184,12 @@ class Amends(Rule):
         if order.status in OPEN_STATUSES and book.contains(order):
             book.requeue(order, (2 * self._s.last_id + 1, record[0]))  # behind younger ids
         return order
+
+
+def _set_match(order: Order, mode: str) -> None:
+    """Set the order's priceMatch mode; its wire template (keyed by it) is rebuilt."""
+    order.price_match = mode
+    order.tmpl = None
 
 
 def _restore(order: Order, price: int, qty: int, margin0: int, upd: int) -> None:

@@ -25,6 +25,17 @@ Batch items are separate transactions (results in request order, failures as
 ``{"code", "msg"}``); ``cancel_open_orders`` is one transaction; the countdown
 cancels like ``cancel_open_orders`` at its deadline — the clock's moves go
 through :meth:`Cancels.advance_to`, which fires the countdowns that fall due.
+
+The clock
+---------
+:meth:`Cancels.advance_to` is the one way a command moves the clock: it walks the
+countdown deadlines and the GTD expiries (``VenueState.expiries``) that fall due
+by the target in time order, each at its own time (the clock set to it, so
+``updateTime`` is the deadline or the goodTillDate); at one time the countdowns
+go first, then the expiries by order id.  An expiry closes its order as EXPIRED
+as any expiring order closes (``Matching.expire``: off the book, margin
+released; its TP/SL rows as for any expiring parent: ARMED ones stay, PENDING
+ones are cancelled); an entry whose order already closed is dropped.
 """
 
 from __future__ import annotations
@@ -49,6 +60,8 @@ from engine.wire.orders import order_result, order_wire
 from engine.wire.params import parse_symbol
 
 if TYPE_CHECKING:
+    from sortedcontainers import SortedList
+
     from engine.core.events import EventLog
     from engine.core.instrument import Instrument
     from engine.core.ledger import AccountState, Ledger
@@ -70,9 +83,10 @@ class Cancels(Rule):
     """Cancel commands, the countdown, and the clock that drives it.
 
     Room: the instruments, the markets, the order index, the undo log, the
-    countdowns (and the ledger, to find a countdown's account), the clock and the
-    update counter; peers: ``runner`` (commands, the batch's transaction),
-    ``matching`` (closing an ordinary order) and ``firing`` (closing a trigger row).
+    countdowns (and the ledger, to find a countdown's account), the GTD expiries,
+    the clock and the update counter; peers: ``runner`` (commands, the batch's
+    transaction), ``matching`` (closing an ordinary order, expiring a GTD one) and
+    ``firing`` (closing a trigger row).
     """
 
     PEERS = ("runner", "matching", "firing")
@@ -84,6 +98,7 @@ class Cancels(Rule):
     _undo: UndoLog
     _events: EventLog
     _countdowns: dict[tuple[str, str], int]
+    _expiries: SortedList
     _ledger: Ledger
     # the rules it calls
     _runner: Runner
@@ -222,6 +237,8 @@ class Cancels(Rule):
                     d["price"] = inst._price_cache.get(price) or inst.price_str(price)
                     d["origQty"] = inst._qty_cache.get(qty) or inst.qty_str(qty)
                     d["updateTime"] = now
+                    if o.gtd:
+                        d["goodTillDate"] = o.gtd
                 if cascade is not None:
                     d["triggerOrders"] = [order_wire(r) for r in cascade]
         except BaseException:
@@ -356,23 +373,37 @@ class Cancels(Rule):
 
     def advance_to(self, target: int) -> None:
         """Move the clock to ``target`` (inside a command), cancelling as each countdown
-        deadline on the way falls due, at that deadline's time."""
+        deadline on the way falls due and expiring each GTD order whose goodTillDate
+        falls due, each at its own time (see the module docstring).  O(log n) per
+        expiry, O(countdowns) per deadline."""
         s = self._s
-        countdowns = self._countdowns
-        if not countdowns:  # the common case: nothing can fall due
-            s.set_now(target)
-            return
-        while True:
-            due = [(t, k) for k, t in countdowns.items() if t <= target]
-            if not due:
+        countdowns, expiries = self._countdowns, self._expiries
+        while countdowns or (expiries and expiries[0][0] <= target):
+            due = min(((t, k) for k, t in countdowns.items() if t <= target), default=None)
+            first = expiries[0] if expiries and expiries[0][0] <= target else None
+            if due is not None and (first is None or due[0] <= first[0]):
+                deadline, key = due
+                s.set_now(deadline)
+                self._undo.append((countdowns.__setitem__, key, deadline))
+                del countdowns[key]
+                name, symbol = key
+                self._cancel_all(self._ledger.accounts[name], symbol)
+            elif first is not None:
+                self._expire(first)
+            else:
                 break
-            deadline, key = min(due)
-            s.set_now(deadline)
-            self._undo.append((countdowns.__setitem__, key, deadline))
-            del countdowns[key]
-            name, symbol = key
-            self._cancel_all(self._ledger.accounts[name], symbol)
         s.set_now(target)
+
+    def _expire(self, entry: tuple[int, int]) -> None:
+        """The GTD expiry ``entry`` falls due: off the schedule, and its order EXPIRED at
+        its goodTillDate if it is still open."""
+        self._undo.append((self._expiries.add, entry))
+        self._expiries.remove(entry)
+        gtd, oid = entry
+        self._s.set_now(gtd)
+        order = self._index.by_id[oid]
+        if order.status in OPEN_STATUSES:
+            self._matching.expire(order)
 
 def _uncancel_plain(
     o: Order, book: OrderBook, key: int, level: Any, leaves: int, frozen: int,

@@ -230,6 +230,17 @@ class Client:
     def change_margin_type(self, symbol: str, marginType: str, **kwargs: Any) -> dict:
         return self._settings.change_margin_type(self._acct, symbol, marginType)
 
+    def modify_isolated_position_margin(self, symbol: str, amount: Any, type: Any,
+                                        **kwargs: Any) -> dict:
+        """``POST /fapi/v1/positionMargin``: ``type`` 1 adds ``amount`` to an isolated
+        position's margin, 2 takes it back (``positionSide`` in hedge mode)."""
+        return self._settings.modify_position_margin(
+            self._acct, {"symbol": symbol, "amount": amount, "type": type, **kwargs})
+
+    def get_position_margin_history(self, symbol: str, **kwargs: Any) -> list[dict]:
+        """``GET /fapi/v1/positionMargin/history``."""
+        return self._settings.margin_history(self._acct, {"symbol": symbol, **kwargs})
+
     def change_position_mode(self, dualSidePosition: str | bool, **kwargs: Any) -> dict:
         return self._settings.change_position_mode(self._acct, dualSidePosition)
 

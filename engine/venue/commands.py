@@ -47,7 +47,7 @@ __all__ = [
     "get_position_mode", "get_position_risk", "leverage_brackets", "mark_price_info",
     "modify_batch_orders", "modify_order", "new_batch_orders", "order_amendments", "test_order",
     "new_algo_order", "new_order", "open_algo_orders", "query_algo_order", "query_order",
-    "symbol_config",
+    "symbol_config", "modify_position_margin", "position_margin_history",
     "event_owner", "user_events",
 ]
 
@@ -136,8 +136,18 @@ def cancel_algo_open_orders(ex: Exchange, acct: AccountState, params: Params) ->
 
 # -- settings that change nothing, and views ------------------------------------------------
 def change_margin_type(ex: Exchange, acct: AccountState, symbol: Any, margin_type: Any) -> dict:
-    """``POST /fapi/v1/marginType`` (cross only: it always refuses; see ``settings``)."""
+    """``POST /fapi/v1/marginType``: ISOLATED or CROSSED for one symbol."""
     return ex._settings.change_margin_type(acct, symbol, margin_type)
+
+
+def modify_position_margin(ex: Exchange, acct: AccountState, params: Params) -> dict:
+    """``POST /fapi/v1/positionMargin``: add to or take from an isolated position's wallet."""
+    return ex._settings.modify_position_margin(acct, params)
+
+
+def position_margin_history(ex: Exchange, acct: AccountState, params: Params) -> list[dict]:
+    """``GET /fapi/v1/positionMargin/history``."""
+    return ex._settings.margin_history(acct, params)
 
 
 def get_position_mode(ex: Exchange, acct: AccountState) -> dict:
@@ -268,6 +278,7 @@ ACCOUNT_COMMANDS: dict[str, Callable[..., Any]] = {
         new_order, cancel_order, cancel_batch, cancel_open_orders, countdown_cancel,
         change_leverage, change_position_mode, new_algo_order, cancel_algo_order,
         cancel_algo_open_orders, modify_order, new_batch_orders, modify_batch_orders,
+        change_margin_type, modify_position_margin,
     )
 }
 

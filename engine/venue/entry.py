@@ -13,7 +13,9 @@ MIN_NOTIONAL unless reduce-only, at the limit price or, for MARKET, the mark
 (-4164); MAX_NUM_ORDERS of open LIMIT orders per account and symbol (-2025);
 the cap on conditional orders for attached TP/SL (-4045, below); GTX that
 would take (-5022); FOK the book cannot fill (-5021); attached TP/SL on their
-protective side (-2021); margin (-2019).
+protective side (-2021); margin (-2019).  A ``priceMatch`` mode chooses the price
+before PERCENT_PRICE (:func:`match_price`, -5041 on an empty side); every rule judges
+it as if sent.  A GTD order left open by matching is scheduled in ``VenueState.expiries``.
 
 Margin (SPEC 6)
 ---------------
@@ -129,6 +131,19 @@ _RESTING_TIFS = {"GTC": GTC, "GTX": GTX}
 def _order_id(result: tuple[Order, list[TriggerRow] | None]) -> int:
     """The quiet answer of a placement: the new order's (or trigger row's) id."""
     return result[0].order_id
+
+
+def match_price(book: OrderBook, side: Side, mode: str) -> int:
+    """The price ``priceMatch`` ``mode`` reads for a ``side`` order: OPPONENT(_n) the best
+    (n-th best) level of the other side, QUEUE(_n) of the order's own side — the deepest
+    level when the side has fewer than n — or -5041 when that side is empty.  O(log L)."""
+    asks = (side is BUY) == mode.startswith("OPPONENT")
+    levels = book.asks if asks else book.bids
+    if not levels:
+        raise reject("BBO_ORDER_REJECT")
+    n = mode.rpartition("_")[2]
+    key = levels.peekitem(min(int(n) if n.isdigit() else 1, len(levels)) - 1)[0]
+    return key if asks else -key  # bids are keyed by -price
 
 
 def check_band(inst: Instrument, price: int, mark: int) -> None:
@@ -267,7 +282,7 @@ class Entry(Rule):
     ) -> tuple[Order, list[TriggerRow] | None]:
         """The body of a placement (general path), run inside a command: parse, judge,
         commit.  The new order (or row) and, for a parent, its attached rows."""
-        req = parse_new_order(params, self._instruments, acct.dual_side)
+        req = parse_new_order(params, self._instruments, acct.dual_side, self._s.now)
         market = self._markets[req.inst.symbol]
         if req.cid is not None:
             existing = self._index.find_cid(acct.name, req.cid)
@@ -291,7 +306,8 @@ class Entry(Rule):
         if reduce and (reducible == 0 or req.legs):
             raise reject("REDUCE_ONLY_REJECT")
         limit = req.type is LIMIT
-        price = req.price
+        book = market.book
+        price = req.price if req.price_match == "NONE" else match_price(book, side, req.price_match)
         mark = market.mark_price()
         if limit and mark is not None:
             check_band(inst, price, mark)
@@ -299,7 +315,6 @@ class Entry(Rule):
             ref = price if limit else mark
             if ref is not None and ref * req.qty * inst.notional_unit_e8 < inst.min_notional_e8:
                 raise reject("MIN_NOTIONAL", inst.min_notional)
-        book = market.book
         if limit and self._index.count_open(acct.name, inst.symbol) >= inst.max_num_orders:
             raise reject("MAX_OPEN_ORDER_EXCEEDED")
         if req.legs:
@@ -313,11 +328,11 @@ class Entry(Rule):
                 if sum(t for _p, t in self._matching.walk(book, side, req.qty, price)) < req.qty:
                     raise reject("FOK_ORDER_REJECT")
         if req.legs:
-            self._check_legs(req, market)
+            self._check_legs(req, market, price)
         s = self._s
         order = Order(
             0, acct, inst, side, req.pside, req.type, req.tif, price, req.qty, reduce,
-            s.now, req.cid, req.stp,
+            s.now, req.cid, req.stp, req.gtd, req.price_match,
         )
         if not reduce:
             margin0 = self.entry_margin(order, market, reducible)
@@ -327,7 +342,7 @@ class Entry(Rule):
         # -- commit --
         if (
             limit and not reduce and not req.legs and req.cid is None and s.fast_paths
-            and s.tape is None and (req.tif is GTC or req.tif is GTX)
+            and s.tape is None and (req.tif is GTC or req.tif is GTX) and not req.gtd
         ):
             best = book.best(_OPPOSITE[side])
             if best is None or (price < best if side is BUY else price > best):
@@ -342,6 +357,8 @@ class Entry(Rule):
             self._ledger.freeze(acct, order.margin0_e8)
         rows = self._create_legs(order, req) if req.legs else None
         self._matching.take(order, market)
+        if order.gtd and order.is_open:
+            s.add_expiry(order)
         return order, rows
 
     def _rest_new(self, order: Order, market: Market) -> Order:
@@ -431,10 +448,10 @@ class Entry(Rule):
         return need
 
     # -- attached TP/SL at entry -------------------------------------------------------
-    def _check_legs(self, req: OrderRequest, market: Market) -> None:
+    def _check_legs(self, req: OrderRequest, market: Market, price: int) -> None:
         row_side = _OPPOSITE[req.side]
         watched = market.watched(req.tpsl_working_type)
-        parent_price = req.price if req.type is LIMIT else None
+        parent_price = price if req.type is LIMIT else None
         for leg in req.legs:
             rises = row_rises(leg.type, row_side)
             if parent_price is not None and (
@@ -580,5 +597,3 @@ def _unrest_new(
         del levels[bkey]
     order.owner.frozen_e8 -= order.margin0_e8
     order.order_id = 0
-
-

@@ -357,13 +357,13 @@ class Exchange:
         is at ``ms`` or later afterwards.
 
         Moving the clock over a stretch where nothing is scheduled (no countdown
-        deadline) changes nothing else, so it is not a command: it is not journaled
+        deadline, no GTD expiry) changes nothing else, so it is not a command: it is not journaled
         and does not move the update counter; the next journaled command records the
         new time in its line, and replay moves the clock the same way
         (:mod:`engine.persist.journal`).  When something falls due by ``ms`` this
         returns False and leaves the clock: call :meth:`set_time`, a command.  The
         REST server maps wall time onto the venue clock this way (SPEC 9).  O(number
-        of countdowns).
+        of countdowns); the expiries are a sorted list, read at its first entry.
         """
         s = self._s
         if isinstance(ms, bool) or not isinstance(ms, int):
@@ -373,6 +373,8 @@ class Exchange:
         if s.undo:
             raise RuntimeError("the clock moves between commands, not inside one")
         if any(deadline <= ms for deadline in s.countdowns.values()):
+            return False
+        if s.expiries and s.expiries[0][0] <= ms:
             return False
         s.now = ms
         return True
@@ -518,4 +520,6 @@ class Exchange:
         if s.amendments:  # likewise: only a venue with an amended order reads it
             state += (("amendments", tuple(sorted((k, tuple(v))
                                                   for k, v in s.amendments.items()))),)
+        if s.expiries:  # likewise: only a venue with a GTD order reads it
+            state += (("expiries", tuple(s.expiries)),)
         return hashlib.sha256(repr(state).encode()).hexdigest()

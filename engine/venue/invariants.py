@@ -3,7 +3,8 @@
 :meth:`~engine.venue.exchange.Exchange.check_invariants` runs each owner's own
 ``_check()`` and then these, which read across owners: the frozen margin of every
 account against its open orders, every open order's place in its book, every
-trigger row against its parent and OCO group, and the positions' sum per symbol.
+trigger row against its parent and OCO group, every open GTD order against its
+scheduled expiry, and the positions' sum per symbol.
 Each raises :class:`~engine.core.errors.InvariantError`; none changes anything.
 """
 
@@ -22,8 +23,9 @@ __all__ = ["check_orders", "check_positions", "order_state"]
 
 
 def check_orders(s: VenueState, matching: Matching) -> None:
-    """Every order against its account's frozen total and its place (SPEC 6.1, 6.5), and
-    every trigger row against its parent and OCO group (SPEC 6.6)."""
+    """Every order against its account's frozen total and its place (SPEC 6.1, 6.5),
+    every open GTD order against its entry in ``expiries``, and every trigger row
+    against its parent and OCO group (SPEC 6.6)."""
     frozen: dict[str, int] = {name: 0 for name in s.ledger.accounts}
     # each book's check has placed every resting order at its own symbol, side and
     # price, so an order rests at most once
@@ -45,6 +47,8 @@ def check_orders(s: VenueState, matching: Matching) -> None:
             raise InvariantError(f"{o!r}: FILLED with leaves")
         if o.status is NEW and o.executed:  # the inline cancel relies on it
             raise InvariantError(f"{o!r}: NEW with fills")
+        if o.gtd and o.is_open and (o.gtd, oid) not in s.expiries:
+            raise InvariantError(f"{o!r}: open GTD order without its expiry")
     for name, acct in s.ledger.accounts.items():
         if acct.frozen_e8 != frozen[name]:
             raise InvariantError(
@@ -90,13 +94,18 @@ def order_state(o: Any) -> tuple:
     """The hashed fields of one order or trigger row (:meth:`Exchange.state_hash`)."""
     # ``_value_`` is ``value`` without the enum property's call: the property tests hash
     # the venue before every call, and this tuple is built for every order
-    base = (
+    base: tuple = (
         o.order_id, o.owner.name, o.inst.symbol, o.side._value_, o.pside._value_,
         o.type._value_, o.orig_type._value_, o.tif._value_, o.price, o.stop_price, o.qty,
         o.executed, o.cum_quote_e8, o.reduce_only, o.status._value_, o.time, o.update_time,
         o.cid, o.stp._value_, o.margin0_e8, o.working_type._value_,
         None if o.rows is None else tuple(r.order_id for r in o.rows),
     )
+    # read only when set: hashes recorded before GTD and priceMatch existed still hold
+    if o.gtd:
+        base += (("gtd", o.gtd),)
+    if o.price_match != "NONE":
+        base += (("price_match", o.price_match),)
     if not o.is_trigger:
         return base
     return base + (

@@ -225,9 +225,10 @@ class Matching(Rule):
         if acct.name[0] != "@":
             pside = order.pside
             pos = acct.positions[(inst.symbol, pside)]
-            events.account(acct, "ORDER", 0, (
-                (inst.symbol, pside._value_, pos.qty, pos.cost_e8, market.mark_price()),
-            ))
+            row: tuple = (inst.symbol, pside._value_, pos.qty, pos.cost_e8, market.mark_price())
+            if acct.isolated and inst.symbol in acct.isolated:
+                row += (pos.iso_e8,)  # the event says isolated, and its wallet
+            events.account(acct, "ORDER", 0, (row,))
         if order.rows is not None:
             self._firing.on_parent_fill(order)
         self._touched[(acct.name, inst.symbol)] = acct

@@ -157,10 +157,19 @@ class Risk(Rule):
     ) -> tuple[int, int, int, int]:
         """``(qty, cost, rest_balance, rest_maint)``: this position, and the account's margin
         balance and maintenance margin from everything else (other positions at mark)."""
+        isolated = acct.isolated
+        if symbol in isolated:  # an isolated position answers for itself, with its wallet
+            pos = acct.positions.get((symbol, pside))
+            if pos is None:
+                return 0, 0, 0, 0
+            return pos.qty, pos.cost_e8, pos.iso_e8, 0
         balance = acct.wallet_e8
         maint = 0
         qty = cost = 0
         for (sym, ps), pos in acct.positions.items():
+            if sym in isolated:
+                balance -= pos.iso_e8
+                continue
             if not pos.qty:
                 continue
             if sym == symbol and ps is pside:
@@ -228,10 +237,16 @@ class Risk(Rule):
             acct = ledger.accounts[name]
             if not any(p.qty for p in acct.positions.values()):
                 continue
-            upnl, _im, mm = ledger.margin_figures(acct, self._instruments)
-            balance = acct.wallet_e8 + upnl
+            if acct.isolated:
+                liquidated |= self._liquidate_isolated(acct)
+                if not any(p.qty for (sym, _ps), p in acct.positions.items()
+                           if sym not in acct.isolated):
+                    continue
+            wallet, upnl, _im, mm = ledger.cross_figures(acct, self._instruments)
+            balance = wallet + upnl
             if balance <= mm:
-                self._liquidate(acct)
+                self._liquidate(acct, [k for k, p in sorted(acct.positions.items())
+                                       if p.qty and k[0] not in acct.isolated])
                 liquidated = True
             elif balance * MARGIN_CALL_PCT <= mm * 100 and self._undo:
                 # only in a command that changed something: an event's undo record would
@@ -260,14 +275,38 @@ class Risk(Rule):
             acct = self._ledger.open_account(INSURANCE, 0, self._s.now)
         return acct
 
-    def _liquidate(self, acct: AccountState) -> None:
+    def _liquidate_isolated(self, acct: AccountState) -> bool:
+        """Liquidate each isolated position whose wallet + unrealized PnL has fallen to its
+        maintenance margin, on its own; True when any was."""
+        due = []
+        for key, pos in sorted(acct.positions.items()):
+            if not pos.qty or key[0] not in acct.isolated:
+                continue
+            inst = self._instruments[key[0]]
+            mark = self._markets[key[0]].mark_price()
+            assert mark is not None
+            notional = pos.qty * mark * inst.notional_unit_e8
+            if pos.iso_e8 + notional - pos.cost_e8 <= inst.maint_margin_e8(notional):
+                due.append(key)
+        if due:
+            self._liquidate(acct, due, isolated=True)
+        return bool(due)
+
+    def _liquidate(self, acct: AccountState, keys: list[tuple[str, PositionSide]],
+                   isolated: bool = False) -> None:
+        """Close the positions ``keys`` at the mark against the insurance account.  Cross
+        (``isolated`` False): the fee is capped at the cross wallet, a negative cross
+        wallet is covered, every open order is cancelled.  Isolated: each position's loss
+        and fee are capped at its wallet — the fee account covers a loss beyond it, so the
+        cross wallet never pays for an isolated position — and the symbol's orders are
+        cancelled."""
         ledger = self._ledger
         insurance = self._insurance()
         now = self._s.now
-        for (symbol, pside), pos in sorted(acct.positions.items()):
+        for symbol, pside in keys:
+            pos = acct.positions[(symbol, pside)]
             qty = pos.qty
-            if not qty:
-                continue
+            iso = pos.iso_e8
             inst = self._instruments[symbol]
             market = self._markets[symbol]
             mark = market.mark_price()
@@ -284,7 +323,15 @@ class Risk(Rule):
                                      "LIQUIDATION", now, trade_id)
             notional = abs(qty) * mark * inst.notional_unit_e8
             fee = -(-notional * inst.liquidation_fee_e8 // E8)
-            fee = min(fee, max(0, acct.wallet_e8))
+            if isolated:
+                cover = max(0, -realized - iso)
+                if cover:
+                    ledger.transfer(acct, cover, IncomeType.INSURANCE_CLEAR, symbol,
+                                    "INSURANCE_COVER", now)
+                    self._events.account(acct, "INSURANCE_CLEAR", cover, ())
+                fee = min(fee, max(0, iso + realized))
+            else:
+                fee = min(fee, max(0, self._cross_wallet(acct)))
             if fee:
                 ledger.transfer(acct, -fee, IncomeType.INSURANCE_CLEAR, symbol,
                                 "LIQUIDATION_FEE", now)
@@ -293,18 +340,29 @@ class Risk(Rule):
             events = self._events
             events.other(LIQUIDATION, acct.name, symbol, pside._value_, qty, mark, realized,
                          trade_id)
-            events.account(acct, "ORDER", 0, ((symbol, pside._value_, pos.qty, pos.cost_e8,
-                                               mark),))
+            row: tuple = (symbol, pside._value_, pos.qty, pos.cost_e8, mark)
+            events.account(acct, "ORDER", 0, (row + (pos.iso_e8,) if isolated else row,))
             if fee:
                 events.account(acct, "INSURANCE_CLEAR", -fee, ())
-        if acct.wallet_e8 < 0:
-            cover = -acct.wallet_e8
-            ledger.transfer(acct, cover, IncomeType.INSURANCE_CLEAR, "", "INSURANCE_COVER", now)
-            self._events.account(acct, "INSURANCE_CLEAR", cover, ())
+        cross = self._cross_wallet(acct)
+        if cross < 0 and not isolated:
+            ledger.transfer(acct, -cross, IncomeType.INSURANCE_CLEAR, "", "INSURANCE_COVER",
+                            now)
+            self._events.account(acct, "INSURANCE_CLEAR", -cross, ())
         for key in [k for k in self._touched if k[0] == acct.name]:
             del self._touched[key]
             self._firing.sweep_reducers(key)  # attached TP/SL EXPIRE before orders are cancelled
+        symbols = {sym for sym, _ps in keys}
         for order in self._index.open_of(acct.name, None):
             if order.status is NEW or order.status is PARTIALLY_FILLED:
-                self._cancels.cancel_commit(order)
+                if not isolated or order.inst.symbol in symbols:
+                    self._cancels.cancel_commit(order)
         self._s.dirty = True
+
+    @staticmethod
+    def _cross_wallet(acct: AccountState) -> int:
+        """The wallet less the isolated positions' wallets."""
+        if not acct.isolated:
+            return acct.wallet_e8
+        return acct.wallet_e8 - sum(p.iso_e8 for (s, _ps), p in acct.positions.items()
+                                    if s in acct.isolated)

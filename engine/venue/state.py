@@ -20,6 +20,12 @@ State (part of ``state_hash()``, rolled back by the undo log):
   ``registry`` (the fire index of ARMED trigger rows);
 * ``accounts`` (name → :class:`Account`), ``by_key`` (api key → name),
   ``countdowns`` ((name, symbol) → deadline ms);
+* ``expiries``: a ``SortedList`` of ``(goodTillDate, orderId)``, one entry per GTD
+  order placed open (:meth:`VenueState.add_expiry`), popped when the clock reaches
+  it (:meth:`~engine.venue.cancel.Cancels.advance_to`).  An order that closes
+  before then keeps its entry until it falls due, when it is dropped (lazily:
+  fills, cancels and liquidations need not know about it).  Every entry lies
+  after the clock; hashed only when not empty;
 * ``now`` (the venue clock, ms), ``last_id`` (the last order id given),
   ``update_id`` (committed commands that changed something), ``tape`` (the
   replay-mode configuration, or None);
@@ -52,6 +58,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from sortedcontainers import SortedList
+
 from engine.core.errors import InvariantError
 from engine.core.events import EventLog
 from engine.core.ledger import Ledger
@@ -63,6 +71,7 @@ if TYPE_CHECKING:
     from engine.core.instrument import Instrument
     from engine.core.ledger import AccountState
     from engine.core.market import Market
+    from engine.core.order import Order
 
 __all__ = [
     "DEFAULT_MAX_NUM_ALGO_ORDERS", "Account", "VenueState", "check_max_num_algo_orders",
@@ -115,7 +124,7 @@ class VenueState:
         "instruments", "symbols", "markets", "ledger", "index", "registry", "accounts",
         "by_key", "countdowns", "now", "last_id", "update_id", "tape", "max_num_algo_orders",
         "undo", "events", "journal", "fast_paths", "dirty", "touched",
-        "risk_names", "risk_all", "amendments",
+        "risk_names", "risk_all", "amendments", "expiries",
     )
 
     def __init__(
@@ -148,6 +157,8 @@ class VenueState:
         #: order id -> its amendments, oldest first (engine.venue.amend): each (event
         #: number, time, price, qty and margin0 before, then after, interleaved)
         self.amendments: dict[int, list[tuple[int, int, int, int, int, int, int, int]]] = {}
+        #: (goodTillDate, order id) of each GTD order placed open, earliest first
+        self.expiries: SortedList = SortedList()
 
     @property
     def event_seq(self) -> int:
@@ -164,6 +175,12 @@ class VenueState:
         self.undo.append((setattr, self, "last_id", self.last_id))
         self.last_id += 1
         return self.last_id
+
+    def add_expiry(self, order: Order) -> None:
+        """Schedule the expiry of GTD ``order`` at its ``gtd`` (undoable).  O(log n)."""
+        entry = (order.gtd, order.order_id)
+        self.undo.append((self.expiries.remove, entry))
+        self.expiries.add(entry)
 
     def set_now(self, ms: int) -> None:
         """Move the clock to ``ms`` (undoable; the caller checks it is not backwards)."""
@@ -198,6 +215,20 @@ class VenueState:
                     a[0] >= b[0] or a[3::2] != b[2::2]
                     for a, b in zip(amends, amends[1:], strict=False)):
                 raise InvariantError(f"order {oid}: its amendments do not chain to it")
+        self._check_expiries()
+
+    def _check_expiries(self) -> None:
+        """Each expiry entry is after the clock, once, and names an order of that
+        goodTillDate (``check_orders`` holds every open GTD order to its entry)."""
+        exp = self.expiries
+        if exp and exp[0][0] <= self.now:
+            raise InvariantError(f"expiry {exp[0]} is due at or before now {self.now}")
+        if len(set(exp)) != len(exp):
+            raise InvariantError("an expiry is scheduled twice")
+        for gtd, oid in exp:
+            o = self.index.by_id.get(oid)
+            if o is None or o.gtd != gtd:
+                raise InvariantError(f"expiry ({gtd}, {oid}) names no order of that goodTillDate")
 
     def clear_scratch(self) -> None:
         """Forget what the command in flight was to settle (it is being rolled back)."""

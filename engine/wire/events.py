@@ -232,6 +232,8 @@ def _expiry_reason(o: Any, status: str) -> str:
         return "2"
     if o.reduce_only:
         return "4"
+    if o.gtd:
+        return "0"  # its goodTillDate passed: Binance's reason list has no entry for it
     return "1"
 
 
@@ -246,7 +248,7 @@ def _order_update(
         "c": o.client_order_id,
         "S": o.side._value_,
         "o": o.type._value_,
-        "f": o.tif._value_,
+        "f": "GTD" if o.gtd else o.tif._value_,
         "q": inst.qty_str(then[1]),
         "p": price(then[0]),
         "ap": _avg(inst, cum, executed),
@@ -274,8 +276,8 @@ def _order_update(
         "ss": 0,
         "rp": "0",
         "V": o.stp._value_,
-        "pm": "NONE",
-        "gtd": 0,
+        "pm": o.price_match,
+        "gtd": o.gtd,
         "er": _expiry_reason(o, status),
     }
     return {"e": "ORDER_TRADE_UPDATE", "E": time, "T": upd, "o": body}
@@ -357,7 +359,10 @@ def _account_update(
     return {"e": "ACCOUNT_UPDATE", "E": time, "T": time, "a": data}
 
 
-def _position(inst: Any, pside: str, qty: int, cost: int, mark: int | None) -> dict[str, Any]:
+def _position(inst: Any, pside: str, qty: int, cost: int, mark: int | None,
+              iso: int | None = None) -> dict[str, Any]:
+    """One ``P`` row; ``iso``: the isolated wallet of a position on an isolated symbol
+    (``mt`` isolated, ``iw`` it), None on a cross one."""
     if qty:
         entry = fmt_ratio(cost, qty * inst.step_m * 10 ** (8 - inst.qty_exp), 8)
     else:
@@ -365,8 +370,8 @@ def _position(inst: Any, pside: str, qty: int, cost: int, mark: int | None) -> d
     notional = qty * (mark or 0) * inst.notional_unit_e8
     return {
         "s": inst.symbol, "pa": inst.signed_qty_str(qty), "ep": entry, "bep": entry,
-        "cr": "0", "up": money_str(notional - cost if mark else 0), "mt": "cross",
-        "iw": "0", "ps": pside,
+        "cr": "0", "up": money_str(notional - cost if mark else 0),
+        "mt": "cross" if iso is None else "isolated", "iw": money_str(iso or 0), "ps": pside,
     }
 
 

@@ -7,7 +7,9 @@ listing endpoints add the order's creation ``time`` (as Binance's do, and ccxt
 reads it); the new-order and cancel responses do not (SPEC 4.3's field list).
 Trigger rows add ``parentOrderId`` (0 for a standalone row) and, once fired,
 ``triggeredOrderId``; TRAILING_STOP_MARKET rows add ``activatePrice`` and
-``priceRate``.
+``priceRate``.  A GTD order (stored as GTC with ``Order.gtd``) shows
+``timeInForce`` "GTD" and its ``goodTillDate``; every order shows the
+``priceMatch`` mode that chose its price ("NONE" when a price was sent).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ def _template(o: Order) -> dict[str, Any]:
         "executedQty": "0",
         "cumQty": "0",
         "cumQuote": "0",
-        "timeInForce": o.tif._value_,
+        "timeInForce": "GTD" if o.gtd else o.tif._value_,
         "type": o.type._value_,
         "reduceOnly": o.reduce_only,
         "closePosition": False,
@@ -51,7 +53,7 @@ def _template(o: Order) -> dict[str, Any]:
         "workingType": o.working_type._value_,
         "priceProtect": False,
         "origType": o.orig_type._value_,
-        "priceMatch": "NONE",
+        "priceMatch": o.price_match,
         "selfTradePreventionMode": o.stp._value_,
         "goodTillDate": 0,
         "updateTime": 0,
@@ -69,7 +71,8 @@ def order_wire(o: Order) -> dict[str, Any]:
     inst = o.inst
     t = o.tmpl
     if t is None:
-        key = (o.side, o.pside, o.type, o.orig_type, o.tif, o.reduce_only, o.working_type, o.stp)
+        key = (o.side, o.pside, o.type, o.orig_type, o.tif, o.reduce_only, o.working_type, o.stp,
+               o.price_match, not o.gtd)
         templates = inst.wire_templates
         t = templates.get(key)
         if t is None:
@@ -93,6 +96,8 @@ def order_wire(o: Order) -> dict[str, Any]:
     if o.stop_price:
         d["stopPrice"] = inst.price_str(o.stop_price)
     d["updateTime"] = o.update_time
+    if o.gtd:
+        d["goodTillDate"] = o.gtd
     if o.is_trigger:
         _row_fields(o, d)  # type: ignore[arg-type]
     return d

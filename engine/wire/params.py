@@ -3,9 +3,10 @@
 This is the wire edge of order entry: raw parameters (strings, ints,
 Decimals, repr-exact floats, bools) in, an immutable request in engine units
 out, or a :class:`~engine.core.errors.ClientError`.  Nothing here reads venue state
-except the account's position mode; rules that need the book, the ledger or
-the order index (client-id duplicates, PERCENT_PRICE, MIN_NOTIONAL, margin,
-reduce-only, parents) are judged by order entry.
+except the account's position mode and the clock (``goodTillDate``); rules that
+need the book, the ledger or the order index (the price a ``priceMatch`` mode
+reads, client-id duplicates, PERCENT_PRICE, MIN_NOTIONAL, margin, reduce-only,
+parents) are judged by order entry.
 
 Order of checks (the first failure wins)
 -----------------------------------------
@@ -14,21 +15,42 @@ Order of checks (the first failure wins)
 2. ``positionSide`` (-4060 unknown, -4061 against the account's mode);
 3. flags ``reduceOnly`` / ``closePosition`` / ``priceProtect`` (-1130), and
    which flags the type and mode allow (-1106);
-4. ``timeInForce`` (-1102 missing on LIMIT, -1115 invalid);
+4. ``timeInForce`` (-1102 missing on LIMIT, -1115 invalid, and GTD on a
+   conditional type); ``goodTillDate`` — with GTD: -1102 missing, -1100 not an
+   integer, then its milliseconds are dropped ("the timestamp only retains
+   second-level precision") and it must lie after the clock + 600 s and before
+   253402300799000, else -5040; without GTD: -1106;
 5. ``quantity`` (-1102, -1100, -4003, -1111, -4004, -4005, -4023);
-6. ``price`` (-1102 / -1106 by type, -1100, -4001, -1111, -4013, -4002, -4014);
+6. ``priceMatch`` (-5037 unknown, or OPPONENT_10 / OPPONENT_20; -5038 on a type
+   other than LIMIT, STOP, TAKE_PROFIT; -1020 on STOP and TAKE_PROFIT), then
+   ``price`` (-1106 with a priceMatch mode, else -1102 / -1106 by type, -1100,
+   -4001, -1111, -4013, -4002, -4014);
 7. ``stopPrice`` (-1102 / -1106, then -4006, -1111, -4013, -4007, -4014);
 8. trailing ``callbackRate`` / ``activationPrice``;
 9. ``workingType`` (-4031), ``newClientOrderId`` (-4015),
-   ``selfTradePreventionMode`` (-5039), ``priceMatch`` (-1020 / -5037),
-   ``newOrderRespType`` (-1136);
+   ``selfTradePreventionMode`` (-5039), ``newOrderRespType`` (-1136);
 10. attached TP/SL parameters and ``parentOrderId``.
 
 Choices where Binance is silent or loose (also in the README):
 ``timeInForce`` is ignored on MARKET-family orders; unknown parameters are
 ignored (as Binance does); trailing zeros carry no precision (``"0.0100"`` is
-two decimals); GTD is not offered (-1115 like any unknown timeInForce) and
-the price-match modes answer -1020.
+two decimals).
+
+GTD and priceMatch
+------------------
+A GTD order is a LIMIT order; it is stored as GTC with its ``goodTillDate``
+(``OrderRequest.gtd``, whole seconds in ms) and expires when the venue clock
+reaches it.  Binance's page does not say what ``goodTillDate`` without GTD
+answers: here -1106, as any parameter the order does not take.  GTD on STOP and
+TAKE_PROFIT is -1115: their child is placed GTC when the row fires.
+
+``priceMatch`` NONE is the same as not sending it, on any type.  The other modes
+choose a LIMIT order's price from the book at entry (``OrderRequest.price`` is 0
+until then; :func:`engine.venue.entry.match_price`).  Binance removed OPPONENT_10
+and OPPONENT_20 from placement and modify on 2025-10-23 ("temporarily"): they are
+-5037 here, as an unknown mode.  A price sent with a mode is -1106 (Binance: "Can't
+be passed together with price"; its page names no code).  On STOP and TAKE_PROFIT
+a mode would choose the child's price when the row fires: not offered (-1020).
 """
 
 from __future__ import annotations
@@ -50,6 +72,7 @@ from engine.core.enums import (
     CONDITIONAL_TYPES,
     CONTRACT_PRICE,
     GTC,
+    GTD,
     LIMIT,
     LIMIT_CONDITIONAL_TYPES,
     MARKET,
@@ -78,10 +101,14 @@ _MARKET_FAMILY = frozenset(
         TRAILING_STOP_MARKET,
     }
 )
-_PRICE_MATCH_MODES = frozenset(
-    {"OPPONENT", "OPPONENT_5", "OPPONENT_10", "OPPONENT_20", "QUEUE", "QUEUE_5", "QUEUE_10",
-     "QUEUE_20"}
+#: the priceMatch modes offered (OPPONENT_10 and OPPONENT_20: removed by Binance on
+#: 2025-10-23, -5037 as unknown ones)
+PRICE_MATCH_MODES = frozenset(
+    {"NONE", "OPPONENT", "OPPONENT_5", "QUEUE", "QUEUE_5", "QUEUE_10", "QUEUE_20"}
 )
+#: goodTillDate: after the clock + this, and before GTD_LIMIT_MS (UTC 9999-12-31 23:59:59)
+GTD_MIN_AHEAD_MS = 600_000
+GTD_LIMIT_MS = 253402300799000
 _TP_TYPES = frozenset({TAKE_PROFIT_MARKET, TAKE_PROFIT})
 _SL_TYPES = frozenset({STOP_MARKET, STOP})
 
@@ -104,7 +131,7 @@ class OrderRequest:
     __slots__ = (
         "inst", "side", "type", "pside", "tif", "price", "qty", "stop", "reduce_only",
         "close_position", "cid", "working_type", "price_protect", "stp", "activation", "rate",
-        "parent_id", "legs", "tpsl_working_type",
+        "parent_id", "legs", "tpsl_working_type", "gtd", "price_match",
     )
 
     def __init__(
@@ -114,7 +141,8 @@ class OrderRequest:
         working_type: WorkingType = CONTRACT_PRICE, price_protect: bool = False,
         stp: SelfTradePrevention = STP_NONE, activation: int | None = None,
         rate: int = 0, parent_id: int | None = None, legs: tuple[Leg, ...] = (),
-        tpsl_working_type: WorkingType = CONTRACT_PRICE,
+        tpsl_working_type: WorkingType = CONTRACT_PRICE, gtd: int = 0,
+        price_match: str = "NONE",
     ) -> None:
         self.inst, self.side, self.type, self.pside, self.tif = inst, side, type_, pside, tif
         self.price, self.qty, self.stop = price, qty, stop
@@ -122,6 +150,7 @@ class OrderRequest:
         self.working_type, self.price_protect, self.stp = working_type, price_protect, stp
         self.activation, self.rate, self.parent_id = activation, rate, parent_id
         self.legs, self.tpsl_working_type = legs, tpsl_working_type
+        self.gtd, self.price_match = gtd, price_match
 
     def __repr__(self) -> str:
         body = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
@@ -261,7 +290,7 @@ _PLAIN_KEYS = frozenset(
 )
 _SIDES = {s.value: s for s in Side}
 _TYPES = {t.value: t for t in OrderType}
-_TIFS = {t.value: t for t in TimeInForce}
+_TIFS = {t.value: t for t in TimeInForce if t is not GTD}  # GTD needs goodTillDate
 
 
 def _parse_plain(
@@ -305,10 +334,30 @@ def _parse_plain(
     return OrderRequest(inst, side, otype, BOTH, tif, price, qty)
 
 
+def parse_price_match(value: object) -> str:
+    """A ``priceMatch`` value: one of :data:`PRICE_MATCH_MODES`, else -5037."""
+    if not isinstance(value, str) or value not in PRICE_MATCH_MODES:
+        raise reject("INVALID_PRICE_MATCH")
+    return value
+
+
+def parse_good_till_date(value: object, now: int) -> int:
+    """``goodTillDate`` in ms, truncated to whole seconds: -1102 missing, -1100 not an
+    integer, -5040 unless it lies after ``now`` + 600 s and before 253402300799000."""
+    if not present(value):
+        raise reject("MANDATORY_PARAM", "goodTillDate")
+    ms = parse_int(value, "goodTillDate") // 1000 * 1000
+    if not now + GTD_MIN_AHEAD_MS < ms < GTD_LIMIT_MS:
+        raise reject("FUTURE_GOOD_TILL_DATE")
+    return ms
+
+
 def parse_new_order(
-    params: Mapping[str, Any], instruments: Mapping[str, Instrument], dual_side: bool
+    params: Mapping[str, Any], instruments: Mapping[str, Instrument], dual_side: bool,
+    now: int,
 ) -> OrderRequest:
-    """Validate ``new_order`` parameters (see the module docstring for the order of checks)."""
+    """Validate ``new_order`` parameters (see the module docstring for the order of checks);
+    ``now`` is the venue clock, which a ``goodTillDate`` must lie 600 s beyond."""
     if not dual_side and params.keys() <= _PLAIN_KEYS:
         plain = _parse_plain(params, instruments)
         if plain is not None:
@@ -357,6 +406,14 @@ def parse_new_order(
         tif = GTC
     else:
         tif = _enum(TimeInForce, tif_v, "INVALID_TIF")
+    gtd = 0
+    if tif is GTD:
+        if conditional:
+            raise reject("INVALID_TIF")
+        gtd = parse_good_till_date(get("goodTillDate"), now)
+        tif = GTC  # a GTD order rests as GTC until it expires
+    elif present(get("goodTillDate")):
+        raise reject("PARAM_NOT_REQUIRED", "goodTillDate")
 
     # 5. quantity (optional with closePosition, and with parentOrderId as a cap)
     parent_v = get("parentOrderId")
@@ -368,10 +425,20 @@ def parse_new_order(
     else:
         raise reject("MANDATORY_PARAM", "quantity")
 
-    # 6. price
+    # 6. price match, then price
+    pm_v = get("priceMatch")
+    match = parse_price_match(pm_v) if present(pm_v) else "NONE"
     price_v = get("price")
     needs_price = otype is LIMIT or otype in LIMIT_CONDITIONAL_TYPES
-    if needs_price:
+    if match != "NONE":
+        if not needs_price:
+            raise reject("UNSUPPORTED_ORDER_TYPE_PRICE_MATCH")
+        if conditional:
+            raise reject("UNSUPPORTED_OPERATION")
+        if present(price_v):
+            raise reject("PARAM_NOT_REQUIRED", "price")
+        price = 0  # chosen from the book at entry
+    elif needs_price:
         if not present(price_v):
             raise reject("MANDATORY_PARAM", "price")
         price = parse_price(price_v, inst)
@@ -422,12 +489,6 @@ def parse_new_order(
         _enum(SelfTradePrevention, stp_v, "INVALID_SELF_TRADE_PREVENTION_MODE")
         if present(stp_v) else STP_NONE
     )
-    pm_v = get("priceMatch")
-    if present(pm_v) and pm_v != "NONE":
-        known = isinstance(pm_v, str) and pm_v in _PRICE_MATCH_MODES
-        raise reject("UNSUPPORTED_OPERATION" if known else "INVALID_PRICE_MATCH")
-    if present(get("goodTillDate")):
-        raise reject("PARAM_NOT_REQUIRED", "goodTillDate")
     resp_v = get("newOrderRespType")
     if present(resp_v) and resp_v not in ("ACK", "RESULT"):
         raise reject("INVALID_NEW_ORDER_RESP_TYPE")
@@ -443,7 +504,7 @@ def parse_new_order(
     return OrderRequest(
         inst, side, otype, pside, tif, price, qty, stop, bool(reduce_only),
         bool(close_position), cid, working_type, price_protect, stp, activation, rate,
-        parent_id, legs, tpsl_wt,
+        parent_id, legs, tpsl_wt, gtd, match,
     )
 
 
