@@ -271,12 +271,8 @@ class Ledger:
         """``(cross wallet, cross uPnL, cross position IM, cross maintenance margin)``: the
         wallet less the isolated wallets, and the figures of the positions on cross
         symbols — what cross margin and its liquidation read.  O(positions held)."""
-        isolated = acct.isolated
-        upnl, im, mm = self._figures(acct, instruments, isolated or None)
-        wallet = acct.wallet_e8
-        if isolated:
-            wallet -= sum(p.iso_e8 for (s, _ps), p in acct.positions.items() if s in isolated)
-        return wallet, upnl, im, mm
+        upnl, im, mm = self._figures(acct, instruments, acct.isolated or None)
+        return cross_wallet(acct), upnl, im, mm
 
     def available_e8(self, acct: AccountState, instruments: dict[str, Instrument]) -> int:
         """``cross wallet + cross uPnL − cross position IM − frozen`` (the isolated wallets
@@ -339,6 +335,16 @@ class Ledger:
             accts.append(row)
         return (self.fee_e8, self._income_seq, self._trade_seq, tuple(accts),
                 tuple(self.liquidations))
+
+
+def cross_wallet(acct: AccountState) -> int:
+    """The wallet less the isolated positions' wallets.  O(positions) with isolated
+    symbols, O(1) without."""
+    isolated = acct.isolated
+    if not isolated:
+        return acct.wallet_e8
+    return acct.wallet_e8 - sum(p.iso_e8 for (s, _ps), p in acct.positions.items()
+                                if s in isolated)
 
 
 def _restore_wallet(acct: AccountState, wallet: int, deposits: int, update_time: int) -> None:

@@ -6,8 +6,9 @@ Counters (always kept and reported; :class:`RateLimits` says which refuse)
   every request's weight goes to its client's IP address, signed or not, whichever
   account it names.  ``X-MBX-USED-WEIGHT-1M`` on every response is the IP's count.
 * **Orders, per account** (Binance's ORDERS, 300 per 10 seconds and 1200 a minute):
-  an order-placing request counts its orders
-  (:meth:`~engine.server.routes.Endpoint.orders_of`) against its account; every
+  an order-placing request counts against its account what its endpoint says
+  (:attr:`~engine.server.routes.Endpoint.orders`: one order on each counter, a batch
+  5 on the 10-second one and 1 on the minute, as Binance's pages say); every
   answer of an order-placing endpoint past authentication carries
   ``X-MBX-ORDER-COUNT-10S`` and ``X-MBX-ORDER-COUNT-1M``.
 

@@ -65,6 +65,7 @@ from engine.core.enums import (
 from engine.core.errors import reject
 from engine.core.events import LIQUIDATION, MARGIN_CALL
 from engine.core.instrument import E8
+from engine.core.ledger import cross_wallet
 from engine.venue.rule import Rule
 from engine.wire.params import parse_symbol
 
@@ -331,7 +332,7 @@ class Risk(Rule):
                     self._events.account(acct, "INSURANCE_CLEAR", cover, ())
                 fee = min(fee, max(0, iso + realized))
             else:
-                fee = min(fee, max(0, self._cross_wallet(acct)))
+                fee = min(fee, max(0, cross_wallet(acct)))
             if fee:
                 ledger.transfer(acct, -fee, IncomeType.INSURANCE_CLEAR, symbol,
                                 "LIQUIDATION_FEE", now)
@@ -344,7 +345,7 @@ class Risk(Rule):
             events.account(acct, "ORDER", 0, (row + (pos.iso_e8,) if isolated else row,))
             if fee:
                 events.account(acct, "INSURANCE_CLEAR", -fee, ())
-        cross = self._cross_wallet(acct)
+        cross = cross_wallet(acct)
         if cross < 0 and not isolated:
             ledger.transfer(acct, -cross, IncomeType.INSURANCE_CLEAR, "", "INSURANCE_COVER",
                             now)
@@ -358,11 +359,3 @@ class Risk(Rule):
                 if not isolated or order.inst.symbol in symbols:
                     self._cancels.cancel_commit(order)
         self._s.dirty = True
-
-    @staticmethod
-    def _cross_wallet(acct: AccountState) -> int:
-        """The wallet less the isolated positions' wallets."""
-        if not acct.isolated:
-            return acct.wallet_e8
-        return acct.wallet_e8 - sum(p.iso_e8 for (s, _ps), p in acct.positions.items()
-                                    if s in acct.isolated)
