@@ -148,7 +148,9 @@ class EventViewMachine(VenueMachine):
             if r is None:
                 assert p["pa"] == "0", (key, p)
                 continue
-            assert (p["pa"], p["ep"]) == (r["positionAmt"], r["entryPrice"]), (p, r)
+            assert (p["pa"], p["ep"], p["bep"], p["iw"]) == (
+                r["positionAmt"], r["entryPrice"], r["breakEvenPrice"], r["isolatedWallet"]), (
+                p, r)
         for key, r in risk.items():
             if r["positionAmt"] != "0":
                 assert key in view.positions, key

@@ -239,3 +239,22 @@ def test_isolated_margin_over_rest_with_the_connector():
     assert [h["amount"] for h in history] == ["10"]
     btc = [p for p in account["positions"] if p["symbol"] == SYMBOL][0]
     assert btc["isolated"] is True
+
+
+def test_the_user_stream_shows_isolated_positions_and_the_cross_wallet():
+    from engine.wire.events import user_messages
+
+    ex = venue()
+    a = ex.client("alice")
+    a.change_margin_type(symbol=SYMBOL, marginType="ISOLATED")
+    seen = ex._s.events.last()
+    fill(ex, "BUY", "0.010")  # 15 set aside, fee 0.15
+    a.modify_isolated_position_margin(symbol=SYMBOL, amount="5", type=1)
+    updates = [m["a"] for b in ex._s.events.batches_after(seen)
+               for i, d in enumerate(b.deltas)
+               for m in user_messages(b.time, d, ex._s, b.first + i)
+               if m["e"] == "ACCOUNT_UPDATE" and "alice" == d[1]]
+    assert [(u["m"], u["B"][0]["wb"], u["B"][0]["cw"], u["P"][0]["mt"], u["P"][0]["iw"],
+             u["P"][0]["bep"]) for u in updates] == [
+        ("ORDER", "999.85", "984.85", "isolated", "15", "30015"),
+        ("MARGIN_TRANSFER", "999.85", "979.85", "isolated", "20", "30015")]

@@ -89,6 +89,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from engine.core.errors import InvariantError
+from engine.core.ledger import cross_wallet
 
 if TYPE_CHECKING:
     from engine.core.ledger import AccountState
@@ -211,16 +212,21 @@ class EventLog:
     ) -> None:
         """A wallet or position change for ``reason`` (Binance's ACCOUNT_UPDATE ``m``):
         ``change_e8`` is the wallet's change other than PnL and fees, ``positions`` the
-        changed ``(symbol, pside, qty, cost_e8, mark ticks or None)`` after it, ``symbol``
-        the one a funding fee was paid on."""
+        changed ``(symbol, pside, qty, cost_e8, mark ticks or None[, isolated wallet or
+        None, opening fees])`` after it, ``symbol``
+        the one a funding fee was paid on; an account with isolated symbols adds its
+        cross wallet."""
         name = acct.name
         if name[0] != "@":
             ring = self.ring
             if len(ring) > self.limit:  # every fill and funding payment passes here
                 self.trim()
             self._undo.append(self.drop)
-            ring.append((ACCOUNT, name, self._s.now, reason, acct.wallet_e8, change_e8,
-                         positions, symbol))
+            delta: tuple = (ACCOUNT, name, self._s.now, reason, acct.wallet_e8, change_e8,
+                            positions, symbol)
+            if acct.isolated:  # the cross wallet too (Binance's ``cw``), when it differs
+                delta += (cross_wallet(acct),)
+            ring.append(delta)
 
     def other(self, kind: int, account: str | None, *fields: object) -> None:
         """A delta of another kind (CONFIG, PRINT, LIQUIDATION, MARGIN_CALL) with its

@@ -333,7 +333,8 @@ class Exchange:
         return self._risk.settle_funding(symbol, rate)
 
     def advance(self, ms: int) -> None:
-        """Move the simulated clock forward by ``ms`` (≥ 0); run countdowns that fall due."""
+        """Move the simulated clock forward by ``ms`` (≥ 0); run the countdowns and GTD
+        expiries that fall due, each at its own time."""
         s = self._s
         if s.journal is not None:
             return s.journal.record("advance", None, ms)

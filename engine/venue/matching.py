@@ -225,10 +225,9 @@ class Matching(Rule):
         if acct.name[0] != "@":
             pside = order.pside
             pos = acct.positions[(inst.symbol, pside)]
-            row: tuple = (inst.symbol, pside._value_, pos.qty, pos.cost_e8, market.mark_price())
-            if acct.isolated and inst.symbol in acct.isolated:
-                row += (pos.iso_e8,)  # the event says isolated, and its wallet
-            events.account(acct, "ORDER", 0, (row,))
+            iso = pos.iso_e8 if acct.isolated and inst.symbol in acct.isolated else None
+            events.account(acct, "ORDER", 0, ((inst.symbol, pside._value_, pos.qty, pos.cost_e8,
+                                               market.mark_price(), iso, pos.open_fee_e8),))
         if order.rows is not None:
             self._firing.on_parent_fill(order)
         self._touched[(acct.name, inst.symbol)] = acct

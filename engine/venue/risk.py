@@ -256,11 +256,11 @@ class Risk(Rule):
         return liquidated
 
     def _margin_call(self, acct: AccountState) -> None:
-        """A MARGIN_CALL event: the account's positions, their marks, unrealized PnL and
-        maintenance margin (see :data:`MARGIN_CALL_PCT`)."""
+        """A MARGIN_CALL event: the cross wallet and the account's cross positions, their
+        marks, unrealized PnL and maintenance margin (see :data:`MARGIN_CALL_PCT`)."""
         rows = []
         for (symbol, pside), pos in sorted(acct.positions.items()):
-            if not pos.qty:
+            if not pos.qty or symbol in acct.isolated:
                 continue
             inst = self._instruments[symbol]
             mark = self._markets[symbol].mark_price()
@@ -268,7 +268,7 @@ class Risk(Rule):
             notional = pos.qty * mark * inst.notional_unit_e8
             rows.append((symbol, pside._value_, pos.qty, mark, notional - pos.cost_e8,
                          inst.maint_margin_e8(notional)))
-        self._events.other(MARGIN_CALL, acct.name, acct.wallet_e8, tuple(rows))
+        self._events.other(MARGIN_CALL, acct.name, cross_wallet(acct), tuple(rows))
 
     def _insurance(self) -> AccountState:
         acct = self._ledger.accounts.get(INSURANCE)
@@ -341,8 +341,8 @@ class Risk(Rule):
             events = self._events
             events.other(LIQUIDATION, acct.name, symbol, pside._value_, qty, mark, realized,
                          trade_id)
-            row: tuple = (symbol, pside._value_, pos.qty, pos.cost_e8, mark)
-            events.account(acct, "ORDER", 0, (row + (pos.iso_e8,) if isolated else row,))
+            events.account(acct, "ORDER", 0, ((symbol, pside._value_, pos.qty, pos.cost_e8, mark,
+                                               pos.iso_e8 if isolated else None, 0),))
             if fee:
                 events.account(acct, "INSURANCE_CLEAR", -fee, ())
         cross = cross_wallet(acct)

@@ -11,7 +11,8 @@
   (more than available → -4050), 2 moves it back (allowed while the wallet stays
   ≥ 0 and wallet + unrealized PnL still covers the position's initial margin at the
   mark, else -4051); a cross symbol → -4049, a flat position → -4054, ``amount`` ≤ 0
-  → -4055.  Each change is kept for ``GET /fapi/v1/positionMargin/history``.
+  → -4055.  Each change is kept for ``GET /fapi/v1/positionMargin/history`` and sent
+  as an ``ACCOUNT_UPDATE`` with reason ``MARGIN_TRANSFER`` (the position's new ``iw``).
 * ``change_leverage`` on an isolated symbol with a position may not lower the
   leverage (-4161), as on Binance.
 
@@ -175,6 +176,9 @@ class Settings(Rule):
             pos.iso_e8 += amount if kind == 1 else -amount
             self._undo.append((acct.margin_log.pop,))
             acct.margin_log.append((now, sym, pside._value_, kind, amount))
+            self._events.account(acct, "MARGIN_TRANSFER", 0, ((
+                sym, pside._value_, pos.qty, pos.cost_e8, self._markets[sym].mark_price(),
+                pos.iso_e8, pos.open_fee_e8),))
 
         self._runner.run(commit)
         return {"amount": Decimal(money_str(amount)), "code": 200,

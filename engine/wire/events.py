@@ -346,12 +346,13 @@ def _algo_update(
 
 def _account_update(
     time: int, instruments: Any, reason: str, wallet: int, change: int,
-    positions: tuple[tuple, ...], symbol: str,
+    positions: tuple[tuple, ...], symbol: str, cross: int | None = None,
 ) -> dict[str, Any]:
     wb = money_str(wallet)
+    cw = wb if cross is None else money_str(cross)
     data: dict[str, Any] = {
         "m": reason,
-        "B": [{"a": "USDT", "wb": wb, "cw": wb, "bc": money_str(change)}],
+        "B": [{"a": "USDT", "wb": wb, "cw": cw, "bc": money_str(change)}],
         "P": [_position(instruments[p[0]], *p[1:]) for p in positions],
     }
     if symbol:
@@ -360,16 +361,18 @@ def _account_update(
 
 
 def _position(inst: Any, pside: str, qty: int, cost: int, mark: int | None,
-              iso: int | None = None) -> dict[str, Any]:
+              iso: int | None = None, fee: int = 0) -> dict[str, Any]:
     """One ``P`` row; ``iso``: the isolated wallet of a position on an isolated symbol
-    (``mt`` isolated, ``iw`` it), None on a cross one."""
+    (``mt`` isolated, ``iw`` it), None on a cross one; ``fee``: the commissions of its
+    opening fills, which ``bep`` folds in as positionRisk's ``breakEvenPrice`` does."""
     if qty:
-        entry = fmt_ratio(cost, qty * inst.step_m * 10 ** (8 - inst.qty_exp), 8)
+        per_lot = qty * inst.step_m * 10 ** (8 - inst.qty_exp)
+        entry, bep = fmt_ratio(cost, per_lot, 8), fmt_ratio(cost + fee, per_lot, 8)
     else:
-        entry = "0"
+        entry = bep = "0"
     notional = qty * (mark or 0) * inst.notional_unit_e8
     return {
-        "s": inst.symbol, "pa": inst.signed_qty_str(qty), "ep": entry, "bep": entry,
+        "s": inst.symbol, "pa": inst.signed_qty_str(qty), "ep": entry, "bep": bep,
         "cr": "0", "up": money_str(notional - cost if mark else 0),
         "mt": "cross" if iso is None else "isolated", "iw": money_str(iso or 0), "ps": pside,
     }
