@@ -258,3 +258,24 @@ def test_the_user_stream_shows_isolated_positions_and_the_cross_wallet():
              u["P"][0]["bep"]) for u in updates] == [
         ("ORDER", "999.85", "984.85", "isolated", "15", "30015"),
         ("MARGIN_TRANSFER", "999.85", "979.85", "isolated", "20", "30015")]
+
+
+def test_one_lot_reduces_an_isolated_position_by_its_share():
+    """One-lot fills on either side of the comparison (reduce-only: below MIN_NOTIONAL): a
+    long sold down to 0.001 and then out, and a short bought back by 0.001."""
+    ex = venue()
+    a, b = ex.client("alice"), ex.client("bob")
+    a.change_margin_type(symbol=SYMBOL, marginType="ISOLATED")
+    fill(ex, "BUY", "0.010")  # long 0.010: 15 set aside
+    b.new_order(symbol=SYMBOL, side="BUY", type="LIMIT", timeInForce="GTC",
+                quantity="0.010", price="30000")
+    a.new_order(symbol=SYMBOL, side="SELL", type="MARKET", quantity="0.009", reduceOnly="true")
+    assert (row(ex)["positionAmt"], row(ex)["isolatedWallet"]) == ("0.001", "1.5")
+    a.new_order(symbol=SYMBOL, side="SELL", type="MARKET", quantity="0.001", reduceOnly="true")
+    assert a.get_position_risk(symbol=SYMBOL) == []
+    fill(ex, "SELL", "0.010")  # short 0.010: 15 set aside
+    b.new_order(symbol=SYMBOL, side="SELL", type="LIMIT", timeInForce="GTC",
+                quantity="0.010", price="30000")
+    a.new_order(symbol=SYMBOL, side="BUY", type="MARKET", quantity="0.001", reduceOnly="true")
+    assert (row(ex)["positionAmt"], row(ex)["isolatedWallet"]) == ("-0.009", "13.5")
+    ex.check_invariants()
