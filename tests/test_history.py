@@ -165,6 +165,10 @@ def test_from_id_with_a_time_is_1128(weeks):
 # -- self-trades: two rows, one id ----------------------------------------------------------
 @pytest.fixture(scope="module")
 def self_trades() -> Exchange:
+    return self_trading_venue()
+
+
+def self_trading_venue() -> Exchange:
     """alice trades with herself three times (two rows each), with a fill against bob
     between them."""
     ex = Exchange(start_time=T)
@@ -213,3 +217,26 @@ def test_the_most_recent_page_does_not_start_inside_a_self_trade(self_trades):
 
     assert _keys(last) == _keys(every[-1:])
     assert _keys(two) == _keys(every[-3:])
+
+
+def test_a_bot_pages_user_trades_over_rest_and_a_wide_window_is_4165():
+    from tests.rest_support import RawClient, live
+
+    ex = self_trading_venue()  # its own: the server moves the clock to wall time
+    alice = ex.account("alice")
+    every = ex.client("alice").get_account_trades(symbol=BTC, fromId=0, limit=1000)
+    with live(ex) as (url, _app):
+        raw = RawClient(url, alice.api_key, alice.api_secret)
+        seen, from_id = [], 0
+        while True:
+            page = raw.ok("GET", "/fapi/v1/userTrades", {"symbol": BTC, "fromId": from_id,
+                                                         "limit": 1})
+            if not page:
+                break
+            seen += page
+            from_id = page[-1]["id"] + 1
+        wide = raw.signed("GET", "/fapi/v1/allOrders", {"symbol": BTC, "startTime": T,
+                                                        "endTime": T + 8 * DAY})
+    assert _keys(seen) == _keys(every)
+    assert (wide.status_code, wide.json()) == (400, {
+        "code": -4165, "msg": "Maximum time interval is 7 days"})
