@@ -248,6 +248,12 @@ class Instrument:
         need = -(-abs(notional_e8) * b.mmr_ppm // 1_000_000) - b.cum_e8
         return max(0, need)
 
+    def max_notional_e8(self, leverage: int) -> int:
+        """The largest position notional the brackets allow at ``leverage`` (Binance's
+        ``maxNotionalValue``): the cap of the last bracket that still offers it."""
+        return max((b.cap_e8 for b in self.brackets if b.initial_leverage >= leverage),
+                   default=0)
+
     # -- exchangeInfo ------------------------------------------------------------------
     def symbol_info(self) -> dict[str, Any]:
         """The exchangeInfo ``symbols[]`` object (CLIENTS.md §6: every parser's needs).

@@ -97,6 +97,10 @@ class AccountState:
     def leverage_of(self, symbol: str) -> int:
         return self.leverage.get(symbol, DEFAULT_LEVERAGE)
 
+    def holds(self, symbol: str) -> bool:
+        """True when any position side of ``symbol`` is open."""
+        return any(p.qty for (s, _ps), p in self.positions.items() if s == symbol)
+
     def position_qty(self, symbol: str, pside: PositionSide) -> int:
         pos = self.positions.get((symbol, pside))
         return 0 if pos is None else pos.qty

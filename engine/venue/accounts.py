@@ -173,8 +173,7 @@ class Accounts(Rule):
             entry = fmt_ratio(cost, per_lot, 8)
             fee = pos.open_fee_e8 if pos is not None else 0
             bep = fmt_ratio(cost + fee, per_lot, 8)  # signed: a short's entry less the fee
-        cap = money_str(max((b.cap_e8 for b in inst.brackets if b.initial_leverage >= lev),
-                            default=0))
+        cap = money_str(inst.max_notional_e8(lev))
         liq = self._risk.liquidation_price(acct, sym, pside) if qty else None
         frozen, bids, asks = sums
         upnl = money_str(notional - cost)
@@ -198,12 +197,15 @@ class Accounts(Rule):
             "updateTime": 0 if pos is None else pos.update_time,
         }
 
-    def _score(self, acct: AccountState, inst: Instrument, pos: Position) -> Fraction:
+    def _balance(self, acct: AccountState) -> int:
+        """The account's margin balance: wallet + every position's unrealized PnL."""
+        return acct.wallet_e8 + self._ledger.margin_figures(acct, self._instruments)[0]
+
+    def _score(self, balance: int, inst: Instrument, pos: Position) -> Fraction:
+        """Binance's deleveraging rank of a position whose account holds ``balance``."""
         mark = self._markets[inst.symbol].mark_price() or 0
         notional = pos.qty * mark * inst.notional_unit_e8
         upnl = notional - pos.cost_e8
-        upnl_all, _im, _mm = self._ledger.margin_figures(acct, self._instruments)
-        balance = acct.wallet_e8 + upnl_all
         pnl = Fraction(upnl, abs(pos.cost_e8) or 1)
         lev = Fraction(abs(notional), balance) if balance > 0 else Fraction(abs(notional) + 1)
         return pnl * lev if upnl >= 0 else pnl / (lev or 1)
@@ -217,10 +219,12 @@ class Accounts(Rule):
         for other in self._ledger.accounts.values():
             if other.name[0] == "@":
                 continue
-            for (sym, _side), p in other.positions.items():
-                if sym == inst.symbol and p.qty and (p.qty > 0) == long and p is not pos:
-                    scores.append(self._score(other, inst, p))
-        mine = self._score(acct, inst, pos)
+            held = [p for (sym, _side), p in other.positions.items()
+                    if sym == inst.symbol and p.qty and (p.qty > 0) == long and p is not pos]
+            if held:
+                balance = self._balance(other)
+                scores += [self._score(balance, inst, p) for p in held]
+        mine = self._score(self._balance(acct), inst, pos)
         below = sum(1 for s in scores if s < mine)
         return 1 + 4 * below // (len(scores) + 1)
 
@@ -245,7 +249,7 @@ class Accounts(Rule):
         out = []
         for sym in symbols:
             inst, lev = self._instruments[sym], acct.leverage_of(sym)
-            cap = max((b.cap_e8 for b in inst.brackets if b.initial_leverage >= lev), default=0)
+            cap = inst.max_notional_e8(lev)
             out.append({"symbol": sym,
                         "marginType": "ISOLATED" if sym in acct.isolated else "CROSSED",
                         "isAutoAddMargin": False,

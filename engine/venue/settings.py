@@ -93,8 +93,8 @@ class Settings(Rule):
             old = acct.leverage.get(inst.symbol)
             self._undo.append((_restore_leverage, acct.leverage, inst.symbol, old))
             acct.leverage[inst.symbol] = lev
-            if lev < (old or DEFAULT_LEVERAGE) and inst.symbol in acct.isolated and any(
-                    p.qty for (s, _ps), p in acct.positions.items() if s == inst.symbol):
+            if (lev < (old or DEFAULT_LEVERAGE) and inst.symbol in acct.isolated
+                    and acct.holds(inst.symbol)):
                 raise reject("ISOLATED_LEVERAGE_REJECT_WITH_POSITION")
             if lev < (old or DEFAULT_LEVERAGE) and (
                 self._ledger.available_e8(acct, self._instruments) < 0
@@ -103,7 +103,7 @@ class Settings(Rule):
             self._events.other(CONFIG, acct.name, inst.symbol, lev)
 
         self._runner.run(commit)
-        cap = max((b.cap_e8 for b in inst.brackets if b.initial_leverage >= lev), default=0)
+        cap = inst.max_notional_e8(lev)
         return {"leverage": lev, "maxNotionalValue": money_str(cap), "symbol": inst.symbol}
 
     def change_margin_type(self, acct: AccountState, symbol: Any, margin_type: Any) -> dict:
@@ -121,7 +121,7 @@ class Settings(Rule):
         key = (acct.name, sym)
         if self._index.open_orders.get(key) or self._index.open_rows.get(key):
             raise reject("THERE_EXISTS_OPEN_ORDERS")
-        if any(p.qty for (s, _ps), p in acct.positions.items() if s == sym):
+        if acct.holds(sym):
             raise reject("THERE_EXISTS_QUANTITY")
 
         def commit() -> None:
