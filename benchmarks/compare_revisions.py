@@ -45,7 +45,7 @@ def measure(tree: str, depth: int, ops: list[str], rounds: int) -> dict[str, flo
     workload = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(workload)
     client = None
-    if set(ops) & set(workload.WORKS):
+    if set(ops) & (set(workload.WORKS) | set(getattr(workload, "VENUE_WORKS", ()))):
         ex, _ids = workload.new_venue(depth)
         client = ex.client(workload.MAKER)
     out = {}

@@ -48,7 +48,7 @@ spec = importlib.util.spec_from_file_location("_counted_workload", workload)
 w = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(w)
 client = None
-if op in w.WORKS:
+if op in w.WORKS or op in getattr(w, "VENUE_WORKS", ()):
     ex, _ids = w.new_venue(int(depth))
     client = ex.client(w.MAKER)
 work = w.COMPARED[op](client, random.Random(1))

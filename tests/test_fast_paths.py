@@ -389,3 +389,47 @@ def test_with_no_price_known_the_inline_placement_answers_as_the_general_path():
 
     assert fast == general
     assert fast[0]["status"] == "NEW"
+
+
+tape_event = st.one_of(
+    st.tuples(st.just("quote"), st.sampled_from(ACCOUNTS), st.integers(-20, 20),
+              st.integers(1, 20)),
+    st.tuples(st.just("print"), st.sampled_from(ACCOUNTS), st.integers(-30, 30),
+              st.booleans()),
+)
+
+
+def _apply_tape(ex: Exchange, cmd: tuple) -> object:
+    if cmd[0] == "quote":  # the replayed best bid/ask, ``spread`` ticks of 50 apart
+        mid = 300_000 + cmd[2] * 50
+        return ex.tape_quote("BTCUSDT", mid - 25 * cmd[3], 5, mid + 25 * cmd[3], 5, ex.now + 1)
+    if cmd[0] == "print":
+        return ex.tape_trade("BTCUSDT", 300_000 + cmd[2] * 50, 3, cmd[3], ex.now + 1)
+    return _apply(ex, cmd)
+
+
+@pytest.mark.parametrize("queue", [False, True], ids=["no-queue", "queue"])
+@settings(max_examples=80, deadline=None)
+@given(commands=st.lists(st.one_of(place_any_reply, place_any_reply, cancel, market,
+                                   tape_event, tape_event), min_size=1, max_size=40),
+       slippage=st.integers(0, 3))
+def test_in_replay_mode_the_inline_placement_answers_as_the_general_path(queue, commands,
+                                                                          slippage):
+    # replay mode: a LIMIT rests inline only where the tape (its quote, else its last price
+    # ± slippage) would not take it and no queue model applies; elsewhere the general path
+    from engine.core.instrument import default_instruments
+
+    instruments = default_instruments(max_num_orders=4)
+    venues = []
+    for fast in (True, True, False):
+        ex = _venue(fast, instruments=instruments)
+        ex.enable_tape(fill="touch", queue=queue, slippage_ticks=slippage)
+        venues.append(ex)
+    warm, fast_ex, general = venues
+    for cmd in commands:  # memoise every string, so the inline path applies where it may
+        _apply_tape(warm, cmd)
+    for cmd in commands:
+        assert _apply_tape(fast_ex, cmd) == _apply_tape(general, cmd), cmd
+        assert fast_ex.state_hash() == general.state_hash(), cmd
+    fast_ex.check_invariants()
+    general.check_invariants()

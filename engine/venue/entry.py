@@ -5,76 +5,68 @@ FOK that the book cannot fill after all (rolled back by the undo log).
 
 Ordinary orders (LIMIT, MARKET)
 -------------------------------
-After parameter parsing (``params``): client id unique among the caller's open
-orders (-4116); reduce-only needs something to reduce and may not carry TP/SL
-(-2022; in hedge mode BUY SHORT / SELL LONG are closing orders and count as
-reduce-only); PERCENT_PRICE around the mark for LIMIT (-4016 / -4024);
-MIN_NOTIONAL unless reduce-only, at the limit price or, for MARKET, the mark
-(-4164); MAX_NUM_ORDERS of open LIMIT orders per account and symbol (-2025);
-the cap on conditional orders for attached TP/SL (-4045, below); GTX that
-would take (-5022); FOK the book cannot fill (-5021); attached TP/SL on their
-protective side (-2021); margin (-2019).  A ``priceMatch`` mode chooses the price
-before PERCENT_PRICE (:func:`match_price`, -5041 on an empty side); every rule judges
-it as if sent.  A GTD order left open by matching is scheduled in ``VenueState.expiries``.
+After parameter parsing (``params``): client id unique among the caller's open orders
+(-4116); reduce-only needs something to reduce and may not carry TP/SL (-2022; in hedge
+mode BUY SHORT / SELL LONG are closing orders and count as reduce-only); PERCENT_PRICE
+around the mark for LIMIT (-4016 / -4024); MIN_NOTIONAL unless reduce-only, at the limit
+price or, for MARKET, the mark (-4164); MAX_NUM_ORDERS of open LIMIT orders per account
+and symbol (-2025); the cap on conditional orders for attached TP/SL (-4045, below); GTX
+that would take (-5022); FOK the book cannot fill (-5021); attached TP/SL on their
+protective side (-2021); margin (-2019). A ``priceMatch`` mode chooses the price before
+PERCENT_PRICE (:func:`match_price`, -5041 on an empty side); every rule judges it as if
+sent. A GTD order left open by matching is scheduled in ``VenueState.expiries``.
 
 Margin (SPEC 6)
 ---------------
-A LIMIT order freezes, for the part that can open exposure
-``q = max(0, qty − what it could reduce now)``,
-``ceil(price × q / leverage) + q × max(0, dir × (price − mark))``; the sum is
-fixed at placement.  MARKET orders freeze nothing: the fills the book would
-give now are margin-checked — ``ceil(Σ price × lots / leverage)`` plus the same
-open loss, over the lots past the reducing part.  A check fails when the need
-exceeds ``availableBalance``.
+A LIMIT order freezes, for the part that can open exposure ``q = max(0, qty − what it could
+reduce now)``, ``ceil(price × q / leverage) + q × max(0, dir × (price − mark))``; the sum is
+fixed at placement. MARKET orders freeze nothing: the fills the book would give now are
+margin-checked — ``ceil(Σ price × lots / leverage)`` plus the same open loss, over the lots
+past the reducing part. A check fails when the need exceeds ``availableBalance``.
 
 Trigger rows
 ------------
-*Attached at entry* (``takeProfitPrice`` / ``stopLossPrice``): created PENDING
-in the same transaction as the parent, ids right after it, side opposite,
-reduce-only, freezing nothing, quantity = the parent's.  *Attached later*
-(``parentOrderId``): the parent must be the caller's ordinary order on the same
-symbol, open — or filled/expired with a position left to protect — and its
-OCO group must not have fired yet (at most one row of a group triggers), else -2013;
-same side as the parent, a reduce-only parent, or an open parent that has
-filled but left nothing for the row to reduce is -2022.  *Standalone*:
-ARMED at once; reduce-only / close-position rows need something to reduce
-(-2022); stop entries pass MIN_NOTIONAL at their price (stop price for the
-``_MARKET`` types).  A row that would fire at once is -2021; an attached row
-must also lie on its protective side of the parent's limit price.
+*Attached at entry* (``takeProfitPrice`` / ``stopLossPrice``): created PENDING in the same
+transaction as the parent, ids right after it, side opposite, reduce-only, freezing nothing,
+quantity = the parent's. *Attached later* (``parentOrderId``): the parent must be the caller's
+ordinary order on the same symbol, open — or filled/expired with a position left to protect —
+and its OCO group must not have fired yet (at most one row of a group triggers), else -2013;
+same side as the parent, a reduce-only parent, or an open parent that has filled but left
+nothing for the row to reduce is -2022. *Standalone*: ARMED at once; reduce-only /
+close-position rows need something to reduce (-2022); stop entries pass MIN_NOTIONAL at their
+price (stop price for the ``_MARKET`` types). A row that would fire at once is -2021; an
+attached row must also lie on its protective side of the parent's limit price.
 
 The cap on conditional orders (-4045)
 -------------------------------------
-Binance holds every conditional order — STOP, STOP_MARKET, TAKE_PROFIT,
-TAKE_PROFIT_MARKET, TRAILING_STOP_MARKET, whether sent to ``/fapi/v1/order``
-or ``/fapi/v1/algoOrder``, and the TP/SL attached to a parent — in its Algo
-Service, and caps how many one account may have open.  Its USDⓈ-M change log
-of 2025-12-29 (https://developers.binance.com/docs/derivatives/change-log):
-"The parameter "filterType": "MAX_NUM_ALGO_ORDERS" has been removed from the
-endpoint GET /fapi/v1/exchangeInfo. The condtional order limits is 200 across
-all symbols."  The code is -4045 MAX_STOP_ORDER_EXCEEDED, "Reach max stop
-order limit." (Binance's error table; the change log names no code, and
--4045 is the table's one code for a stop-order count).
+Binance holds every conditional order — STOP, STOP_MARKET, TAKE_PROFIT, TAKE_PROFIT_MARKET,
+TRAILING_STOP_MARKET, whether sent to ``/fapi/v1/order`` or ``/fapi/v1/algoOrder``, and the
+TP/SL attached to a parent — in its Algo Service, and caps how many one account may have open.
+Its USDⓈ-M change log of 2025-12-29
+(https://developers.binance.com/docs/derivatives/change-log): "The parameter "filterType":
+"MAX_NUM_ALGO_ORDERS" has been removed from the endpoint GET /fapi/v1/exchangeInfo. The
+condtional order limits is 200 across all symbols." The code is -4045 MAX_STOP_ORDER_EXCEEDED,
+"Reach max stop order limit." (Binance's error table; the change log names no code, and -4045 is
+the table's one code for a stop-order count).
 
-Here every trigger row counts while it is untriggered (PENDING or ARMED,
-wire status NEW), on every symbol of the account; a TRIGGERED, CANCELED or
-EXPIRED row frees its slot.  The cap is the venue's
-``max_num_algo_orders`` (``Exchange(max_num_algo_orders=...)``, default
-200).  A request that would take the account past it is refused with -4045
-and changes nothing: a standalone row or one attached later needs one free
-slot, a parent needs one per TP/SL it carries (two for TP and SL) and is
-refused whole — the parent is not placed either.  The count is the order
+Here every trigger row counts while it is untriggered (PENDING or ARMED, wire status
+NEW), on every symbol of the account; a TRIGGERED, CANCELED or EXPIRED row frees its
+slot. The cap is the venue's ``max_num_algo_orders``
+(``Exchange(max_num_algo_orders=...)``, default 200). A request that would take the
+account past it is refused with -4045 and changes nothing: a standalone row or one
+attached later needs one free slot, a parent needs one per TP/SL it carries (two for TP
+and SL) and is refused whole — the parent is not placed either. The count is the order
 index's running ``open_row_count`` (O(1)).
 
-Where it sits among the other refusals: like -2025, the per-account count of
-the ordinary order book, it is judged after the request's own static rules
-and before anything that depends on the book or the watched price.  So for a
-parent: -2025 (the parent's own slot among open orders) first, then -4045
-(its rows' slots), then GTX/FOK, the rows' -2021 and margin; for a standalone
-row: after reduce-only (-2022) and MIN_NOTIONAL (-4164), before -2021; for a
-row attached later: after the parent checks (-2013, -2022), before -2021.
-Binance documents no order between these codes; this one reads a request the
-way its two services do: the order first, then the conditional orders it
-brings, each judged by its count before its price.
+Where it sits among the other refusals: like -2025, the per-account count of the
+ordinary order book, it is judged after the request's own static rules and before
+anything that depends on the book or the watched price. So for a parent: -2025 (the
+parent's own slot among open orders) first, then -4045 (its rows' slots), then GTX/FOK,
+the rows' -2021 and margin; for a standalone row: after reduce-only (-2022) and
+MIN_NOTIONAL (-4164), before -2021; for a row attached later: after the parent checks
+(-2013, -2022), before -2021. Binance documents no order between these codes; this one
+reads a request the way its two services do: the order first, then the conditional
+orders it brings, each judged by its count before its price.
 """
 
 from __future__ import annotations
@@ -121,6 +113,7 @@ if TYPE_CHECKING:
     from engine.venue.matching import Matching
     from engine.venue.runner import Runner
     from engine.venue.state import VenueState
+    from engine.venue.tape import Tape
 
 __all__ = ["Entry"]
 
@@ -163,12 +156,12 @@ class Entry(Rule):
     """``new_order`` and its rules.
 
     Room: the instruments, the markets, the order index, the ledger, the undo
-    log, the clock and the id sequence; peers: ``runner`` (commands),
-    ``matching`` (execution, what a position can reduce, the book walk) and
-    ``firing`` (arming a standalone or an armed attached row).
+    log, the clock and the id sequence; peers: ``runner`` (commands), ``matching``
+    (execution, what a position can reduce, the book walk), ``firing`` (arming a
+    standalone or an armed attached row) and ``tape`` (would the tape take an order?).
     """
 
-    PEERS = ("runner", "matching", "firing")
+    PEERS = ("runner", "matching", "firing", "tape")
 
     # the state it touches (engine.venue.rule)
     _instruments: dict[str, Instrument]
@@ -181,6 +174,7 @@ class Entry(Rule):
     _runner: Runner
     _matching: Matching
     _firing: Firing
+    _tape: Tape
 
     def new_order(
         self, acct: AccountState, params: Mapping[str, Any], respond: bool = True
@@ -197,7 +191,7 @@ class Entry(Rule):
         if s.journal is not None:  # the journal keeps a digest of the response
             out = s.journal.record("new_order", acct, params)
             return out if respond else out["orderId"]
-        if s.fast_paths and s.tape is None and not acct.dual_side:
+        if s.fast_paths and not acct.dual_side:
             out = self._place_resting(acct, params, respond)
             if out is not None:
                 return out
@@ -210,13 +204,11 @@ class Entry(Rule):
     def _place_resting(self, acct: AccountState, params: Mapping[str, Any], respond: bool) -> Any:
         """The hot path of placement: a plain LIMIT GTC/GTX (one-way mode, no client id,
         TP/SL or reduce-only) whose price and quantity strings parsed cleanly before
-        (memo hits), passes every filter, crosses nothing and is covered by the margin
-        available: committed inline.  None whenever anything differs — the general
-        path then judges, and words any error, in the documented order.
-
-        Performance: skipping the request object and the general path's layers
-        roughly halves the cost of a resting placement (benchmarks/).
-        """
+        (memo hits), passes every filter, crosses nothing (in replay mode, not the tape
+        either: :meth:`_clear_of_tape`) and is covered by the margin
+        available: committed inline.  None whenever anything differs — the general path
+        then judges, and words any error, in the documented order.  Performance: it roughly
+        halves a resting placement (benchmarks/; replay: ``market_maker_cycle``)."""
         if not params.keys() <= _PLAIN_KEYS:
             return None
         get = params.get
@@ -257,6 +249,8 @@ class Entry(Rule):
             best = opposite.peekitem(0)[0]
             if (price >= best) if buy else (price <= -best):
                 return None
+        if self._s.tape is not None and not self._clear_of_tape(market, buy, price):
+            return None
         position = acct.positions.get((symbol, BOTH))
         q = 0 if position is None else position.qty
         reducible = (-q if q < 0 else 0) if buy else (q if q > 0 else 0)
@@ -276,6 +270,12 @@ class Entry(Rule):
         order.margin0_e8 = need
         out = self._runner.run_fmt(self._rest_new, order_wire if respond else None, order, market)
         return out if respond else out.order_id
+
+    def _clear_of_tape(self, market: Market, buy: bool, price: int) -> bool:
+        """Replay mode: such a LIMIT meets no tape liquidity, and no queue model applies."""
+        ext = self._tape.external_price(market, buy)
+        return not self._s.tape.queue and (  # type: ignore[union-attr]
+            ext is None or (price < ext if buy else price > ext))
 
     def enter(
         self, acct: AccountState, params: Mapping[str, Any]
@@ -342,10 +342,11 @@ class Entry(Rule):
         # -- commit --
         if (
             limit and not reduce and not req.legs and req.cid is None and s.fast_paths
-            and s.tape is None and (req.tif is GTC or req.tif is GTX) and not req.gtd
+            and (req.tif is GTC or req.tif is GTX) and not req.gtd
         ):
             best = book.best(_OPPOSITE[side])
-            if best is None or (price < best if side is BUY else price > best):
+            if (best is None or (price < best if side is BUY else price > best)) and (
+                    s.tape is None or self._clear_of_tape(market, side is BUY, price)):
                 self._rest_new(order, market)  # crosses nothing: the common resting case
                 return order, None
         order.order_id = s.next_order_id()

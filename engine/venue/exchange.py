@@ -171,7 +171,7 @@ class Exchange:
         runner.bind(firing=firing, risk=risk)
         matching.bind(firing=firing, tape=tape)
         firing.bind(matching=matching, entry=entry)
-        entry.bind(runner=runner, matching=matching, firing=firing)
+        entry.bind(runner=runner, matching=matching, firing=firing, tape=tape)
         cancels.bind(runner=runner, matching=matching, firing=firing)
         settings.bind(runner=runner)
         risk.bind(runner=runner, firing=firing, cancels=cancels)
