@@ -151,14 +151,15 @@ def test_the_band_excludes_resting_orders_and_armed_stops():
     assert touch.tape_band(SYMBOL)[0] == 299_901
 
 
-def test_the_band_is_none_while_a_trailing_stop_watches_the_last_price():
+def test_the_band_of_an_activated_trailing_sell_runs_from_above_its_level_to_its_extreme():
     ex = venue()
     ex.tape_quote(SYMBOL, 299_995, 7, 300_005, 3, T0 + 1)
     ex.tape_trade(SYMBOL, 300_000, 1, False, T0 + 2)
     ex.client("alice").new_order(symbol=SYMBOL, side="BUY", type="MARKET", quantity="0.010")
     ex.client("alice").new_order(symbol=SYMBOL, side="SELL", type="TRAILING_STOP_MARKET",
                                  quantity="0.010", callbackRate="1", reduceOnly="true")
-    assert ex.tape_band(SYMBOL) is None
+    # activated at the fill's 300005 (no activationPrice): fires at ⌊300005 × 0.99⌋
+    assert ex.tape_band(SYMBOL) == (297_005, 300_005)
 
 
 def test_touching_inside_the_band_equals_replaying_the_print():

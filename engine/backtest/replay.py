@@ -20,9 +20,10 @@ Fast path (skip ahead)
 Unless the strategy wants every trade, the loop stops only where something
 can happen, found by a vectorised scan over the per-event price array: a print
 outside its symbol's band (:func:`engine.venue.tapeloop.replay_band`: no resting
-order, armed trigger or liquidation price inside), a mark or a funding time,
+order, armed trigger — a trailing stop's activation, new extreme or firing
+price included — or liquidation price inside), a mark or a funding time,
 and the first event at or after the next time stop (bar close, equity sample,
-countdown-cancel deadline).  Quotes do not stop the scan: a quote only sets
+countdown-cancel deadline, GTD expiry).  Quotes do not stop the scan: a quote only sets
 the quote (and the clock), which matters to an order placed or taking
 liquidity later — at a stop, after the skipped run is applied.  The events
 skipped before a stop are applied at once by :func:`engine.venue.tapeloop.skip_run`
@@ -34,8 +35,31 @@ When the strategy does want every trade, each print still reaches Python, but
 one inside its band is applied with the cheaper ``tape_touch``.
 
 Bands are recomputed only after something that can move them: a print outside
-the band, a mark, funding, a countdown deadline, or a callback that changed the
-venue (its update counter moved).
+the band, a mark, funding, a countdown deadline or GTD expiry, or a callback
+that changed the venue (its update counter moved).
+
+What still stops the scan
+-------------------------
+* *a strategy overriding* ``on_trade`` (it sees every print, by design: the
+  every-trade loop above, touching in-band prints), and ``fast=False``;
+* *marks and funding times*: each moves a price or money that triggers,
+  liquidation and the equity read;
+* *time stops*: the equity sample (one per ``equity_interval_ms``), each bar
+  close when the strategy overrides ``on_bar``, each countdown deadline and GTD
+  expiry (the clock alone changes the venue there; a stop delivers it when
+  stepping would);
+* *a narrow or empty band*: a print that would fill a resting order, fire a
+  trigger, activate a trailing stop or move its extreme (an activated trailing
+  stop's band ends at the extreme so far: every new high of a sell's, low of a
+  buy's, is a stop), or liquidate — each such print is a stop by definition;
+* *cross margin across symbols without marks*: an account holding cross
+  positions on two symbols neither of which has mark data (each mark is its own
+  last price) gets no band on either (:func:`~engine.venue.tapeloop.replay_band`
+  returns None, every print of them is stepped): a print of one moves the other's
+  liquidation price, and a skipped run moves both at once.  A band safe for the
+  pair would bound each liquidation price over the other symbol's whole band,
+  whose own liquidation bound depends on the first — not done; give the symbols
+  mark data (markPriceKlines), or use isolated margin, which keeps bands.
 
 Performance
 -----------
@@ -446,7 +470,8 @@ class Replay:
         self._refresh()
 
     def _refresh(self) -> None:
-        """Recompute the next time stop: countdown deadline, equity sample, bar close."""
+        """Recompute the next time stop: countdown deadline or GTD expiry, equity sample,
+        bar close."""
         deadline = next_deadline(self.ex)
         self._deadline = _NEVER if deadline is None else deadline
         bar = (self._bars[self._next_bar].close_time + 1 if self._next_bar < len(self._bars)

@@ -17,7 +17,8 @@ Trailing rule (integers): ``rate`` is the callback in tenths of a percent.  A
 sell activates when the price reaches ``activation`` (at or above; at arming
 when there is none), then tracks the highest price and fires when
 ``price × 1000 ≤ highest × (1000 − rate)``; a buy mirrors it with the lowest
-price and ``price × 1000 ≥ lowest × (1000 + rate)``.
+price and ``price × 1000 ≥ lowest × (1000 + rate)``.  :func:`trailing_band` gives the
+prices at which a print changes none of that (the backtest's skip-ahead band).
 
 Every mutation logs its inverse to the shared undo log first.
 """
@@ -64,6 +65,38 @@ def trailing_fires(row: TriggerRow, price: int) -> bool:
     if row.rises:
         return price * 1000 >= ext * (1000 + row.rate)
     return price * 1000 <= ext * (1000 - row.rate)
+
+
+def trailing_band(row: TriggerRow) -> tuple[int | None, int | None]:
+    """Inclusive ``(lo, hi)`` ticks where a print leaves the trailing ``row`` as it is.
+
+    Contract: for every price ``p`` with ``lo <= p <= hi`` (None: no bound on that
+    side), :meth:`TriggerRegistry.track` at ``p`` changes neither ``activation`` nor
+    ``extreme`` and, after it, :func:`trailing_fires` is False; the first price
+    past a finite edge does one or the other (the band is tight).  ``lo > hi``
+    means no price is safe.  It assumes the row was tracked at the current
+    price already (every command that moves a price or arms a row settles).
+
+    * not activated (``extreme`` None): a sell activates at ``p >= activation``,
+      so ``hi = activation - 1``; a buy at ``p <= activation``, so ``lo =
+      activation + 1``; with no activation any price activates it: ``(1, 0)``;
+    * activated sell: ``p > extreme`` moves the extreme (``hi = extreme``);
+      it fires at ``p <= trailing_level`` (``lo = level + 1``);
+    * activated buy: ``p < extreme`` moves it (``lo = extreme``); it fires at
+      ``p >= trailing_level`` (``hi = level - 1``).
+
+    :func:`trailing_level` is the exact integer edge of :func:`trailing_fires`
+    (``p × 1000 ≤ X`` ⇔ ``p ≤ ⌊X / 1000⌋``; ``p × 1000 ≥ Y`` ⇔ ``p ≥ ⌈Y / 1000⌉``).
+    """
+    ext = row.extreme
+    if ext is None:
+        act = row.activation
+        if act is None:
+            return 1, 0
+        return (act + 1, None) if row.rises else (None, act - 1)
+    level = trailing_level(row)
+    assert level is not None
+    return (ext, level - 1) if row.rises else (level + 1, ext)
 
 
 class TriggerRegistry:

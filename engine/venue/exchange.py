@@ -422,9 +422,9 @@ class Exchange:
         before either is known; ``KeyError`` if it is not listed."""
         return self._s.markets[symbol].mark_price()
 
-    def tape_band(self, symbol: str) -> tuple[int, int] | None:
+    def tape_band(self, symbol: str) -> tuple[int, int]:
         """Inclusive ``(lo, hi)`` ticks where a print of ``symbol`` changes only its last
-        price and the clock (None: step every print).  See :mod:`engine.venue.tape`."""
+        price and the clock (``lo > hi``: none).  See :mod:`engine.venue.tape`."""
         return self._tape.tape_band(symbol)
 
     # -- durability ------------------------------------------------------------------------

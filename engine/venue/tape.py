@@ -62,6 +62,7 @@ from engine.core.enums import (
     STP_NONE,
 )
 from engine.core.order import Order
+from engine.core.triggers import trailing_band
 from engine.venue.rule import Rule
 from engine.wire.params import parse_symbol
 
@@ -365,14 +366,15 @@ class Tape(Rule):
             market.queue_ahead[order.order_id] = ahead
 
     # -- the band of prints that change nothing ----------------------------------------------
-    def tape_band(self, symbol: str) -> tuple[int, int] | None:
+    def tape_band(self, symbol: str) -> tuple[int, int]:
         """Inclusive ``(lo, hi)`` ticks: prints of ``symbol`` inside change only its last
         price and the clock — valid until any other event (see the module docstring).
 
-        None when no print is safe to skip (a trailing stop watches the last
-        price).  ``lo > hi`` means the band is empty.  Considers resting orders
-        (by the fill mode), ARMED rows watching the last price (and the mark,
-        while the mark falls back to the last price), and, while the mark falls
+        ``lo > hi`` means the band is empty (no print is safe to skip).  Considers
+        resting orders (by the fill mode); ARMED rows watching the last price (and
+        the mark, while the mark falls back to the last price): stops by their stop
+        price, trailing stops by :func:`~engine.core.triggers.trailing_band` (no
+        activation reached, no new extreme, no firing); and, while the mark falls
         back to the last price, every position's liquidation price.
         """
         market = self._tape_market(symbol)
@@ -392,8 +394,14 @@ class Tape(Rule):
         registry = self._registry
         for wt in watched:
             key = (symbol, wt)
-            if registry._trailing.get(key):
-                return None
+            trailing = registry._trailing.get(key)
+            if trailing:
+                for row in trailing.values():
+                    row_lo, row_hi = trailing_band(row)
+                    if row_lo is not None:
+                        lo = max(lo, row_lo)
+                    if row_hi is not None:
+                        hi = min(hi, row_hi)
             rise = registry._rise.get(key)
             if rise:
                 hi = min(hi, rise[0][0] - 1)

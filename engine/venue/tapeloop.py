@@ -23,9 +23,15 @@ with ``tape_trade``/``tape_quote`` would have left — same ``state_hash()``.
 :func:`replay_band` is ``tape_band`` made safe for several symbols: while a
 symbol's mark falls back to its last price, its band includes the liquidation
 price of each position, computed with every *other* position held at its
-mark; when another of the account's positions also has no mark, that mark
-moves with its own prints inside a skipped run, so neither band is safe and
-both are None (step every print).
+mark; when another of the account's *cross* positions also has no mark, that
+mark moves with its own prints inside a skipped run, so neither band is safe
+and both are None (step every print).  An isolated position answers for itself
+(its own wallet, its own mark): it neither needs nor spoils another symbol's
+band.  The two sides of a hedge-mode position on one symbol need nothing more:
+where the price falls the short side only gains (its PnL grows, its maintenance
+margin shrinks), and where it rises the long side does (its PnL grows faster
+than its maintenance margin), so each side's liquidation price, computed with
+the other held at the current price, is conservative where it applies.
 
 Watching orders
 ---------------
@@ -122,9 +128,21 @@ def update_counter(ex: Exchange) -> VenueState:
 
 
 def next_deadline(ex: Exchange) -> int | None:
-    """The earliest countdown-cancel deadline (ms) of any account, or None."""
-    countdowns = ex._s.countdowns
-    return min(countdowns.values()) if countdowns else None
+    """The earliest time (ms) at which the clock alone changes the venue, or None: a
+    countdown-cancel deadline of any account, or a GTD order's ``goodTillDate``.
+
+    Either falls due inside the command that first moves the clock to it or past it
+    (``advance_to``), so a replay stops at the first event at or after it and delivers
+    what it did there, as stepping would.  An expiry entry whose order already closed
+    still counts (it is dropped only when it falls due): one extra stop, no harm.
+    """
+    s = ex._s
+    countdowns, expiries = s.countdowns, s.expiries
+    first = min(countdowns.values()) if countdowns else None
+    if expiries:
+        gtd = expiries[0][0]
+        first = gtd if first is None or gtd < first else first
+    return first
 
 
 def replay_band(ex: Exchange, symbol: str, marked: Mapping[str, bool]) -> tuple[int, int] | None:
@@ -137,8 +155,11 @@ def replay_band(ex: Exchange, symbol: str, marked: Mapping[str, bool]) -> tuple[
         for name, acct in ex._s.ledger.accounts.items():
             if name.startswith("@"):
                 continue
-            held = {s for (s, _ps), p in acct.positions.items() if p.qty}
-            if symbol in held and any(not marked.get(s, False) for s in held if s != symbol):
+            isolated = acct.isolated
+            if symbol in isolated:
+                continue  # an isolated position answers for itself (its own wallet)
+            cross = {s for (s, _ps), p in acct.positions.items() if p.qty and s not in isolated}
+            if symbol in cross and any(not marked.get(s, False) for s in cross if s != symbol):
                 return None
     return ex.tape_band(symbol)
 
