@@ -45,6 +45,7 @@ from engine.core.enums import (
 from engine.core.errors import reject
 from engine.core.events import PRINT
 from engine.core.instrument import E8
+from engine.core.ledger import cross_wallet
 from engine.venue.rule import Rule
 
 if TYPE_CHECKING:
@@ -190,30 +191,34 @@ class Matching(Rule):
                 market.book.remove(order)
             else:
                 market.book.reduce(order, lots)
-        old_frozen = order.frozen_e8()
-        # one record for the order and the margin its fill releases (benchmarks/test_targets.py,
-        # fill_ioc_3_levels: a record per attribute write was a fifth of a fill)
+        # one record for the order and the margin its fill releases; the release and the
+        # events written out (benchmarks/test_targets.py, fill_ioc_3_levels: a record per
+        # attribute write was a fifth of a fill)
+        executed, qty, margin0 = order.executed, order.qty, order.margin0_e8
         self._undo.append((
-            _restore_fill, order, order.executed, order.cum_quote_e8, order.status,
+            _restore_fill, order, executed, order.cum_quote_e8, order.status,
             order.update_time, acct, acct.frozen_e8,
         ))
-        order.executed += lots
+        order.executed = done = executed + lots
         order.cum_quote_e8 += notional
         order.update_time = now
-        order.status = (
-            FILLED if order.executed == order.qty else PARTIALLY_FILLED
-        )
-        acct.frozen_e8 -= old_frozen - order.frozen_e8()
-        if order.status is FILLED:
+        if done == qty:
+            order.status = FILLED
             self._index.close(order)
-        events = self._events
-        events.trade(order, lots, price, fee, realized, is_maker, trade_id)
+        else:
+            order.status = PARTIALLY_FILLED
+        if margin0:  # Order.frozen_e8 before less after: ceil(margin0 × leaves / qty)
+            acct.frozen_e8 -= (-(-margin0 * (qty - executed) // qty)
+                               + (-margin0 * (qty - done) // qty))
         if acct.name[0] != "@":
-            pside = order.pside
-            pos = acct.positions[(inst.symbol, pside)]
-            iso = pos.iso_e8 if acct.isolated and inst.symbol in acct.isolated else None
-            events.account(acct, "ORDER", 0, ((inst.symbol, pside._value_, pos.qty, pos.cost_e8,
-                                               market.mark_price(), iso, pos.open_fee_e8),))
+            symbol, pside = inst.symbol, order.pside
+            pos = acct.positions[(symbol, pside)]
+            isolated = acct.isolated
+            iso = pos.iso_e8 if isolated and symbol in isolated else None
+            self._events.fill(order, lots, price, fee, realized, is_maker, trade_id,
+                              (symbol, pside._value_, pos.qty, pos.cost_e8, market.mark_price(),
+                               iso, pos.open_fee_e8),
+                              cross_wallet(acct) if isolated else None)
         if order.rows is not None:
             self._firing.on_parent_fill(order)
         self._touched[(acct.name, inst.symbol)] = acct
