@@ -15,10 +15,12 @@ import platform
 import random
 import sys
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
-from benchmarks.floor import FloorBook, PairedFloor, filled
+from benchmarks.floor import FloorBook, filled
+from benchmarks.report import target_lines
 from benchmarks.workload import new_venue, resting_prices
 
 DEPTHS = [int(d) for d in os.environ.get("FAPISIM_BENCH_DEPTHS", "1000,100000,1000000").split(",")]
@@ -32,7 +34,8 @@ FLOOR_RATES: dict[tuple[str, int], float] = {}
 SCALING: dict[str, float] = {}
 EXTRA: dict[str, object] = {}
 #: which floor operation each venue operation is compared with: placement and trigger
-#: firing (which add orders) with the floor's add; cancels and fills with its cancel
+#: firing (which add orders) with the floor's add; cancels and fills with its cancel; the
+#: target rows with their own references (benchmarks/test_targets.py, references.py)
 FLOOR_OF = {
     "place_limit": "add",
     "place_limit_quiet": "add",
@@ -47,11 +50,28 @@ FLOOR_OF = {
     "mark_move_fires_0": "add",
     "mark_move_fires_1": "add",
     "mark_move_fires_100": "add",
+    # the performance targets (benchmarks/test_targets.py): each row's in-run reference
+    "fill_ioc_3_levels": "sweep",
+    "trigger_fire_1": "direct MARKET",
+    "trigger_fire_10": "direct MARKET",
+    "trigger_fire_100": "direct MARKET",
+    "noop_on_trade": "bare loop",
+    "market_maker_cycle": "2 cancels + 2 adds",
+    "trailing_stop": "without trailing",
+    "cancel_vs_template": "template_cancel",
+    "cancel_cascade_vs_template": "3 template_cancel",
 }
 
 
+class Paired(Protocol):
+    """A reference run between a benchmark's rounds (:class:`PairedFloor`,
+    ``benchmarks.references.PairedRounds``, ...): its rate over the last ``rounds`` rounds."""
+
+    def rate(self, rounds: int) -> float: ...
+
+
 def record(benchmark, operation: str, depth: int, ops_per_round: int,
-           floor: PairedFloor | None = None) -> float:
+           floor: Paired | None = None) -> float:
     """Store ops/second of the benchmark just run (median round time), and the rate of
     the floor rounds interleaved with its rounds (see :class:`PairedFloor`)."""
     rate = ops_per_round / benchmark.stats.stats.median
@@ -133,19 +153,19 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     rows = _table()
     tr = terminalreporter
     tr.section("venue vs floor (floor rounds interleaved with the venue's, same workload)")
-    tr.write_line(f"{'operation':<24}{'depth':>9}{'venue ops/s':>14}{'floor':>14}"
+    tr.write_line(f"{'operation':<28}{'depth':>9}{'venue ops/s':>14}{'floor':>20}"
                   f"{'floor ops/s':>14}{'ratio':>9}")
     for r in rows:
         floor = f"{r['floor_ops_per_second']:>14,}" if r["floor_ops_per_second"] else " " * 14
         ratio = f"{r['ratio']:>9.1%}" if r["ratio"] is not None else ""
-        tr.write_line(f"{r['operation']:<24}{r['depth']:>9,}{r['ops_per_second']:>14,}"
-                      f"{r['floor'] or '':>14}{floor}{ratio}")
+        tr.write_line(f"{r['operation']:<28}{r['depth']:>9,}{r['ops_per_second']:>14,}"
+                      f"{r['floor'] or '':>20}{floor}{ratio}")
     if SCALING:
         tr.write_line("")
         tr.write_line("cost per operation at the deepest book vs the shallowest, interleaved "
                       "rounds (limit 1.5×):")
         for op, ratio in sorted(SCALING.items()):
-            tr.write_line(f"  {op:<24}{ratio:>6.2f}×")
+            tr.write_line(f"  {op:<28}{ratio:>6.2f}×")
         EXTRA["depth scaling"] = {op: round(r, 3) for op, r in sorted(SCALING.items())}
     table_scaling = _scaling_from_table(rows)
     if table_scaling:
@@ -153,9 +173,16 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
             op: round(r, 3) for op, r in table_scaling.items()}
     for key, value in EXTRA.items():
         tr.write_line(f"{key}: {value}")
-    SUMMARY.parent.mkdir(exist_ok=True)
-    SUMMARY.write_text(json.dumps({
+    summary = {
         "machine": {"python": sys.version.split()[0], "platform": platform.platform(),
                     "processor": platform.machine(), "cpus": os.cpu_count()},
         "rows": rows, "extra": EXTRA,
-    }, indent=1))
+    }
+    goals = target_lines(summary)
+    if goals:
+        tr.write_line("")
+        tr.write_line("targets:")
+        for line in goals:
+            tr.write_line(f"  {line.removeprefix('- ')}")
+    SUMMARY.parent.mkdir(exist_ok=True)
+    SUMMARY.write_text(json.dumps(summary, indent=1))

@@ -108,3 +108,76 @@ class PairedFloor:
         n = len(timed)
         median = timed[n // 2] if n % 2 else (timed[n // 2 - 1] + timed[n // 2]) / 2
         return self.ops / median
+
+
+class FloorSweep:
+    """The floor of a fill: bids and asks (``SortedDict`` s of insertion-ordered dicts, bids
+    keyed by the negated price), an id index, two balance integers and a fill list.
+
+    :meth:`sweep` takes ``levels`` levels from the best of one side: peek the best level,
+    take its first order, append a fill tuple, update the two balances, delete the emptied
+    order and level — the matching a LIMIT IOC across single-order levels does, with no
+    rule, no margin, no fee and no answer.
+    """
+
+    __slots__ = ("ids", "bids", "asks", "taker", "maker", "fills")
+
+    def __init__(self) -> None:
+        self.ids: dict[int, int] = {}
+        self.bids: SortedDict = SortedDict()
+        self.asks: SortedDict = SortedDict()
+        self.taker = self.maker = 0
+        self.fills: list[tuple[int, int, int]] = []
+
+    def add(self, order_id: int, side: str, price: int, qty: int) -> None:
+        levels, key = (self.bids, -price) if side == "BUY" else (self.asks, price)
+        level = levels.get(key)
+        if level is None:
+            level = levels[key] = {}
+        level[order_id] = qty
+        self.ids[order_id] = key
+
+    def sweep(self, buy: bool, levels: int) -> None:
+        book = self.asks if buy else self.bids
+        fills, ids = self.fills, self.ids
+        for _ in range(levels):
+            key, level = book.peekitem(0)
+            oid, qty = next(iter(level.items()))
+            fills.append((oid, key, qty))
+            self.taker -= qty * key
+            self.maker += qty * key
+            del level[oid]
+            del ids[oid]
+            if not level:
+                del book[key]
+
+
+class PairedSweep(PairedFloor):
+    """Rounds of :meth:`FloorSweep.sweep` (``ops`` sweeps of 3 levels, buys and sells in
+    turn, on 3 × ``ops`` single-order levels staged untimed), paired like :class:`PairedFloor`
+    with a venue benchmark: the floor of ``fill_ioc_3_levels``."""
+
+    def __init__(self, depth: int, ops: int, seed: int) -> None:
+        from benchmarks.workload import resting_prices
+        book = FloorSweep()
+        for i, (side, ticks) in enumerate(resting_prices(depth, random.Random(7)), 1):
+            book.add(i, side, ticks, 10)
+        super().__init__([book, depth + 1], "sweep", ops, resting_prices, seed)
+        self.sides = book
+
+    def round(self) -> None:
+        from benchmarks.workload import FILL_ASK, FILL_BID
+        book, k = self.sides, self.ops
+        oid = self.state[1]
+        for i in range(k // 2):
+            for j in range(3):
+                book.add(oid, "SELL", FILL_ASK + 3 * i + j, 10)
+                book.add(oid + 1, "BUY", FILL_BID - 3 * i - j, 10)
+                oid += 2
+        self.state[1] = oid
+        sweep = book.sweep
+        t0 = time.perf_counter()
+        for i in range(k):
+            sweep(not i % 2, 3)
+        self.seconds.append(time.perf_counter() - t0)
+        book.fills.clear()
