@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine import Exchange
 from engine.core.enums import PositionSide
@@ -173,6 +175,52 @@ def test_touching_inside_the_band_equals_replaying_the_print():
     stepped.tape_trade(SYMBOL, 300_020, 5, True, T0 + 9)
     touched.tape_touch(SYMBOL, 300_020, T0 + 9)
     assert stepped.state_hash() == touched.state_hash()
+
+
+touch_event = st.one_of(
+    st.tuples(st.just("touch"), st.integers(-40, 40), st.sampled_from((0, 1, 250_000, 700_000))),
+    st.tuples(st.just("mark"), st.integers(-40, 40), st.sampled_from((0, 1, 250_000))),
+    st.tuples(st.just("gtd"), st.integers(1, 6)),
+    st.tuples(st.just("countdown"), st.integers(0, 1)),
+)
+
+
+@settings(max_examples=120, deadline=None, derandomize=True)
+@given(st.lists(touch_event, min_size=1, max_size=30))
+def test_the_replay_loops_touch_equals_tape_touch(events):
+    # Tape.toucher writes the clock and prices directly where nothing else can change, and
+    # runs tape_touch where something can (a countdown, a GTD expiry due): same state,
+    # same update counter, event for event
+    from engine.venue.tapeloop import update_id
+
+    def build() -> Exchange:
+        ex = venue()
+        ex.create_account("bob", balance="100000")
+        ex.tape_trade(SYMBOL, 300_000, 1, False, T0 + 1)
+        return ex
+
+    general, direct = build(), build()
+    touch = direct._tape.toucher(SYMBOL)
+    for event in events:
+        for ex in (general, direct):
+            kind = event[0]
+            if kind == "touch" and ex is general:
+                ex.tape_touch(SYMBOL, 300_000 + event[1] * 10, ex.now + event[2])
+            elif kind == "touch":
+                touch(300_000 + event[1] * 10, ex.now + event[2])
+            elif kind == "mark":
+                ex.tape_mark(SYMBOL, 300_000 + event[1] * 10, ex.now + event[2])
+            elif kind == "gtd":  # a GTD bid that expires just past the minimum of 600 s
+                ex.client("bob").new_order(
+                    symbol=SYMBOL, side="BUY", type="LIMIT", timeInForce="GTD",
+                    quantity="0.010", price="29000",
+                    goodTillDate=ex.now + 601_000 + 1000 * event[1])
+            else:
+                ex.client("bob").countdown_cancel_order(symbol=SYMBOL,
+                                                        countdownTime=10_000 * event[1])
+        assert direct.state_hash() == general.state_hash(), event
+        assert update_id(direct) == update_id(general), event
+        assert direct.now == general.now
 
 
 # -- refusals of the replay commands -----------------------------------------------------------

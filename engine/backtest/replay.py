@@ -142,6 +142,7 @@ class Replay:
         self._arrays()
         self.wants_trades = overrides(strategy, "on_trade")
         self.wants_bars = overrides(strategy, "on_bar")
+        self.wants_updates = overrides(strategy, "on_order_update")
         self._bars = self._make_bars(strategy.bar_interval_ms) if self.wants_bars else []
         self._next_bar = 0
         self._equity_ms = equity_interval_ms
@@ -264,10 +265,13 @@ class Replay:
         ex, strategy = self.ex, self.strategy
         insts = [self.instruments[s] for s in self.symbols]
         names = self.symbols
-        touch, tape_trade = print_calls(ex)
+        touches, tape_trade = print_calls(ex, names)
         counter = update_counter(ex)
         on_trade = strategy.on_trade
-        bands = self._band_list
+        # the loop's state in locals, re-read after any call that may change it (a time
+        # stop, a stop of the loop, a callback that changed the venue): attribute reads on
+        # every print were a tenth of its cost (benchmarks/test_targets.py, noop_on_trade)
+        bands, time_stop, deadline = self._state_now()
         for a in range(0, self.n, _BLOCK):
             b = min(self.n, a + _BLOCK)
             self._progress(a)
@@ -278,23 +282,31 @@ class Replay:
                 j += 1
                 if k != _TRADE:
                     self._stop(j)
+                    bands, time_stop, deadline = self._state_now()
                     continue
-                if t >= self._time_stop:
+                if t >= time_stop:
                     self._timed(t)
-                if not self._bands_ok:
-                    self._bands()
-                    bands = self._band_list
+                    bands, time_stop, deadline = self._state_now()
                 lo, hi = bands[s]
-                if lo <= p <= hi and t < self._deadline:
-                    touch(names[s], p, t)
+                if lo <= p <= hi and t < deadline:
+                    touches[s](p, t)
                 else:
                     self.stops += 1
                     tape_trade(names[s], p, q, m, t)
                     self._changed()
+                    bands, time_stop, deadline = self._state_now()
                 uid = counter.update_id  # tapeloop.update_id, inlined on this hot path
                 on_trade(Trade(insts[s], t, p, q, m))
                 if counter.update_id != uid:
                     self._changed()
+                    bands, time_stop, deadline = self._state_now()
+
+    def _state_now(self) -> tuple[list[tuple[int, int]], int, int]:
+        """The every-trade loop's locals: the bands (recomputed if stale), the next time
+        stop and the deadline."""
+        if not self._bands_ok:
+            self._bands()
+        return self._band_list, self._time_stop, self._deadline
 
     # -- scanning and skipping --------------------------------------------------------------
     def _bands(self) -> None:
@@ -453,8 +465,15 @@ class Replay:
 
         Updates are the account's order events from the venue's event log, in the
         order they happened (:class:`~engine.venue.tapeloop.OrderWatch`); those a
-        callback causes are read right after it and queued behind the rest."""
+        callback causes are read right after it and queued behind the rest.  A strategy
+        that does not override ``on_order_update`` gets none, and none are built
+        (benchmarks/test_targets.py, ``market_maker_cycle``)."""
         ex, watch, on_update = self.ex, self._watch, self.strategy.on_order_update
+        if not self.wants_updates:
+            watch.skip()
+            self._bands_ok = False
+            self._refresh()
+            return
         queue = deque(watch.changes())
         delivered = 0
         while queue:

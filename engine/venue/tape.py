@@ -46,7 +46,7 @@ any of the venue's own ``@`` accounts, as maker or taker).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from engine.core.enums import (
@@ -63,6 +63,7 @@ from engine.core.enums import (
 )
 from engine.core.order import Order
 from engine.core.triggers import trailing_band
+from engine.core.txn import UndoLog
 from engine.venue.rule import Rule
 from engine.wire.params import parse_symbol
 
@@ -72,7 +73,6 @@ if TYPE_CHECKING:
     from engine.core.market import Market
     from engine.core.orderindex import OrderIndex
     from engine.core.triggers import TriggerRegistry
-    from engine.core.txn import UndoLog
     from engine.venue.cancel import Cancels
     from engine.venue.matching import Matching
     from engine.venue.risk import Risk
@@ -239,6 +239,47 @@ class Tape(Rule):
                 market.set_prev(MARK_PRICE, price)
 
         self._runner.run(commit)
+
+    def toucher(self, symbol: str) -> Callable[[int, int], None]:
+        """``touch(price, time_ms)``: :meth:`tape_touch` on ``symbol`` for a replay loop.
+
+        Between commands, with no journal, no countdown and no GTD expiry due by
+        ``time_ms``, it writes what the command would (the clock, the last price, the
+        trigger references) straight to the state and counts the update when anything
+        changed; otherwise it runs :meth:`tape_touch`.  The same ``state_hash()`` and
+        update counter either way (tests/test_tape.py).  The symbol is checked once.
+
+        Performance: the command machinery (a dict to check the symbol, a closure, undo
+        records) was over half of an every-trade replay's cost per print
+        (benchmarks/test_targets.py, ``noop_on_trade``).
+        """
+        s = self._s
+        market = self._tape_market(symbol)
+        countdowns, expiries, general = s.countdowns, s.expiries, self.tape_touch
+
+        def touch(price: int, time_ms: int) -> None:
+            undo = s.undo
+            if (s.journal is not None or countdowns or undo or undo.__class__ is not UndoLog
+                    or (expiries and expiries[0][0] <= time_ms)):
+                general(symbol, price, time_ms)
+                return
+            changed = False
+            if time_ms > s.now:
+                s.now = time_ms
+                changed = True
+            if market.last != price:
+                market.last = price
+                changed = True
+            if market.prev_last != price:
+                market.prev_last = price
+                changed = True
+            if market.mark is None and market.prev_mark != price:
+                market.prev_mark = price
+                changed = True
+            if changed:
+                s.update_id += 1
+
+        return touch
 
     def tape_quote(
         self, symbol: str, bid: int, bid_qty: int, ask: int, ask_qty: int, time_ms: int,

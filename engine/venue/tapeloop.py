@@ -50,7 +50,7 @@ the update counter.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from engine.core.events import CANCEL, ORDER, PLACE, ROW, TRADE
@@ -113,12 +113,15 @@ def update_id(ex: Exchange) -> int:
     return ex._s.update_id
 
 
-def print_calls(ex: Exchange) -> tuple[Callable[..., None], Callable[..., None]]:
-    """``(tape_touch, tape_trade)`` of ``ex`` as the tape rule's own bound methods:
-    the same calls as the Exchange's, without its delegating frame — the replay loop
-    makes one per print, and the frame cost 2.3 % of an every-trade backtest's
-    instructions (``benchmarks/count_instructions.py``)."""
-    return ex._tape.tape_touch, ex._tape.tape_trade
+def print_calls(ex: Exchange, symbols: Sequence[str]) -> tuple[
+        list[Callable[[int, int], None]], Callable[..., None]]:
+    """``(touches, tape_trade)``: per symbol of ``symbols``, ``touch(price, time_ms)``
+    (:meth:`~engine.venue.tape.Tape.toucher`, ``tape_touch`` without the command's
+    machinery where nothing but the clock and prices can change), and the tape rule's own
+    bound ``tape_trade`` (without the Exchange's delegating frame, which cost 2.3 % of an
+    every-trade backtest's instructions, ``benchmarks/count_instructions.py``)."""
+    tape = ex._tape
+    return [tape.toucher(s) for s in symbols], tape.tape_trade
 
 
 def update_counter(ex: Exchange) -> VenueState:
@@ -212,6 +215,11 @@ class OrderWatch:
                     out.append(order_at(d, s, first + i))  # type: ignore[arg-type]
         self._seen = s.event_seq
         return out
+
+    def skip(self) -> None:
+        """Look without reading: the next :meth:`changes` starts after every event so far.
+        O(1)."""
+        self._seen = self._s.event_seq
 
     def _check(self) -> None:
         """Assert: the last event looked at is one the venue has published."""
