@@ -52,6 +52,7 @@ FLOOR_OF = {
     "mark_move_fires_100": "add",
     # the performance targets (benchmarks/test_targets.py): each row's in-run reference
     "fill_ioc_3_levels": "sweep",
+    "skeleton_fill_ioc": "sweep",
     "trigger_fire_1": "direct MARKET",
     "trigger_fire_10": "direct MARKET",
     "trigger_fire_100": "direct MARKET",

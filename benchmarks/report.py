@@ -56,7 +56,8 @@ TARGETS = {op: _goal_text(*goal) for op, goal in GOALS.items()} | {
     "place_limit_quiet": "(no response dict)",
     "market_maker_cycle": "(µs per cycle; no target)",
     "skeleton_cancel": "(reference, not a venue)",
-    "skeleton_cancel_quiet": "(reference, no response dict)"}
+    "skeleton_cancel_quiet": "(reference, no response dict)",
+    "skeleton_fill_ioc": "(reference, not a venue: the fill target's named work only)"}
 
 
 def target_lines(summary: dict) -> list[str]:

@@ -112,6 +112,38 @@ def test_fill_ioc_3_levels(benchmark, venues, depth):
     record(benchmark, "fill_ioc_3_levels", depth, K, floor)
 
 
+@pytest.mark.parametrize("depth", DEPTHS)
+def test_skeleton_fill_ioc(benchmark, depth):
+    """``benchmarks/skeleton_fill.py`` (a reference, not a venue): the fill target's named
+    work and nothing else, on the same staged levels, beside the same floor sweep."""
+    from benchmarks.skeleton_fill import SkeletonFillBook
+    from benchmarks.workload import FILL_ASK, FILL_BID
+
+    book = SkeletonFillBook()
+    for side, ticks in resting_prices(depth, random.Random(7)):
+        book.add(side, ticks, 10)
+    floor = PairedSweep(depth, K, seed=42)
+
+    def setup():
+        orders = []
+        for i in range(K // 2):
+            for j in range(3):
+                book.add("SELL", FILL_ASK + 3 * i + j, 10)
+                book.add("BUY", FILL_BID - 3 * i - j, 10)
+            orders.append(("BUY", FILL_ASK + 3 * i + 2))
+            orders.append(("SELL", FILL_BID - 3 * i - 2))
+        return (orders,), {}
+
+    def sweep(orders):
+        ioc = book.ioc
+        for side, price in orders:
+            ioc(side, price, 30)
+
+    _paired(benchmark, floor, sweep, setup)
+    assert book.taker.qty == 0 and not list(book.asks.irange(maximum=FILL_ASK + 3 * K))
+    record(benchmark, "skeleton_fill_ioc", depth, K, floor)
+
+
 # -- 2. trigger firing vs the same MARKET orders placed directly -----------------------------
 #: fired rows (and direct MARKET orders) per round
 FIRED = 100
