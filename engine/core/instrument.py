@@ -29,6 +29,7 @@ from typing import Any
 
 from engine.core.decimals import fmt_scaled, scaled_exact, unit_of
 from engine.core.enums import OrderType, TimeInForce
+from engine.core.errors import reject
 
 E8 = 100_000_000
 
@@ -241,6 +242,14 @@ class Instrument:
             if n < b.cap_e8:
                 return b
         return self.brackets[-1]
+
+    def check_band(self, price: int, mark: int) -> None:
+        """PERCENT_PRICE: a LIMIT ``price`` within the ``mark``'s multiplier cap and floor
+        (ticks), else -4016 / -4024."""
+        if price * self.pct_den > mark * self.up_num:
+            raise reject("PRICE_HIGHTER_THAN_MULTIPLIER_UP")
+        if price * self.pct_den < mark * self.down_num:
+            raise reject("PRICE_LOWER_THAN_MULTIPLIER_DOWN")
 
     def maint_margin_e8(self, notional_e8: int) -> int:
         """Maintenance margin of a position of that notional (rounded up, never below 0)."""

@@ -54,7 +54,7 @@ from typing import TYPE_CHECKING, Any
 from engine.core.decimals import present
 from engine.core.enums import BUY, GTX, LIMIT, OPEN_STATUSES, Side
 from engine.core.errors import reject
-from engine.venue.entry import check_band, match_price
+from engine.venue.entry import match_price
 from engine.venue.rule import Rule
 from engine.wire.orders import order_wire
 from engine.wire.params import parse_price, parse_price_match, parse_quantity, parse_symbol
@@ -138,7 +138,7 @@ class Amends(Rule):
         qty = parse_quantity(get("quantity"), inst, False)
         mark = market.mark_price()
         if mark is not None:
-            check_band(inst, price, mark)
+            inst.check_band(price, mark)
         if price == order.price and qty == order.qty:
             raise reject("SAME_ORDER")
         past = self._amendments.get(order.order_id)

@@ -94,13 +94,20 @@ from engine.core.enums import (
     PositionSide,
     Side,
 )
-from engine.core.errors import reject
+from engine.core.errors import ClientError, reject
 from engine.core.ledger import DEFAULT_LEVERAGE
 from engine.core.order import Order, TriggerRow, row_rises
 from engine.core.triggers import fires_at
 from engine.venue.rule import Rule
 from engine.wire.orders import order_ack, order_result, order_wire
-from engine.wire.params import _PLAIN_KEYS, _SIDES, OrderRequest, parse_new_order
+from engine.wire.params import (
+    _PLAIN_KEYS,
+    _SIDES,
+    OrderRequest,
+    parse_new_order,
+    parse_price,
+    parse_quantity,
+)
 
 if TYPE_CHECKING:
     from engine.core.events import EventLog
@@ -137,14 +144,6 @@ def match_price(book: OrderBook, side: Side, mode: str) -> int:
     n = mode.rpartition("_")[2]
     key = levels.peekitem(min(int(n) if n.isdigit() else 1, len(levels)) - 1)[0]
     return key if asks else -key  # bids are keyed by -price
-
-
-def check_band(inst: Instrument, price: int, mark: int) -> None:
-    """PERCENT_PRICE: a LIMIT price within the mark's multiplier cap and floor."""
-    if price * inst.pct_den > mark * inst.up_num:
-        raise reject("PRICE_HIGHTER_THAN_MULTIPLIER_UP")
-    if price * inst.pct_den < mark * inst.down_num:
-        raise reject("PRICE_LOWER_THAN_MULTIPLIER_DOWN")
 
 
 def _closing(acct: AccountState, side: Side, pside: PositionSide) -> bool:
@@ -203,9 +202,9 @@ class Entry(Rule):
 
     def _place_resting(self, acct: AccountState, params: Mapping[str, Any], respond: bool) -> Any:
         """The hot path of placement: a plain LIMIT GTC/GTX (one-way mode, no client id,
-        TP/SL or reduce-only) whose price and quantity strings parsed cleanly before
-        (memo hits), passes every filter, crosses nothing (in replay mode, not the tape
-        either: :meth:`_clear_of_tape`) and is covered by the margin
+        TP/SL or reduce-only) whose price and quantity strings parse cleanly (memoised),
+        passes every filter, crosses nothing (in replay mode, not the tape
+        either: :meth:`~engine.venue.tape.Tape.rests_clear`) and is covered by the margin
         available: committed inline.  None whenever anything differs — the general path
         then judges, and words any error, in the documented order.  Performance: it roughly
         halves a resting placement (benchmarks/; replay: ``market_maker_cycle``)."""
@@ -228,8 +227,12 @@ class Entry(Rule):
         memo = inst.parse_memo
         price = memo["price"].get(price_v)
         qty = memo["qty"].get(qty_v)
-        if price is None or qty is None:
-            return None
+        if price is None or qty is None:  # parse (and memoise) here: a new price each
+            try:  # re-quote sent every placement the general way (market_maker_cycle)
+                price = parse_price(price_v, inst) if price is None else price
+                qty = parse_quantity(qty_v, inst, False) if qty is None else qty
+            except ClientError:
+                return None  # the general path words the refusal
         market = self._markets[symbol]
         mark = market.mark_price()
         if mark is not None and (
@@ -249,7 +252,7 @@ class Entry(Rule):
             best = opposite.peekitem(0)[0]
             if (price >= best) if buy else (price <= -best):
                 return None
-        if self._s.tape is not None and not self._clear_of_tape(market, buy, price):
+        if self._s.tape is not None and not self._tape.rests_clear(market, buy, price):
             return None
         position = acct.positions.get((symbol, BOTH))
         q = 0 if position is None else position.qty
@@ -270,12 +273,6 @@ class Entry(Rule):
         order.margin0_e8 = need
         out = self._runner.run_fmt(self._rest_new, order_wire if respond else None, order, market)
         return out if respond else out.order_id
-
-    def _clear_of_tape(self, market: Market, buy: bool, price: int) -> bool:
-        """Replay mode: such a LIMIT meets no tape liquidity, and no queue model applies."""
-        ext = self._tape.external_price(market, buy)
-        return not self._s.tape.queue and (  # type: ignore[union-attr]
-            ext is None or (price < ext if buy else price > ext))
 
     def enter(
         self, acct: AccountState, params: Mapping[str, Any]
@@ -310,7 +307,7 @@ class Entry(Rule):
         price = req.price if req.price_match == "NONE" else match_price(book, side, req.price_match)
         mark = market.mark_price()
         if limit and mark is not None:
-            check_band(inst, price, mark)
+            inst.check_band(price, mark)
         if not reduce:
             ref = price if limit else mark
             if ref is not None and ref * req.qty * inst.notional_unit_e8 < inst.min_notional_e8:
@@ -346,7 +343,7 @@ class Entry(Rule):
         ):
             best = book.best(_OPPOSITE[side])
             if (best is None or (price < best if side is BUY else price > best)) and (
-                    s.tape is None or self._clear_of_tape(market, side is BUY, price)):
+                    s.tape is None or self._tape.rests_clear(market, side is BUY, price)):
                 self._rest_new(order, market)  # crosses nothing: the common resting case
                 return order, None
         order.order_id = s.next_order_id()

@@ -393,6 +393,14 @@ class Tape(Rule):
                 ) and matching.reducible(maker) == 0:
                     matching.expire(maker)
 
+    def rests_clear(self, market: Market, buy: bool, price: int) -> bool:
+        """True when a LIMIT of that side at ``price`` meets no tape liquidity
+        (:meth:`external_price`) and no queue model applies: order entry may rest it
+        inline (``market_maker_cycle`` of benchmarks/test_targets.py)."""
+        ext = self.external_price(market, buy)
+        return not self._s.tape.queue and (  # type: ignore[union-attr]
+            ext is None or (price < ext if buy else price > ext))
+
     def queue_rest(self, order: Order, market: Market) -> None:
         """Queue model: an order resting at the best quote waits behind the quote's size."""
         quote = market.quote
@@ -416,7 +424,9 @@ class Tape(Rule):
         the mark, while the mark falls back to the last price): stops by their stop
         price, trailing stops by :func:`~engine.core.triggers.trailing_band` (no
         activation reached, no new extreme, no firing); and, while the mark falls
-        back to the last price, every position's liquidation price.
+        back to the last price, every position's liquidation price.  (A trailing stop
+        once made every print a stop: 600 thousand prints took 100× longer than without
+        it; ``trailing_stop`` of benchmarks/test_targets.py measures the band now.)
         """
         market = self._tape_market(symbol)
         lo, hi = 1, 1 << 62
