@@ -24,6 +24,10 @@ from benchmarks.report import target_lines
 from benchmarks.workload import new_venue, resting_prices
 
 DEPTHS = [int(d) for d in os.environ.get("FAPISIM_BENCH_DEPTHS", "1000,100000,1000000").split(",")]
+#: the two depths of the depth-scaling rows (``FAPISIM_BENCH_SCALING_DEPTHS``, default the
+#: shallowest and deepest of ``DEPTHS``): 1k → 1M while the other rows run at 1k and 100k
+SCALING_DEPTHS = [int(d) for d in os.environ.get(
+    "FAPISIM_BENCH_SCALING_DEPTHS", f"{min(DEPTHS)},{max(DEPTHS)}").split(",")]
 SUMMARY = Path(__file__).resolve().parent.parent / ".benchmarks" / "summary.json"
 
 #: (operation, depth) -> operations per second, filled by ``record``

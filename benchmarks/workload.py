@@ -403,3 +403,53 @@ COMPARED["backtest_market_maker"] = backtesting_market_maker
 VENUE_WORKS = frozenset({"fill_ioc_3_levels"})
 
 
+# -- small backtest variants, for the benchmark guard in CI (tests/test_benchmark_guard.py) ---
+#: replayed aggTrades per round of the small backtest variants
+SMALL_EVENTS = 50_000
+
+
+def every_trade_backtest(events: int, every: int) -> Callable[[Any, random.Random], Work]:
+    """A mix like :func:`backtesting_every_trade` over ``events`` seeded aggTrades a round,
+    with a MARKET order every ``every`` of them.  An operation is an event."""
+
+    def make(_client, rng: random.Random) -> Work:
+        from engine.backtest import run
+        from engine.backtest.synthetic import random_walk_trades
+
+        strategy = every_trade_strategy(every)
+
+        def setup():
+            return (random_walk_trades(events, 300_000, rng.randrange(2**32)),)
+
+        def replay(stream):
+            run([stream], strategy, progress=False)
+
+        return Work(setup, replay, None, events)
+
+    return make
+
+
+def market_maker_backtest(events: int, every: int = MM_EVERY) -> Callable[[Any, random.Random],
+                                                                          Work]:
+    """A mix like :func:`backtesting_market_maker` over ``events`` seeded aggTrades a round,
+    re-quoting every ``every`` of them.  An operation is a re-quote cycle."""
+
+    def make(_client, rng: random.Random) -> Work:
+        from engine.backtest import run
+        from engine.backtest.synthetic import random_walk_trades
+
+        strategy = market_maker_strategy(every)
+
+        def setup():
+            return (random_walk_trades(events, 300_000, rng.randrange(2**32)),)
+
+        def replay(stream):
+            run([stream], strategy, balance="1000000", progress=False)
+
+        return Work(setup, replay, None, events // every)
+
+    return make
+
+
+COMPARED["backtest_every_trade_small"] = every_trade_backtest(SMALL_EVENTS, 5_000)
+COMPARED["backtest_market_maker_small"] = market_maker_backtest(SMALL_EVENTS)
