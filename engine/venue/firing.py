@@ -165,6 +165,7 @@ class Firing(Rule):
     def evaluate(self) -> bool:
         """One evaluation pass over every symbol; True when anything fired."""
         registry = self._registry
+        armed = registry.armed
         fired = False
         for symbol in self._symbols:
             market = self._markets[symbol]
@@ -173,12 +174,13 @@ class Firing(Rule):
                 price = market.watched(wt)
                 if price is None:
                     continue
-                prev = market.prev(wt)
-                ref = price if prev is None else prev
-                registry.track(symbol, wt, price)
-                if registry.has_due(symbol, wt, price):
-                    for level, row in registry.due(symbol, wt, price):
-                        batch.append((abs(level - ref), row.order_id, row))
+                if armed:  # no armed row anywhere: nothing to track or fire (fill_ioc_3_levels)
+                    prev = market.prev(wt)
+                    ref = price if prev is None else prev
+                    registry.track(symbol, wt, price)
+                    if registry.has_due(symbol, wt, price):
+                        for level, row in registry.due(symbol, wt, price):
+                            batch.append((abs(level - ref), row.order_id, row))
                 market.set_prev(wt, price)
             if not batch:
                 continue
