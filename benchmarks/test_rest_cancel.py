@@ -41,7 +41,7 @@ def server(tmp_path_factory):
     accounts.write_text(ACCOUNTS)
     proc = subprocess.Popen(
         [sys.executable, "-m", "engine", "serve", "--port", "0", "--accounts", str(accounts),
-         "--mark", "BTCUSDT=30000"],
+         "--mark", "BTCUSDT=30000", "--no-market", "--no-limits"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )
     assert proc.stdout is not None
