@@ -32,7 +32,8 @@ stepping would have made), so the venue, the callbacks and the report are
 exactly those of stepping every event (``fast=False``) — a test compares both.
 
 When the strategy does want every trade, each print still reaches Python, but
-one inside its band is applied with the cheaper ``tape_touch``.
+one inside its band is applied with the venue's cheaper touch
+(:meth:`~engine.venue.tape.Tape.toucher`: ``tape_touch``'s writes without the command).
 
 Bands are recomputed only after something that can move them: a print outside
 the band, a mark, funding, a countdown deadline or GTD expiry, or a callback
@@ -67,9 +68,10 @@ A scan costs a few numpy passes over a chunk of the price array; chunks grow
 geometrically while nothing stops, so a quiet stretch of n events costs
 O(n) in numpy and O(log n) in Python: 5 million aggTrades replay in about
 0.2 s when the strategy trades rarely.  Per event in the every-trade mode the
-cost is one engine call (``tape_touch``, about 2 µs, most of it), one
-:class:`~engine.backtest.strategy.Trade` and the callback: about 3 µs.  See
-benchmarks/test_backtest_replay.py.
+cost is the touch (a few attribute writes), one :class:`~engine.backtest.strategy.Trade`
+and the callback: about 0.5 µs with an empty ``on_trade``, 37–39 % of a bare loop that
+builds the same ``Trade`` and calls the same method.  See benchmarks/test_targets.py
+(``noop_on_trade``) and benchmarks/test_backtest_replay.py.
 """
 
 from __future__ import annotations
