@@ -212,8 +212,7 @@ class EventLog:
         self._undo.append((_drop_two, ring))
         ring.append((TRADE, name, now, o.order_id, o.status._value_, o.executed, o.cum_quote_e8,
                      o.update_time, lots, price, fee_e8, realized_e8, maker, trade_id))
-        delta: tuple = (ACCOUNT, name, now, "ORDER", acct.wallet_e8, 0, (position,), "")
-        ring.append(delta if cross is None else delta + (cross,))
+        ring.append(_account_delta(acct, now, "ORDER", 0, (position,), "", cross))
 
     def account(
         self, acct: AccountState, reason: str, change_e8: int, positions: tuple[tuple, ...],
@@ -231,11 +230,8 @@ class EventLog:
             if len(ring) > self.limit:  # every fill and funding payment passes here
                 self.trim()
             self._undo.append(self.drop)
-            delta: tuple = (ACCOUNT, name, self._s.now, reason, acct.wallet_e8, change_e8,
-                            positions, symbol)
-            if acct.isolated:  # the cross wallet too (Binance's ``cw``), when it differs
-                delta += (cross_wallet(acct),)
-            ring.append(delta)
+            ring.append(_account_delta(acct, self._s.now, reason, change_e8, positions, symbol,
+                                       cross_wallet(acct) if acct.isolated else None))
 
     def other(self, kind: int, account: str | None, *fields: object) -> None:
         """A delta of another kind (CONFIG, PRINT, LIQUIDATION, MARGIN_CALL) with its
@@ -336,3 +332,11 @@ class EventLog:
 def _drop_two(ring: list) -> None:
     """Inverse of :meth:`EventLog.fill`: its two deltas off the ring."""
     del ring[-2:]
+
+
+def _account_delta(acct: AccountState, now: int, reason: str, change_e8: int,
+                   positions: tuple[tuple, ...], symbol: str, cross: int | None) -> tuple:
+    """An ACCOUNT delta (see :meth:`EventLog.account`); ``cross``: the cross wallet of an
+    account with isolated symbols (Binance's ``cw``), else None and left out."""
+    delta = (ACCOUNT, acct.name, now, reason, acct.wallet_e8, change_e8, positions, symbol)
+    return delta if cross is None else delta + (cross,)
