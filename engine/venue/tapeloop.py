@@ -45,7 +45,8 @@ command committed since the last look, else O(events since).
 
 Nothing here mutates state except :func:`skip_run`, which runs ``tape_touch``
 and ``tape_quote`` (one command per symbol and kind of the run) and then sets
-the update counter.
+the update counter, and the touches :func:`print_calls` hands out
+(:meth:`~engine.venue.tape.Tape.toucher`: ``tape_touch``'s writes, or the command).
 """
 
 from __future__ import annotations
