@@ -192,8 +192,8 @@ class Matching(Rule):
             else:
                 market.book.reduce(order, lots)
         # one record for the order and the margin its fill releases; the release and the
-        # events written out (benchmarks/test_targets.py, fill_ioc_3_levels: a record per
-        # attribute write was a fifth of a fill)
+        # events written out: with Ledger.book_fill, 87 → 43 undo records and 486k → 440k
+        # instructions for a 3-level IOC (fill_ioc_3_levels, benchmarks/count_instructions.py)
         executed, qty, margin0 = order.executed, order.qty, order.margin0_e8
         self._undo.append((
             _restore_fill, order, executed, order.cum_quote_e8, order.status,
