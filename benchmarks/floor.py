@@ -9,6 +9,7 @@ to this book's rate on the same operations.
 from __future__ import annotations
 
 import random
+import statistics
 import time
 from collections.abc import Callable
 from typing import Any
@@ -104,10 +105,7 @@ class PairedFloor:
 
     def rate(self, rounds: int) -> float:
         """Operations per second: the median of the last ``rounds`` rounds (after warm-up)."""
-        timed = sorted(self.seconds[-rounds:])
-        n = len(timed)
-        median = timed[n // 2] if n % 2 else (timed[n // 2 - 1] + timed[n // 2]) / 2
-        return self.ops / median
+        return self.ops / statistics.median(self.seconds[-rounds:])
 
 
 class FloorSweep:
@@ -166,14 +164,13 @@ class PairedSweep(PairedFloor):
         self.sides = book
 
     def round(self) -> None:
-        from benchmarks.workload import FILL_ASK, FILL_BID
+        from benchmarks.workload import fill_levels
         book, k = self.sides, self.ops
+        levels, _takers = fill_levels(k)
         oid = self.state[1]
-        for i in range(k // 2):
-            for j in range(3):
-                book.add(oid, "SELL", FILL_ASK + 3 * i + j, 10)
-                book.add(oid + 1, "BUY", FILL_BID - 3 * i - j, 10)
-                oid += 2
+        for side, ticks in levels:
+            book.add(oid, side, ticks, 10)
+            oid += 1
         self.state[1] = oid
         sweep = book.sweep
         t0 = time.perf_counter()

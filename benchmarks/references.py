@@ -15,17 +15,12 @@ Each is run between a venue benchmark's own rounds (inside its untimed setup), a
 from __future__ import annotations
 
 import random
+import statistics
 import time
 from collections.abc import Callable
 from typing import Any
 
 from benchmarks.floor import FloorBook, PairedFloor, stage_cancels
-
-
-def _median(xs: list[float]) -> float:
-    s = sorted(xs)
-    n = len(s)
-    return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
 
 
 class PairedRounds:
@@ -43,7 +38,7 @@ class PairedRounds:
 
     def rate(self, rounds: int) -> float:
         """Operations per second: the median of the last ``rounds`` rounds (after warm-up)."""
-        return self.ops / _median(self.seconds[-rounds:])
+        return self.ops / statistics.median(self.seconds[-rounds:])
 
 
 def timed_call(fn: Callable[..., Any], *args: Any) -> float:

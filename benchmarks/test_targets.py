@@ -117,7 +117,7 @@ def test_skeleton_fill_ioc(benchmark, depth):
     """``benchmarks/skeleton_fill.py`` (a reference, not a venue): the fill target's named
     work and nothing else, on the same staged levels, beside the same floor sweep."""
     from benchmarks.skeleton_fill import SkeletonFillBook
-    from benchmarks.workload import FILL_ASK, FILL_BID
+    from benchmarks.workload import FILL_ASK, fill_levels
 
     book = SkeletonFillBook()
     for side, ticks in resting_prices(depth, random.Random(7)):
@@ -125,14 +125,10 @@ def test_skeleton_fill_ioc(benchmark, depth):
     floor = PairedSweep(depth, K, seed=42)
 
     def setup():
-        orders = []
-        for i in range(K // 2):
-            for j in range(3):
-                book.add("SELL", FILL_ASK + 3 * i + j, 10)
-                book.add("BUY", FILL_BID - 3 * i - j, 10)
-            orders.append(("BUY", FILL_ASK + 3 * i + 2))
-            orders.append(("SELL", FILL_BID - 3 * i - 2))
-        return (orders,), {}
+        levels, takers = fill_levels(K)
+        for side, ticks in levels:
+            book.add(side, ticks, 10)
+        return (takers,), {}
 
     def sweep(orders):
         ioc = book.ioc

@@ -268,6 +268,18 @@ COMPARED: dict[str, Callable[[Any, random.Random], Work]] = {
 FILL_ASK, FILL_BID = 300_001, 299_999
 
 
+def fill_levels(k: int) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """The staged levels and the takers of a round of ``k`` 3-level sweeps: ``(levels,
+    takers)``, each ``(side, ticks)``; a buy sweeps 3 asks, the sell after it 3 bids (the
+    venue row, the floor sweep and the skeleton fill stage the same)."""
+    levels, takers = [], []
+    for i in range(k // 2):
+        for j in range(3):
+            levels += [("SELL", FILL_ASK + 3 * i + j), ("BUY", FILL_BID - 3 * i - j)]
+        takers += [("BUY", FILL_ASK + 3 * i + 2), ("SELL", FILL_BID - 3 * i - 2)]
+    return levels, takers
+
+
 def filling_ioc(c, rng: random.Random) -> Work:
     """``K`` LIMIT IOC orders of the taker account, each crossing 3 single-order levels of
     the maker (buys and sells in turn, so positions stay flat over a round); full answer."""
@@ -276,14 +288,10 @@ def filling_ioc(c, rng: random.Random) -> Work:
     new_order = taker.new_order
 
     def setup():
-        orders = []
-        for i in range(K // 2):
-            for j in range(3):  # a buy sweeps 3 asks, the sell after it 3 bids
-                maker.new_order(side="SELL", price=price_str(FILL_ASK + 3 * i + j), **NEW)
-                maker.new_order(side="BUY", price=price_str(FILL_BID - 3 * i - j), **NEW)
-            orders.append(("BUY", price_str(FILL_ASK + 3 * i + 2)))
-            orders.append(("SELL", price_str(FILL_BID - 3 * i - 2)))
-        return (orders,)
+        levels, takers = fill_levels(K)
+        for side, ticks in levels:
+            maker.new_order(side=side, price=price_str(ticks), **NEW)
+        return ([(side, price_str(ticks)) for side, ticks in takers],)
 
     def sweep(orders):
         for side, price in orders:

@@ -472,12 +472,11 @@ class Replay:
         that does not override ``on_order_update`` gets none, and none are built
         (benchmarks/test_targets.py, ``market_maker_cycle``)."""
         ex, watch, on_update = self.ex, self._watch, self.strategy.on_order_update
-        if not self.wants_updates:
+        if self.wants_updates:
+            queue = deque(watch.changes())
+        else:
             watch.skip()
-            self._bands_ok = False
-            self._refresh()
-            return
-        queue = deque(watch.changes())
+            queue = deque()
         delivered = 0
         while queue:
             if delivered == _UPDATE_LIMIT:
